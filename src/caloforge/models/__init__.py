@@ -1,0 +1,11 @@
+"""Generative models behind one interface (:class:`GenerativeModel`), registered by name in ``MODELS``.
+
+Each family lives in its own subpackage and registers itself when imported here.
+"""
+
+from __future__ import annotations
+
+from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
+from caloforge.models.registry import MODELS, build_model
+
+__all__ = ["MODELS", "GenerativeModel", "LossOutput", "ShowerBatch", "build_model"]

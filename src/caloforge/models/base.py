@@ -1,0 +1,139 @@
+"""The one interface every generative model implements, and the objects passed through it.
+
+A model learns p(shower | conditions). It owns its (fitted, invertible) preprocessing as buffers,
+so that :meth:`GenerativeModel.sample` maps raw conditions to voxel energies in MeV and the whole
+generation path is one exportable graph. The trainer knows only this interface:
+
+* :meth:`fit_preprocessing` once, on the training showers, before the first step;
+* :meth:`optimizer_groups` / :meth:`group_for_step` name the parameter groups and which one a
+  step updates (one group ``"main"`` for most models; ``"critic"``/``"generator"`` for a GAN);
+* :meth:`loss` on a :class:`ShowerBatch` for a group, returning a :class:`LossOutput`;
+* :meth:`decode` turns conditions plus noise of shape ``(B, noise_dim)`` into showers
+  deterministically; :meth:`sample` draws the noise and decodes.
+
+Conditions are raw physics quantities, ``(B, C)``: column 0 the incident energy in MeV, column 1
+(when the model is angle-conditioned) the polar angle in rad.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from caloforge.geometry import Geometry
+
+__all__ = ["GenerativeModel", "LossOutput", "ShowerBatch"]
+
+
+@dataclass
+class ShowerBatch:
+    """A training batch.
+
+    Attributes:
+        showers: Voxel energies, (B, n_voxels), MeV.
+        conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
+    """
+
+    showers: Tensor
+    conditions: Tensor
+
+    def to(self, device: torch.device | str) -> ShowerBatch:
+        """The batch on ``device``."""
+        return ShowerBatch(self.showers.to(device), self.conditions.to(device))
+
+    def __len__(self) -> int:
+        return int(self.showers.shape[0])
+
+
+@dataclass
+class LossOutput:
+    """What :meth:`GenerativeModel.loss` returns.
+
+    Attributes:
+        loss: Scalar tensor to minimise.
+        metrics: Detached scalars to log (``{"kl": 0.3, ...}``).
+    """
+
+    loss: Tensor
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class GenerativeModel(nn.Module, ABC):
+    """Base class of all caloforge generative models.
+
+    Subclasses set ``config`` (a frozen dataclass mirroring the constructor arguments) and
+    ``geometry``, and implement :meth:`loss`, :meth:`decode` and :attr:`noise_dim`.
+
+    Arguments:
+        geometry: Readout geometry of the showers.
+        n_conditions: Number of condition columns (1: energy; 2: energy and angle).
+    """
+
+    #: Registry name, set by the ``MODELS.register`` decorator's class.
+    name: ClassVar[str] = ""
+
+    def __init__(self, geometry: Geometry, n_conditions: int = 1) -> None:
+        super().__init__()
+        self.geometry = geometry
+        self.n_conditions = n_conditions
+        self.register_buffer("_fitted", torch.zeros((), dtype=torch.bool))
+
+    config: Any
+
+    # ------------------------------------------------------------------ preprocessing
+    def fit_preprocessing(self, showers: Tensor, conditions: Tensor) -> None:
+        """Fits the model's preprocessing on training data; called once before training.
+
+        Arguments:
+            showers: (N, n_voxels), MeV.
+            conditions: (N, C), raw conditions.
+        """
+        self._fitted.fill_(True)
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once :meth:`fit_preprocessing` has run (also after loading a checkpoint)."""
+        return bool(self._fitted)
+
+    # ------------------------------------------------------------------ training
+    def optimizer_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameter groups, each trained by its own optimizer. Default: one group ``"main"``."""
+        return {"main": [p for p in self.parameters() if p.requires_grad]}
+
+    def group_for_step(self, step: int) -> str:
+        """The optimizer group that training step ``step`` updates. Default: ``"main"``."""
+        return "main"
+
+    @abstractmethod
+    def loss(self, batch: ShowerBatch, group: str = "main") -> LossOutput:
+        """Training loss of ``group`` on a batch."""
+
+    # ------------------------------------------------------------------ generation
+    @property
+    @abstractmethod
+    def noise_dim(self) -> int:
+        """Width of the noise input of :meth:`decode`."""
+
+    @abstractmethod
+    def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
+        """Deterministic generation: conditions (B, C) + noise (B, noise_dim) → showers (B, n_voxels), MeV ≥ 0."""
+
+    def sample_noise(self, n: int, *, generator: torch.Generator | None = None, device: Any = None) -> Tensor:
+        """Standard-normal noise (n, noise_dim)."""
+        device = device if device is not None else self._device()
+        return torch.randn(n, self.noise_dim, generator=generator, device=device)
+
+    @torch.no_grad()
+    def sample(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+        """Generates one shower per row of ``conditions`` (B, C); returns (B, n_voxels), MeV."""
+        noise = self.sample_noise(conditions.shape[0], generator=generator, device=conditions.device)
+        return self.decode(conditions, noise)
+
+    def _device(self) -> torch.device:
+        for tensor in self.parameters():
+            return tensor.device
+        return torch.device("cpu")
