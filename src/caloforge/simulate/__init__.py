@@ -1,0 +1,18 @@
+"""Data producers: the built-in GFlash-style parameterised shower simulator and file generation."""
+
+from __future__ import annotations
+
+from caloforge.simulate.deposit import rectangle_fractions, ring_fractions, sample_deposits
+from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator, ShowerParameters, transverse_profile
+from caloforge.simulate.run import simulate_to_file
+
+__all__ = [
+    "GFlashConfig",
+    "GFlashSimulator",
+    "ShowerParameters",
+    "rectangle_fractions",
+    "ring_fractions",
+    "sample_deposits",
+    "simulate_to_file",
+    "transverse_profile",
+]

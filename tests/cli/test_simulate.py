@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from caloforge.cli.main import main
+from caloforge.data import read_showers
+
+
+def test_simulate_writes_file(tmp_path: Path) -> None:
+    out = tmp_path / "sim.h5"
+    args = ["simulate", "--particles", "12", "--energy", "log-uniform:1:100", "-o", str(out), "--seed", "4"]
+    assert main([*args, "--no-progress"]) == 0
+    data = read_showers(out)
+    assert len(data) == 12 and data.geometry.name == "calochallenge-2"
+    assert 1e3 <= data.energies.min() and data.energies.max() <= 1e5
+
+
+def test_simulate_refuses_overwrite_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sim.h5"
+    base = ["simulate", "-n", "3", "-o", str(out), "--no-progress", "--seed", "1"]
+    assert main(base) == 0
+    assert main(base) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main([*base, "--force", "--geometry", "calochallenge-3", "--batch-size", "2"]) == 0
+    assert read_showers(out).geometry.name == "calochallenge-3"
+    assert main([*base, "--force", "--energy", "bogus"]) == 2
+    assert main([*base, "--force", "--geometry", "calochallenge-1-photons"]) == 2
+    assert "layer-thickness" in capsys.readouterr().err
+    assert main([*base, "--force", "--geometry", "calochallenge-1-photons", "--layer-thickness-mm", "20"]) == 0

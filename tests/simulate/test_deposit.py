@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import numpy as np
+
+from caloforge.simulate import rectangle_fractions, ring_fractions, sample_deposits
+
+
+def test_ring_fractions_match_cdf() -> None:
+    edges = np.array([0.0, 5.0, 10.0, 40.0])
+    frac = ring_fractions(edges, np.array([[2.0]]), np.array([[20.0]]), np.array([[0.7]]))[0, 0]
+    cdf = lambda r, big_r: r**2 / (r**2 + big_r**2)  # noqa: E731
+    expected = [0.7 * (cdf(b, 2.0) - cdf(a, 2.0)) + 0.3 * (cdf(b, 20.0) - cdf(a, 20.0)) for a, b in zip(edges, edges[1:])]
+    np.testing.assert_allclose(frac, expected)
+
+
+def test_rectangle_fractions_match_monte_carlo() -> None:
+    rng = np.random.default_rng(0)
+    radius = 3.0
+    u = rng.random(400_000)
+    r = radius * np.sqrt(u / (1 - u))  # inverse of r^2 / (r^2 + R^2)
+    phi = rng.uniform(-np.pi, np.pi, r.size)
+    edges = np.array([-6.0, -2.0, 0.0, 1.0, 5.0])
+    counts, _, _ = np.histogram2d(r * np.cos(phi), r * np.sin(phi), bins=[edges, edges])
+    frac = rectangle_fractions(edges, edges, np.array([[radius]]), np.array([[radius]]), np.array([[1.0]]))[0, 0]
+    np.testing.assert_allclose(frac, counts / r.size, atol=3e-3)
+    assert frac.min() > 0
+
+
+def test_sample_deposits_statistics() -> None:
+    rng = np.random.default_rng(1)
+    mean = np.full((4000, 8), 20.0, dtype=np.float32)
+    out = sample_deposits(mean, spot_energy=4.0, spot_shape=0.5, threshold=0.0, rng=rng)
+    totals = out.sum(1, dtype=np.float64)
+    assert abs(totals.mean() / 160.0 - 1) < 0.01
+    # compound Poisson-Gamma: relative variance (1 + 1/k) * spot_energy / total
+    np.testing.assert_allclose(totals.var() / totals.mean() ** 2, 3 * 4.0 / 160.0, rtol=0.1)
+    hit_fraction = (out > 0).mean()
+    np.testing.assert_allclose(hit_fraction, 1 - np.exp(-5.0), atol=0.01)
+    thresholded = sample_deposits(mean, 4.0, 0.5, 1.0, np.random.default_rng(1))
+    assert thresholded[thresholded > 0].min() >= 1.0
