@@ -1,0 +1,239 @@
+"""WGAN-GP with an energy constrainer: the model, its preprocessing and its two-group training schedule.
+
+Example:
+    >>> import torch
+    >>> from caloforge.geometry import Geometry
+    >>> from caloforge.models import ShowerBatch
+    >>> g = Geometry.regular("toy", n_layers=3, n_alpha=4, r_edges=[0, 1, 2, 4, 8, 16])
+    >>> model = WGAN(g, WGAN.smoke_config())
+    >>> showers, conditions = torch.rand(16, 60) * 50, torch.full((16, 1), 1e4)
+    >>> model.fit_preprocessing(showers, conditions)
+    >>> [model.group_for_step(s) for s in range(3)]
+    ['critic', 'generator', 'critic']
+    >>> out = model.loss(ShowerBatch(showers, conditions), "critic")
+    >>> sorted(out.metrics)
+    ['constrainer', 'critic', 'gradient_penalty', 'wasserstein']
+    >>> model.sample(conditions[:4]).shape
+    torch.Size([4, 60])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call
+
+from caloforge.data.transforms import Compose, ConditionEncoder, EnergyScale, Log, Standardize
+from caloforge.geometry import Geometry
+from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
+from caloforge.models.gan.config import WGANConfig
+from caloforge.models.gan.constrainer import Constrainer
+from caloforge.models.gan.critic import Critic
+from caloforge.models.gan.generator import Generator
+from caloforge.models.gan.losses import critic_loss, generator_adversarial_loss, gradient_penalty
+from caloforge.models.registry import MODELS
+
+__all__ = ["WGAN"]
+
+logger = logging.getLogger(__name__)
+
+
+def _frozen_call(module: nn.Module, *args: Tensor) -> Tensor:
+    """Calls ``module`` with detached parameters: gradients reach the inputs, never the module."""
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    return functional_call(module, params, args)  # type: ignore[no-any-return]
+
+
+@MODELS.register("wgan")
+class WGAN(GenerativeModel):
+    """Conditional Wasserstein GAN with gradient penalty and an energy constrainer.
+
+    Voxels are modelled as standardised ``log(x / E_inc + log_eps)``; :meth:`decode` inverts this
+    exactly (clamping at 0 and applying the readout threshold), so showers come out in MeV, in
+    CaloChallenge order. Training alternates two optimizer groups through :meth:`group_for_step`:
+    ``n_critic`` steps of ``"critic"`` (critic and constrainer parameters, one optimizer), then one
+    step of ``"generator"``.
+
+    The constrainer shares the critic's group because both learn from real showers on the same
+    schedule and their losses touch disjoint parameters, so one Adam step on the sum is two
+    independent updates; a separate group would take steps away from the critic. Each loss only
+    produces gradients for its own group: the generator loss calls the critic and constrainer with
+    detached parameters, and the critic loss generates fakes without gradient.
+
+    Arguments:
+        geometry: Readout geometry.
+        config: Hyper-parameters.
+        n_conditions: 1 (energy) or 2 (energy and angle).
+
+    References:
+        Buhmann et al., "Getting High: High Fidelity Simulation of High Granularity Calorimeters
+        with High Speed", https://arxiv.org/abs/2005.05334
+
+        Erdmann, Glombitza, Quast, "Precise simulation of electromagnetic calorimeter showers
+        using a Wasserstein Generative Adversarial Network", https://arxiv.org/abs/1807.01954
+    """
+
+    config_class: ClassVar[type] = WGANConfig
+
+    def __init__(self, geometry: Geometry, config: WGANConfig | None = None, *, n_conditions: int = 1) -> None:
+        super().__init__(geometry, n_conditions)
+        self.config = config = config if config is not None else WGANConfig()
+        n_voxels = geometry.n_voxels
+        self.condition_encoder = ConditionEncoder(n_conditions)
+        self.energy_scale = EnergyScale()
+        self.voxel_norm = Compose(Log(eps=config.log_eps), Standardize(n_voxels, min_std=config.min_std))
+        self.generator = Generator(
+            n_voxels, config.latent_dim, n_conditions, config.generator_hidden, config.activation
+        )
+        self.critic = Critic(
+            geometry,
+            n_conditions,
+            config.critic_hidden,
+            config.activation,
+            layer_features=config.critic_layer_features,
+        )
+        self.constrainer = Constrainer(n_voxels, config.constrainer_hidden, config.activation)
+
+    @classmethod
+    def smoke_config(cls) -> WGANConfig:
+        """A tiny configuration that trains in seconds (tests, ``--dry-run``)."""
+        return WGANConfig(
+            latent_dim=8, generator_hidden=(32,), critic_hidden=(32,), constrainer_hidden=(16,), n_critic=1
+        )
+
+    # ------------------------------------------------------------------ preprocessing
+    def fit_preprocessing(self, showers: Tensor, conditions: Tensor) -> None:
+        """Fits the condition encoding, the voxel log-standardisation and the critic/constrainer inputs.
+
+        Arguments:
+            showers: Training showers, (N, n_voxels), MeV.
+            conditions: Raw conditions, (N, C).
+        """
+        showers, conditions = showers.float(), conditions.float()
+        self.condition_encoder.fit(conditions)
+        fractions = self.energy_scale(showers, conditions)
+        self.voxel_norm.fit(fractions, conditions)
+        self.critic.fit(fractions)
+        self.constrainer.fit(showers, conditions)
+        super().fit_preprocessing(showers, conditions)
+
+    # ------------------------------------------------------------------ training
+    def optimizer_groups(self) -> dict[str, list[nn.Parameter]]:
+        """``"critic"``: critic and constrainer parameters; ``"generator"``: generator parameters."""
+        critic = [*self.critic.parameters(), *self.constrainer.parameters()]
+        return {"critic": critic, "generator": list(self.generator.parameters())}
+
+    def optimizer_settings(self) -> dict[str, dict[str, Any]]:
+        """Adam keyword arguments per optimizer group (learning rate and betas from the config)."""
+        betas = tuple(self.config.betas)
+        return {
+            "critic": {"lr": self.config.lr_critic, "betas": betas},
+            "generator": {"lr": self.config.lr_generator, "betas": betas},
+        }
+
+    def group_for_step(self, step: int) -> str:
+        """``n_critic`` critic steps, then one generator step, repeating."""
+        return "generator" if step % (self.config.n_critic + 1) == self.config.n_critic else "critic"
+
+    def loss(self, batch: ShowerBatch, group: str = "critic") -> LossOutput:
+        """Loss of ``group`` on a batch.
+
+        ``"critic"``: E[D(fake)] - E[D(real)] + λ·GP + MSE of the constrainer on the real showers.
+        ``"generator"``: -E[D(fake)] + κ·MSE between the requested and the constrained energy.
+
+        Raises:
+            KeyError: Unknown group.
+        """
+        if group == "critic":
+            return self._critic_loss(batch)
+        if group == "generator":
+            return self._generator_loss(batch)
+        msg = f"unknown optimizer group {group!r}; choices are ['critic', 'generator']"
+        raise KeyError(msg)
+
+    def _critic_loss(self, batch: ShowerBatch) -> LossOutput:
+        conditions = batch.conditions.float()
+        encoded = self.condition_encoder(conditions)
+        with torch.no_grad():
+            fake = self.generator(self.sample_noise(len(batch), device=conditions.device), encoded)
+        real = self.voxel_norm(self.energy_scale(batch.showers.float(), conditions), conditions)
+
+        def score(x: Tensor) -> Tensor:
+            return self.critic(x, self.voxel_norm.inverse(x, conditions), encoded)
+
+        wasserstein = critic_loss(score(real), score(fake))
+        penalty = gradient_penalty(score, real, fake)
+        constrainer = torch.mean((self.constrainer(batch.showers.float()) - encoded[:, 0]) ** 2)
+        total = wasserstein + self.config.gp_weight * penalty + constrainer
+        metrics = {
+            "critic": float(total.detach()),
+            "wasserstein": -float(wasserstein.detach()),
+            "gradient_penalty": float(penalty.detach()),
+            "constrainer": float(constrainer.detach()),
+        }
+        return LossOutput(total, metrics)
+
+    def _generator_loss(self, batch: ShowerBatch) -> LossOutput:
+        conditions = batch.conditions.float()
+        encoded = self.condition_encoder(conditions)
+        fake = self.generator(self.sample_noise(len(batch), device=conditions.device), encoded)
+        fractions = self.voxel_norm.inverse(fake, conditions)
+        adversarial = generator_adversarial_loss(_frozen_call(self.critic, fake, fractions, encoded))
+        showers = self._threshold(self.energy_scale.inverse(fractions, conditions))
+        estimate = _frozen_call(self.constrainer, showers)
+        mismatch = torch.mean((estimate - encoded[:, 0]) ** 2)
+        total = adversarial + self.config.constrainer_weight * mismatch
+        metrics = {
+            "generator": float(total.detach()),
+            "adversarial": float(adversarial.detach()),
+            "energy_mismatch": float(mismatch.detach()),
+        }
+        return LossOutput(total, metrics)
+
+    # ------------------------------------------------------------------ generation
+    @property
+    def noise_dim(self) -> int:
+        """The generator's latent width."""
+        return self.config.latent_dim
+
+    def _threshold(self, showers: Tensor) -> Tensor:
+        threshold = self.config.voxel_threshold_mev
+        if threshold <= 0:
+            return showers
+        return torch.where(showers > threshold, showers, torch.zeros_like(showers))
+
+    def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
+        """Generated showers.
+
+        Arguments:
+            conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
+            noise: Standard-normal latent vectors, (B, latent_dim).
+
+        Returns:
+            Voxel energies, (B, n_voxels), MeV ≥ 0, CaloChallenge order.
+        """
+        conditions = conditions.float()
+        y = self.generator(noise, self.condition_encoder(conditions))
+        if torch.is_grad_enabled() and y.requires_grad:
+            showers = self.energy_scale.inverse(self.voxel_norm.inverse(y, conditions), conditions)
+            return self._threshold(showers)
+        return self._decode_inplace(y, conditions)
+
+    def _decode_inplace(self, y: Tensor, conditions: Tensor) -> Tensor:
+        """The inverse preprocessing fused into in-place passes (no autograd), (B, V) → (B, V) MeV.
+
+        E·(exp(y·std + mean) - eps) = exp(y·std + mean + log E) - eps·E.
+        """
+        log_norm, standardize = self.voxel_norm.transforms
+        energy = conditions[:, :1] * self.energy_scale.scale
+        y.mul_(standardize.std).add_(standardize.mean).add_(torch.log(energy)).exp_()
+        y.sub_(log_norm.eps * energy)
+        return nn.functional.threshold_(y, max(self.config.voxel_threshold_mev, 0.0), 0.0)
+
+    def extra_repr(self) -> str:
+        """The config, shown by ``print(model)``."""
+        return ", ".join(f"{f.name}={getattr(self.config, f.name)!r}" for f in dataclasses.fields(self.config))
