@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ def test_plan_covers_events_contiguously() -> None:
     shards = plan_shards(23, 5, seed=1)
     assert [len(s) for s in shards] == [5, 5, 5, 5, 3]
     assert shards[0].start == 0
-    assert all(a.stop == b.start for a, b in zip(shards, shards[1:], strict=False))
+    assert all(a.stop == b.start for a, b in itertools.pairwise(shards))
     assert shards[-1].stop == 23
     assert len({s.seed for s in shards}) == len(shards)
 
@@ -36,7 +37,7 @@ def test_shard_seed_depends_only_on_run_seed_and_index() -> None:
 
 @pytest.mark.parametrize(("n", "size", "seed"), [(0, 5, 1), (5, 0, 1), (5, 5, -1)])
 def test_plan_rejects_bad_arguments(n: int, size: int, seed: int) -> None:
-    with pytest.raises(ValueError, match="must|need"):
+    with pytest.raises(ValueError, match=r"must|need"):
         plan_shards(n, size, seed)
 
 

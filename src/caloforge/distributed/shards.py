@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,4 @@ def write_virtual(
 
 
 def _relative(path: Path, base: Path) -> str:
-    import os
-
     return os.path.relpath(path.resolve(), base.resolve())
