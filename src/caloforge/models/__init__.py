@@ -8,5 +8,16 @@ from __future__ import annotations
 from caloforge.models import gan as _gan  # noqa: F401  (registers "wgan")
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
 from caloforge.models.registry import MODELS, build_model
+from caloforge.models.serialization import CheckpointError, load_model, model_state, save_model
 
-__all__ = ["MODELS", "GenerativeModel", "LossOutput", "ShowerBatch", "build_model"]
+__all__ = [
+    "MODELS",
+    "CheckpointError",
+    "GenerativeModel",
+    "LossOutput",
+    "ShowerBatch",
+    "build_model",
+    "load_model",
+    "model_state",
+    "save_model",
+]
