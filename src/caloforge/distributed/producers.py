@@ -109,6 +109,7 @@ class CheckpointProducer(_Lazy):
 
         generator = torch.Generator(device=self.device).manual_seed(seed)
         data: ShowerData = generate(
-            self._model(), energies, batch_size=self.batch_size, generator=generator, progress=False
+            self._model(), energies, batch_size=self.batch_size, generator=generator, device=self.device,
+            progress=False,
         )
         return data
