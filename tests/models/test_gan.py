@@ -132,19 +132,21 @@ def test_energy_mismatch_enters_generator_loss_with_its_weight(tiny_geometry: Ge
     assert out.metrics["generator"] == pytest.approx(expected, rel=1e-5)
 
 
-def test_fused_decode_inverts_preprocessing(tiny_geometry: Geometry) -> None:
+def test_fused_exp_inverts_log_energies(tiny_geometry: Geometry) -> None:
     batch = _batch(tiny_geometry, 32)
     model = _model(tiny_geometry, batch)
-    y = model.voxel_norm(model.energy_scale(batch.showers, batch.conditions), batch.conditions)
-    back = model._decode_inplace(y.clone(), batch.conditions)
+    energy = batch.conditions[:, :1]
+    y = torch.log(batch.showers + model.config.log_eps * energy)
+    back = model._log_to_mev_(y, energy)
     assert torch.allclose(back, batch.showers, rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.parametrize("threshold", [0.0, 5.0])
-def test_decode_paths_agree_and_respect_threshold(tiny_geometry: Geometry, threshold: float) -> None:
-    batch = _batch(tiny_geometry, 32)
+@pytest.mark.parametrize(("threshold", "n"), [(0.0, 32), (5.0, 32), (5.0, 600)])
+def test_decode_paths_agree_and_respect_threshold(tiny_geometry: Geometry, threshold: float, n: int) -> None:
+    # n = 600 takes the folded-weights path, n = 32 the plain in-place one.
+    batch = _batch(tiny_geometry, n)
     model = _model(tiny_geometry, batch, voxel_threshold_mev=threshold)
-    noise = model.sample_noise(32)
+    noise = model.sample_noise(n)
     with torch.no_grad():
         fused = model.decode(batch.conditions, noise)
     graph = model.decode(batch.conditions, noise)

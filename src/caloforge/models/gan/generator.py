@@ -44,6 +44,20 @@ class Generator(nn.Module):
         super().__init__()
         self.net = MLP(latent_dim + n_conditions, n_voxels, hidden, activation)
 
+    @property
+    def head(self) -> nn.Linear:
+        """The output layer (last hidden width → n_voxels)."""
+        head = self.net[-1]
+        assert isinstance(head, nn.Linear)
+        return head
+
+    def features(self, noise: Tensor, conditions: Tensor) -> Tensor:
+        """The last hidden activations, (B, hidden[-1]) (the input of :attr:`head`)."""
+        h = torch.cat([noise, conditions], dim=1)
+        for layer in list(self.net)[:-1]:
+            h = layer(h)
+        return h
+
     def forward(self, noise: Tensor, conditions: Tensor) -> Tensor:
         """Noise (B, latent_dim) and encoded conditions (B, C) → preprocessed voxels (B, n_voxels)."""
-        return self.net(torch.cat([noise, conditions], dim=1))
+        return self.head(self.features(noise, conditions))

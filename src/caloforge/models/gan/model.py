@@ -41,6 +41,9 @@ __all__ = ["WGAN"]
 
 logger = logging.getLogger(__name__)
 
+#: Batches from this size on generate with the standardisation folded into the output layer.
+_FOLD_MIN_BATCH = 512
+
 
 def _frozen_call(module: nn.Module, *args: Tensor) -> Tensor:
     """Calls ``module`` with detached parameters: gradients reach the inputs, never the module."""
@@ -209,29 +212,50 @@ class WGAN(GenerativeModel):
     def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
         """Generated showers.
 
+        Under autograd the generator output goes through the preprocessing inverse; without it
+        (``torch.no_grad``, as in :meth:`sample`) the same map runs fused, see :meth:`_decode_fused`.
+
         Arguments:
             conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
             noise: Standard-normal latent vectors, (B, latent_dim).
 
         Returns:
-            Voxel energies, (B, n_voxels), MeV ≥ 0, CaloChallenge order.
+            Voxel energies, (B, n_voxels), MeV >= 0, CaloChallenge order.
         """
         conditions = conditions.float()
-        y = self.generator(noise, self.condition_encoder(conditions))
-        if torch.is_grad_enabled() and y.requires_grad:
+        encoded = self.condition_encoder(conditions)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in self.generator.parameters()):
+            y = self.generator(noise, encoded)
             showers = self.energy_scale.inverse(self.voxel_norm.inverse(y, conditions), conditions)
             return self._threshold(showers)
-        return self._decode_inplace(y, conditions)
+        with torch.no_grad():
+            return self._decode_fused(conditions, encoded, noise)
 
-    def _decode_inplace(self, y: Tensor, conditions: Tensor) -> Tensor:
-        """The inverse preprocessing fused into in-place passes (no autograd), (B, V) → (B, V) MeV.
+    def _decode_fused(self, conditions: Tensor, encoded: Tensor, noise: Tensor) -> Tensor:
+        """Generation with the preprocessing inverse fused into few in-place passes (no autograd).
 
-        E·(exp(y·std + mean) - eps) = exp(y·std + mean + log E) - eps·E.
+        E·(exp(y·std + mean) - eps) = exp(y·std + mean + log E) - eps·E with y = W h + b. For
+        large batches std and mean are folded into the output layer (W' = std·W, b' = std·b +
+        mean) and log E enters the matrix product as an extra input column, so after the product
+        only three passes over the (B, n_voxels) output remain; small batches skip the folding,
+        whose cost does not depend on B.
         """
-        log_norm, standardize = self.voxel_norm.transforms
+        head = self.generator.head
+        standardize = self.voxel_norm.transforms[1]
         energy = conditions[:, :1] * self.energy_scale.scale
-        y.mul_(standardize.std).add_(standardize.mean).add_(torch.log(energy)).exp_()
-        y.sub_(log_norm.eps * energy)
+        features = self.generator.features(noise, encoded)
+        if features.shape[0] < _FOLD_MIN_BATCH:
+            y = head(features).mul_(standardize.std).add_(standardize.mean).add_(torch.log(energy))
+            return self._log_to_mev_(y, energy)
+        ones = torch.ones(head.out_features, 1, dtype=head.weight.dtype, device=head.weight.device)
+        weight = torch.cat([head.weight * standardize.std[:, None], ones], dim=1)
+        bias = head.bias * standardize.std + standardize.mean
+        features = torch.cat([features, torch.log(energy)], dim=1)
+        return self._log_to_mev_(torch.addmm(bias, features, weight.T), energy)
+
+    def _log_to_mev_(self, y: Tensor, energy: Tensor) -> Tensor:
+        """In place: log(x + eps·E) (B, V) → x in MeV, thresholded; ``energy`` is (B, 1), MeV."""
+        y.exp_().sub_(self.voxel_norm.transforms[0].eps * energy)
         return nn.functional.threshold_(y, max(self.config.voxel_threshold_mev, 0.0), 0.0)
 
     def extra_repr(self) -> str:
