@@ -98,6 +98,19 @@ def test_each_loss_touches_only_its_group(tiny_geometry: Geometry, group: str) -
             assert all(g is None for g in grads), f"{group} loss produced gradients in {name}"
 
 
+@pytest.mark.parametrize("group", ["critic", "generator"])
+def test_losses_evaluate_under_no_grad(tiny_geometry: Geometry, group: str) -> None:
+    # The trainer's validation runs the losses without autograd; the gradient penalty must still work.
+    batch = _batch(tiny_geometry, 16)
+    model = _model(tiny_geometry, batch)
+    with torch.no_grad():
+        out = model.loss(batch, group)
+    assert torch.isfinite(out.loss)
+    assert not out.loss.requires_grad
+    if group == "critic":
+        assert out.metrics["gradient_penalty"] > 0
+
+
 def test_unknown_group_raises(tiny_geometry: Geometry) -> None:
     batch = _batch(tiny_geometry, 8)
     with pytest.raises(KeyError, match="choices"):

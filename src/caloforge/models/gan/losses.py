@@ -58,7 +58,9 @@ def gradient_penalty(
         Gulrajani et al., "Improved Training of Wasserstein GANs", https://arxiv.org/abs/1704.00028
     """
     alpha = torch.rand(real.shape[0], 1, generator=generator, device=real.device, dtype=real.dtype)
-    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
-    scores = critic(mixed)
-    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    create_graph = torch.is_grad_enabled()  # False in validation: the penalty is then just a value
+    with torch.enable_grad():  # the penalty needs the input gradient even under no_grad
+        mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+        scores = critic(mixed)
+        (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=create_graph)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
