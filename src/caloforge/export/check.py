@@ -1,0 +1,156 @@
+"""Numerical parity between PyTorch and an exported model (ONNX Runtime or TorchScript).
+
+An element passes when ``|exported − torch| ≤ atol + rtol · |torch|`` (``numpy.allclose``). The
+defaults, ``rtol = 1e-3`` and ``atol = 1e-2`` MeV (10 keV, below the 15 keV cell threshold of the
+CaloChallenge datasets), accept float32 reordering differences and reject any real change of the
+graph. PyTorch is imported only by the functions that run it, so comparisons work on a light install. Reduced-precision variants (fp16, int8) are checked with their own, looser tolerances.
+
+Example:
+    >>> import numpy as np
+    >>> ref = np.array([[0.0, 100.0, 2000.0]], np.float32)
+    >>> compare_outputs(ref, ref + 1e-3).passed
+    True
+    >>> report = compare_outputs(ref, ref * 1.01)
+    >>> report.passed, round(report.max_rel, 3)
+    (False, 0.01)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+__all__ = ["ParityError", "ParityReport", "check_onnx", "check_torchscript", "compare_outputs"]
+
+DEFAULT_RTOL = 1e-3
+DEFAULT_ATOL = 1e-2
+
+
+class ParityError(ValueError):
+    """An exported model does not reproduce PyTorch within tolerance; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """Result of a parity check.
+
+    Attributes:
+        n_showers: Showers compared.
+        max_abs: Largest absolute difference, MeV.
+        max_rel: Largest relative difference ``|Δ| / max(|ref|, atol)``.
+        rtol: Relative tolerance used.
+        atol: Absolute tolerance used, MeV.
+        passed: True when every element is within ``atol + rtol · |ref|`` and all outputs are finite.
+    """
+
+    n_showers: int
+    max_abs: float
+    max_rel: float
+    rtol: float
+    atol: float
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        return (
+            f"parity {verdict} on {self.n_showers} showers: max |Δ| = {self.max_abs:.3g} MeV, "
+            f"max rel = {self.max_rel:.3g} (rtol {self.rtol:g}, atol {self.atol:g} MeV)"
+        )
+
+
+def compare_outputs(
+    reference: NDArray[Any], exported: NDArray[Any], *, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL
+) -> ParityReport:
+    """Compares exported outputs with the PyTorch reference, both (B, n_voxels) MeV.
+
+    Raises:
+        ValueError: If the shapes differ.
+    """
+    ref = np.asarray(reference, np.float64)
+    out = np.asarray(exported, np.float64)
+    if ref.shape != out.shape:
+        msg = f"exported output has shape {out.shape}, PyTorch gives {ref.shape}"
+        raise ValueError(msg)
+    finite = bool(np.all(np.isfinite(out)) and np.all(np.isfinite(ref)))
+    diff = np.abs(out - ref)
+    diff = np.where(np.isfinite(diff), diff, np.inf)
+    max_abs = float(diff.max(initial=0.0))
+    max_rel = float((diff / np.maximum(np.abs(ref), atol)).max(initial=0.0))
+    passed = finite and bool(np.all(diff <= atol + rtol * np.abs(ref)))
+    return ParityReport(len(ref), max_abs, max_rel, rtol, atol, passed)
+
+
+def _reference(graph: nn.Module, inputs: tuple[torch.Tensor, ...]) -> NDArray[np.float32]:
+    import torch
+
+    with torch.no_grad():
+        return graph(*inputs).detach().cpu().numpy()  # type: ignore[no-any-return]
+
+
+def _batch(graph: nn.Module, n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return graph.example_inputs(n, generator=generator)  # type: ignore[operator, no-any-return]
+
+
+def check_onnx(
+    graph: nn.Module,
+    path: str | Path,
+    *,
+    n: int = 64,
+    seed: int = 0,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> ParityReport:
+    """Runs ``graph`` (PyTorch) and the ONNX file at ``path`` (ONNX Runtime, CPU) on one batch.
+
+    Arguments:
+        graph: The exported :class:`~caloforge.export.graph.GenerationGraph` or ``Par04Graph``.
+        path: The ``.onnx`` file.
+        n: Batch size (energies log-uniform 1–100 GeV, seeded noise).
+        seed: Seed of the batch.
+        rtol: Relative tolerance.
+        atol: Absolute tolerance, MeV.
+
+    Returns:
+        The :class:`ParityReport`.
+    """
+    from caloforge.export.runtime import onnx_session
+
+    inputs = _batch(graph, n, seed)
+    session = onnx_session(path, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
+    out = session.run(None, feeds)[0]
+    return compare_outputs(_reference(graph, inputs), out, rtol=rtol, atol=atol)
+
+
+def check_torchscript(
+    graph: nn.Module,
+    scripted: torch.jit.ScriptModule,
+    *,
+    n: int = 64,
+    seed: int = 0,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+) -> ParityReport:
+    """Compares ``graph`` with its TorchScript version on one seeded batch (see :func:`check_onnx`)."""
+    import torch
+
+    inputs = _batch(graph, n, seed)
+    with torch.no_grad():
+        out = scripted(*inputs).detach().cpu().numpy()
+    return compare_outputs(_reference(graph, inputs), out, rtol=rtol, atol=atol)

@@ -1,0 +1,182 @@
+"""ONNX export of the generation path, verified against PyTorch before the file is written.
+
+The whole generation path — condition encoding, decoder (any fixed-step sampler unrolled) and the
+inverse preprocessing — becomes one graph with a dynamic batch axis (see
+:mod:`caloforge.export.graph` for the input and output names). The model card
+(:class:`~caloforge.export.metadata.ModelCard`) goes into the ONNX metadata. The graph is written to
+a temporary file beside the target, run through ONNX Runtime on a seeded batch and compared with
+PyTorch; only a model that passes is renamed into place, otherwise :class:`ParityError` is raised
+and nothing is left behind.
+
+Example:
+    >>> import tempfile, pathlib, torch
+    >>> from caloforge.geometry import Geometry
+    >>> from caloforge.models import build_model, MODELS
+    >>> g = Geometry.regular("toy", n_layers=3, n_alpha=4, r_edges=[0, 1, 2, 4, 8, 16])
+    >>> model = build_model("wgan", g, MODELS.get("wgan").smoke_config())
+    >>> model.fit_preprocessing(torch.rand(16, 60) * 50, torch.full((16, 1), 1e4))
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "toy.onnx"
+    >>> result = export_onnx(model, out)
+    >>> result.parity.passed, out.exists()
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from caloforge import __version__
+from caloforge.export.check import DEFAULT_ATOL, DEFAULT_RTOL, ParityError, ParityReport, check_onnx
+from caloforge.export.graph import GenerationGraph, Par04Graph, Par04Settings, Signature, build_graph
+from caloforge.export.metadata import ModelCard
+from caloforge.models.base import GenerativeModel
+
+__all__ = ["DEFAULT_OPSET", "ExportResult", "attach_card", "export_onnx", "model_card", "registry_name"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OPSET = 17
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote.
+
+    Attributes:
+        path: The model file.
+        format: ``"onnx"`` or ``"torchscript"``.
+        signature: ``"caloforge"`` or ``"par04"``.
+        parity: The parity check against PyTorch.
+        size_bytes: File size, bytes.
+    """
+
+    path: Path
+    format: str
+    signature: str
+    parity: ParityReport
+    size_bytes: int
+
+
+def registry_name(model: GenerativeModel) -> str:
+    """The ``MODELS`` name of the model's class (its class name if it is not registered)."""
+    from caloforge.models import MODELS
+
+    for name in MODELS:
+        if MODELS.get(name) is type(model):
+            return name
+    return type(model).name or type(model).__name__
+
+
+def model_card(model: GenerativeModel, graph: GenerationGraph | Par04Graph, **extra: str) -> ModelCard:
+    """The :class:`ModelCard` describing ``graph`` (exported from ``model``)."""
+    info = {"caloforge_version": __version__, **extra}
+    if isinstance(graph, Par04Graph):
+        info["par04"] = json.dumps(asdict(graph.settings))
+    return ModelCard(
+        model=registry_name(model),
+        signature=graph.signature,
+        geometry=model.geometry,
+        noise_dim=model.noise_dim,
+        n_conditions=model.n_conditions,
+        extra=info,
+    )
+
+
+def attach_card(path: str | Path, card: ModelCard) -> None:
+    """Writes ``card`` into the ``metadata_props`` of the ONNX file at ``path`` (in place)."""
+    import onnx
+
+    proto = onnx.load(str(path))
+    keep = [p for p in proto.metadata_props if p.key not in card.to_props()]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(keep)
+    for key, value in card.to_props().items():
+        proto.metadata_props.add(key=key, value=value)
+    proto.doc_string = f"caloforge {card.model} shower generator ({card.signature} signature, {card.precision})"
+    onnx.save(proto, str(path))
+
+
+def _write_graph(graph: GenerationGraph | Par04Graph, path: Path, opset: int) -> None:
+    """Traces ``graph`` into an ONNX file with a dynamic batch axis on every input and output."""
+    inputs = graph.example_inputs(4, generator=torch.Generator().manual_seed(1))
+    axes = {name: {0: "batch"} for name in (*graph.input_names, *graph.output_names)}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # legacy-exporter deprecation and tracer warnings
+        torch.onnx.export(
+            graph,
+            inputs,
+            str(path),
+            dynamo=False,
+            input_names=list(graph.input_names),
+            output_names=list(graph.output_names),
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True,
+        )
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def export_onnx(
+    model: GenerativeModel,
+    path: str | Path,
+    *,
+    signature: Signature = "caloforge",
+    par04: Par04Settings | None = None,
+    opset: int = DEFAULT_OPSET,
+    n_check: int = 64,
+    seed: int = 0,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    overwrite: bool = False,
+) -> ExportResult:
+    """Exports the generation path of a fitted model to ONNX, refusing a model that fails parity.
+
+    Arguments:
+        model: A fitted model; it is moved to the CPU and put in eval mode.
+        path: Target ``.onnx`` file.
+        signature: ``"caloforge"`` (named MeV inputs) or ``"par04"`` (Geant4 Par04 layout).
+        par04: Condition encoding of the Par04 signature.
+        opset: ONNX opset version.
+        n_check: Showers in the parity batch.
+        seed: Seed of the parity batch.
+        rtol: Relative parity tolerance.
+        atol: Absolute parity tolerance, MeV.
+        overwrite: Replace an existing file.
+
+    Returns:
+        The :class:`ExportResult` (with the parity report).
+
+    Raises:
+        ParityError: If ONNX Runtime does not reproduce PyTorch; no file is written.
+        FileExistsError: If ``path`` exists and ``overwrite`` is false.
+        ValueError: If the model is not fitted, or the signature does not fit its geometry.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
+        raise FileExistsError(msg)
+    graph = build_graph(model.cpu(), signature, par04)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    try:
+        _write_graph(graph, tmp, opset)
+        report = check_onnx(graph, tmp, n=n_check, seed=seed, rtol=rtol, atol=atol)
+        if not report.passed:
+            msg = f"{path}: refused to write the ONNX model: {report}"
+            raise ParityError(msg)
+        attach_card(tmp, model_card(model, graph, parity=json.dumps(report.to_dict()), opset=str(opset)))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    logger.info("wrote %s (%.1f kB); %s", path, path.stat().st_size / 1e3, report)
+    return ExportResult(path, "onnx", signature, report, path.stat().st_size)

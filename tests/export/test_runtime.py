@@ -1,0 +1,112 @@
+"""Tests of ONNX Runtime generation, including on an interpreter where torch cannot be imported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from caloforge.data import read_showers
+from caloforge.export.graph import Par04Settings
+from caloforge.export.metadata import ModelCardError
+from caloforge.export.onnx import export_onnx
+from caloforge.export.runtime import OnnxGenerator, generate_onnx_to_file
+from caloforge.models import GenerativeModel
+
+
+@pytest.fixture
+def exported(fitted_model: Callable[..., GenerativeModel], tmp_path: Path) -> Callable[..., tuple[Path, GenerativeModel]]:
+    def factory(n_conditions: int = 1, signature: str = "caloforge") -> tuple[Path, GenerativeModel]:
+        model = fitted_model(n_conditions=n_conditions)
+        path = tmp_path / f"m{n_conditions}{signature}.onnx"
+        export_onnx(model, path, signature=signature, par04=Par04Settings(max_energy_mev=2e5))  # type: ignore[arg-type]
+        return path, model
+
+    return factory
+
+
+def test_runtime_matches_torch_decode(exported: Callable[..., tuple[Path, GenerativeModel]]) -> None:
+    path, model = exported(n_conditions=2)
+    gen = OnnxGenerator(path, threads=1)
+    rng = np.random.default_rng(1)
+    energies = rng.uniform(1e3, 1e5, 9).astype(np.float32)
+    angles = rng.uniform(0, 0.3, 9).astype(np.float32)
+    noise = rng.standard_normal((9, model.noise_dim), dtype=np.float32)
+    out = gen.decode(energies, noise, angles)
+    with torch.no_grad():
+        ref = model.decode(torch.from_numpy(np.stack([energies, angles], 1)), torch.from_numpy(noise)).numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-2)
+
+
+def test_par04_signature_round_trips_to_calochallenge_order(
+    exported: Callable[..., tuple[Path, GenerativeModel]],
+) -> None:
+    path, model = exported(n_conditions=2, signature="par04")
+    gen = OnnxGenerator(path, threads=1)
+    assert gen.input_names == ["input"]
+    assert gen.card.signature == "par04"
+    energies = np.array([2e3, 5e4], np.float32)
+    angles = np.array([0.05, 0.25], np.float32)
+    noise = np.random.default_rng(2).standard_normal((2, model.noise_dim), dtype=np.float32)
+    with torch.no_grad():
+        ref = model.decode(torch.from_numpy(np.stack([energies, angles], 1)), torch.from_numpy(noise)).numpy()
+    np.testing.assert_allclose(gen.decode(energies, noise, angles), ref, rtol=1e-3, atol=1e-2)
+
+
+def test_generate_is_seeded_and_needs_angles(exported: Callable[..., tuple[Path, GenerativeModel]]) -> None:
+    path, _ = exported(n_conditions=2)
+    gen = OnnxGenerator(path, threads=1)
+    energies = np.full(30, 1e4, np.float32)
+    angles = np.zeros(30, np.float32)
+    a = gen.generate(energies, angles, batch_size=7, seed=3)
+    b = gen.generate(energies, angles, batch_size=7, seed=3)
+    assert a.showers.shape == (30, gen.geometry.n_voxels)
+    assert np.array_equal(a.showers, b.showers)
+    assert not np.array_equal(a.showers[0], a.showers[1])
+    assert (a.showers >= 0).all()
+    with pytest.raises(ValueError, match="angle"):
+        gen.generate(energies)
+
+
+def test_foreign_onnx_model_is_rejected(exported: Callable[..., tuple[Path, GenerativeModel]], tmp_path: Path) -> None:
+    import onnx
+
+    path, _ = exported()
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    onnx.save(proto, str(tmp_path / "bare.onnx"))
+    with pytest.raises(ModelCardError, match="caloforge export"):
+        OnnxGenerator(tmp_path / "bare.onnx")
+
+
+_NO_TORCH = """
+import sys
+sys.modules["torch"] = None  # any `import torch` now raises ImportError
+from caloforge.export.runtime import generate_onnx_to_file
+from caloforge.data import read_showers
+run = generate_onnx_to_file(sys.argv[1], sys.argv[2], 25, "log-uniform:1:100", seed=4, batch_size=10, threads=1)
+data = read_showers(sys.argv[2])
+assert data.showers.shape[0] == 25 and (data.showers >= 0).all()
+assert not any(name == "torch" or name.startswith("torch.") for name, mod in sys.modules.items() if mod is not None)
+print("ok", run.n_showers)
+"""
+
+
+def test_generation_works_without_torch(exported: Callable[..., tuple[Path, GenerativeModel]], tmp_path: Path) -> None:
+    path, _ = exported()
+    out = tmp_path / "gen.h5"
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_NO_TORCH), str(path), str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ok 25" in proc.stdout
+    in_process = generate_onnx_to_file(path, tmp_path / "again.h5", 25, "log-uniform:1:100", seed=4, batch_size=10)
+    assert in_process.n_showers == 25
+    np.testing.assert_array_equal(read_showers(out).showers, read_showers(tmp_path / "again.h5").showers)
