@@ -5,6 +5,7 @@ Each family lives in its own subpackage and registers itself when imported here.
 
 from __future__ import annotations
 
+from caloforge.models import diffusion as _diffusion  # noqa: F401  (registers "flow-matching")
 from caloforge.models import gan as _gan  # noqa: F401  (registers "wgan")
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
 from caloforge.models.registry import MODELS, build_model

@@ -1,0 +1,18 @@
+"""Conditional flow matching (registered as ``"flow-matching"``), its networks, paths and reflow distillation."""
+
+from __future__ import annotations
+
+from caloforge.models.diffusion.config import FlowMatchingConfig
+from caloforge.models.diffusion.denoiser import LayerEnergyNet, LayerTransformer
+from caloforge.models.diffusion.flow_matching import FlowMatching, with_sampler
+from caloforge.models.diffusion.paths import LinearPath, sample_times
+
+__all__ = [
+    "FlowMatching",
+    "FlowMatchingConfig",
+    "LayerEnergyNet",
+    "LayerTransformer",
+    "LinearPath",
+    "sample_times",
+    "with_sampler",
+]

@@ -1,0 +1,75 @@
+"""Hyper-parameters of the conditional flow-matching model, as a frozen dataclass.
+
+Example:
+    >>> from caloforge.config import from_dict, to_dict
+    >>> config = FlowMatchingConfig(dim=32, solver="heun", n_steps=8)
+    >>> from_dict(FlowMatchingConfig, to_dict(config)) == config
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["FlowMatchingConfig", "SolverName"]
+
+SolverName = Literal["euler", "heun", "midpoint", "rk4"]
+
+
+@dataclass(frozen=True)
+class FlowMatchingConfig:
+    """Configuration of :class:`caloforge.models.diffusion.FlowMatching`.
+
+    Attributes:
+        layer_hidden: Hidden widths of the layer-energy velocity MLP.
+        layer_embed_dim: Width of its time + condition embedding.
+        dim: Token width of the layer-token transformer (shape network).
+        depth: Transformer blocks.
+        heads: Attention heads (divides ``dim``).
+        mlp_ratio: Feed-forward width of the blocks relative to ``dim``.
+        dropout: Dropout in the transformer blocks.
+        sigma_min: Width of the conditional path at the data end (0: rectified flow).
+        time_sampling: Distribution of the training times: ``"uniform"`` or ``"logit-normal"``.
+        layer_log_eps: Offset of the log of layer energy / incident energy.
+        voxel_log_eps: Offset of the log of voxel energy / layer energy.
+        min_std: Floor on the fitted per-feature std of both stages (log space).
+        voxel_threshold_mev: Generated voxels below this energy (MeV) are set to 0 (the readout
+            threshold of the training data, 0.01515 for CaloChallenge).
+        layer_loss_weight: Weight of the layer-energy loss relative to the shape loss.
+        lr: Adam learning rate.
+        solver: ODE solver used by :meth:`~caloforge.models.diffusion.FlowMatching.decode`.
+        n_steps: Solver steps of both stages (network evaluations: ``n_steps`` × solver stages).
+    """
+
+    layer_hidden: tuple[int, ...] = (256, 256)
+    layer_embed_dim: int = 64
+    dim: int = 128
+    depth: int = 4
+    heads: int = 4
+    mlp_ratio: float = 2.0
+    dropout: float = 0.0
+    sigma_min: float = 0.0
+    time_sampling: Literal["uniform", "logit-normal"] = "logit-normal"
+    layer_log_eps: float = 1e-6
+    voxel_log_eps: float = 1e-7
+    min_std: float = 0.05
+    voxel_threshold_mev: float = 0.0
+    layer_loss_weight: float = 1.0
+    lr: float = 5e-4
+    solver: SolverName = "midpoint"
+    n_steps: int = 16
+
+    def __post_init__(self) -> None:
+        if self.n_steps < 1:
+            msg = f"n_steps must be at least 1, got {self.n_steps}"
+            raise ValueError(msg)
+        if self.dim % self.heads:
+            msg = f"heads ({self.heads}) must divide dim ({self.dim})"
+            raise ValueError(msg)
+        if self.layer_log_eps <= 0 or self.voxel_log_eps <= 0:
+            msg = f"log offsets must be positive, got {self.layer_log_eps}, {self.voxel_log_eps}"
+            raise ValueError(msg)
+        if not 0.0 <= self.sigma_min < 1.0:
+            msg = f"sigma_min must be in [0, 1), got {self.sigma_min}"
+            raise ValueError(msg)
