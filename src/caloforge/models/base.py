@@ -108,6 +108,13 @@ class GenerativeModel(nn.Module, ABC):
         """The optimizer group that training step ``step`` updates. Default: ``"main"``."""
         return "main"
 
+    def optimizer_settings(self) -> dict[str, dict[str, Any]]:
+        """Per-group optimizer keyword arguments the model recommends (``{"critic": {"lr": 1e-4}}``).
+
+        The trainer uses them unless the run's train config sets the value explicitly. Default: none.
+        """
+        return {}
+
     @abstractmethod
     def loss(self, batch: ShowerBatch, group: str = "main") -> LossOutput:
         """Training loss of ``group`` on a batch."""

@@ -37,7 +37,15 @@ from caloforge.geometry import Geometry
 from caloforge.models.base import GenerativeModel
 from caloforge.models.registry import MODELS, build_model
 
-__all__ = ["CheckpointError", "load_model", "load_state", "model_state", "save_model", "save_state"]
+__all__ = [
+    "CheckpointError",
+    "load_model",
+    "load_state",
+    "model_state",
+    "registered_name",
+    "save_model",
+    "save_state",
+]
 
 _REQUIRED = ("name", "config", "geometry", "n_conditions", "state_dict")
 
@@ -58,7 +66,7 @@ def model_state(model: GenerativeModel) -> dict[str, Any]:
     Raises:
         ValueError: If the model class is not registered in ``MODELS``.
     """
-    name = _registered_name(model)
+    name = registered_name(model)
     return {
         "name": name,
         "config": to_dict(model.config),
@@ -69,7 +77,12 @@ def model_state(model: GenerativeModel) -> dict[str, Any]:
     }
 
 
-def _registered_name(model: GenerativeModel) -> str:
+def registered_name(model: GenerativeModel) -> str:
+    """The name under which the model's class is registered in ``MODELS``.
+
+    Raises:
+        ValueError: If the class is not registered.
+    """
     for name in MODELS:
         if type(model) is MODELS.get(name):
             return name

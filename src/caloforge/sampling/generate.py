@@ -101,6 +101,11 @@ def check_energy_range(model: GenerativeModel, energies_mev: NDArray[np.floating
         warnings.warn(msg, ExtrapolationWarning, stacklevel=3)
 
 
+def _label(model: GenerativeModel) -> str:
+    """The model's registry name if the class carries one, else its class name."""
+    return model.name or type(model).__name__
+
+
 def _batches(
     model: GenerativeModel,
     cond: NDArray[np.float32],
@@ -180,7 +185,7 @@ def generate(
             out[start : start + len(showers)] = showers
             bar.update(len(showers))
     return ShowerData(
-        cond[:, 0], out, model.geometry, cond[:, 1] if cond.shape[1] > 1 else None, {"generator": model.name}
+        cond[:, 0], out, model.geometry, cond[:, 1] if cond.shape[1] > 1 else None, {"generator": _label(model)}
     )
 
 
@@ -225,7 +230,7 @@ def generate_to_file(
         msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
         raise FileExistsError(msg)
     cond, dev, gen = _setup(model, conditions, angles, seed, None, device, batch_size)
-    meta = {"generator": model.name, "seed": -1 if seed is None else int(seed), "threshold_mev": float(threshold)}
+    meta = {"generator": _label(model), "seed": -1 if seed is None else int(seed), "threshold_mev": float(threshold)}
     meta.update(attrs or {})
     with_angles = cond.shape[1] > 1
     start_time = time.perf_counter()

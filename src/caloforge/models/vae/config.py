@@ -1,0 +1,67 @@
+"""Hyper-parameters of the conditional VAE, as a frozen dataclass.
+
+Example:
+    >>> from caloforge.config import from_dict, to_dict
+    >>> config = VAEConfig(latent_dim=6, hidden=(64, 32))
+    >>> from_dict(VAEConfig, to_dict(config)) == config
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from caloforge.nn.mlp import Activation
+
+__all__ = ["VAEConfig"]
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Configuration of :class:`caloforge.models.vae.VAE`; mirrors its networks, loss weights and preprocessing.
+
+    Attributes:
+        latent_dim: Width of the Gaussian latent space (10 in Geant4 Par04).
+        hidden: Hidden widths of the encoder; the decoder uses them in reverse.
+        activation: Hidden activation.
+        layer_norm: Layer normalisation after each hidden activation.
+        geometry_labels: Names of the detector geometries the model distinguishes; the model's own
+            geometry is one-hot encoded among them (Par04 conditions on SiW vs SciPb this way).
+            Empty: only the model's geometry (a constant label).
+        beta: Weight β of the KL divergence (per voxel, see :meth:`VAE.loss`).
+        energy_weight: Weight of the squared error of the total deposited energy / E_inc.
+        layer_weight: Weight of the summed squared errors of the layer energies / E_inc.
+        log_eps: Offset of ``log(x / E_inc + log_eps)``; below the smallest non-zero fraction so
+            empty voxels form their own value.
+        min_std: Floor on the fitted per-voxel standard deviation in log space.
+        voxel_threshold_mev: Generated voxels below this energy (MeV) are set to 0.
+        lr: Recommended AdamW learning rate.
+    """
+
+    latent_dim: int = 10
+    hidden: tuple[int, ...] = (512, 256, 128)
+    activation: Activation = "leaky_relu"
+    layer_norm: bool = False
+    geometry_labels: tuple[str, ...] = ()
+    beta: float = 1.0
+    energy_weight: float = 10.0
+    layer_weight: float = 10.0
+    log_eps: float = 1e-8
+    min_std: float = 0.1
+    voxel_threshold_mev: float = 0.0
+    lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.latent_dim < 1:
+            msg = f"latent_dim must be at least 1, got {self.latent_dim}"
+            raise ValueError(msg)
+        if not self.hidden:
+            msg = "hidden must name at least one hidden layer width"
+            raise ValueError(msg)
+        if min(self.beta, self.energy_weight, self.layer_weight) < 0:
+            msg = f"loss weights must be non-negative, got beta={self.beta}, "
+            msg += f"energy_weight={self.energy_weight}, layer_weight={self.layer_weight}"
+            raise ValueError(msg)
+        if self.log_eps <= 0:
+            msg = f"log_eps must be positive, got {self.log_eps}"
+            raise ValueError(msg)

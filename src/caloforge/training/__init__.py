@@ -1,0 +1,42 @@
+"""Training: one loop for every model (:class:`Trainer`), callbacks, checkpoints, run configs, DDP."""
+
+from __future__ import annotations
+
+from caloforge.training.callbacks import EMA, Callback, CheckpointEvery, EarlyStopping, MetricLogger
+from caloforge.training.checkpoint import load_checkpoint, save_checkpoint
+from caloforge.training.config import (
+    DataConfig,
+    ModelSpec,
+    RunConfig,
+    SimulateConfig,
+    TrainConfig,
+    load_run_config,
+    run_config_from_dict,
+)
+from caloforge.training.data import ShowerTensors, load_training_data, split_data
+from caloforge.training.run import dry_run_config, train_run
+from caloforge.training.trainer import FitResult, Trainer
+
+__all__ = [
+    "EMA",
+    "Callback",
+    "CheckpointEvery",
+    "DataConfig",
+    "EarlyStopping",
+    "FitResult",
+    "MetricLogger",
+    "ModelSpec",
+    "RunConfig",
+    "ShowerTensors",
+    "SimulateConfig",
+    "TrainConfig",
+    "Trainer",
+    "dry_run_config",
+    "load_checkpoint",
+    "load_run_config",
+    "load_training_data",
+    "run_config_from_dict",
+    "save_checkpoint",
+    "split_data",
+    "train_run",
+]

@@ -1,0 +1,194 @@
+"""Trainer callbacks: EMA weights, early stopping, periodic checkpoints and the JSONL metrics log.
+
+A callback overrides named hooks; the :class:`~caloforge.training.Trainer` calls them in order.
+Callbacks with state (EMA weights, the best validation loss) implement ``state_dict`` /
+``load_state_dict`` so that a resumed run continues exactly.
+
+Example:
+    >>> import torch
+    >>> ema = EMA(decay=0.5)
+    >>> net = torch.nn.Linear(1, 1, bias=False)
+    >>> ema.attach(net)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.fill_(1.0)
+    >>> ema.update(net)
+    >>> sorted(ema.shadow)
+    ['weight']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from caloforge.training.trainer import Trainer
+
+__all__ = ["EMA", "Callback", "CheckpointEvery", "EarlyStopping", "MetricLogger"]
+
+logger = logging.getLogger(__name__)
+
+
+class Callback:
+    """Base class; every hook does nothing by default."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Before the first step (also when resuming)."""
+
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
+        """After each optimizer step; ``trainer.step`` already counts it."""
+
+    def on_epoch_end(self, trainer: Trainer, val_metrics: dict[str, float]) -> None:
+        """After each epoch's validation."""
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        """After the last step."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State saved in checkpoints."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores :meth:`state_dict`."""
+
+
+class EMA(Callback):
+    """Exponential moving average of the model's floating-point parameters.
+
+    shadow ← d·shadow + (1 − d)·θ after every step, with d = min(decay, (1 + n) / (10 + n)) so the
+    average is not dominated by the random initialisation early on.
+
+    Arguments:
+        decay: Asymptotic decay d.
+    """
+
+    def __init__(self, decay: float = 0.999) -> None:
+        self.decay = decay
+        self.n_updates = 0
+        self.shadow: dict[str, Tensor] = {}
+
+    def attach(self, model: nn.Module) -> None:
+        """Starts the average at the current weights (unless restored from a checkpoint)."""
+        if not self.shadow:
+            self.shadow = {k: p.detach().clone() for k, p in model.named_parameters() if p.is_floating_point()}
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        """One averaging step."""
+        d = min(self.decay, (1 + self.n_updates) / (10 + self.n_updates))
+        for name, p in model.named_parameters():
+            if name in self.shadow:
+                self.shadow[name].lerp_(p.detach(), 1.0 - d)
+        self.n_updates += 1
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Attaches to the trainer's model."""
+        self.attach(trainer.model)
+
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
+        """Updates the average."""
+        self.update(trainer.model)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Decay, update count and the averaged weights."""
+        return {"decay": self.decay, "n_updates": self.n_updates, "shadow": dict(self.shadow)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores the average."""
+        self.decay = float(state["decay"])
+        self.n_updates = int(state["n_updates"])
+        self.shadow = {k: v.clone() for k, v in state["shadow"].items()}
+
+
+class EarlyStopping(Callback):
+    """Stops training when ``monitor`` has not improved for ``patience`` epochs.
+
+    Arguments:
+        patience: Epochs without improvement tolerated.
+        monitor: Validation metric (lower is better).
+        min_delta: Improvement smaller than this does not count.
+    """
+
+    def __init__(self, patience: int = 10, monitor: str = "val/loss", min_delta: float = 0.0) -> None:
+        self.patience, self.monitor, self.min_delta = patience, monitor, min_delta
+        self.best = math.inf
+        self.bad_epochs = 0
+
+    def on_epoch_end(self, trainer: Trainer, val_metrics: dict[str, float]) -> None:
+        """Counts epochs without improvement; asks the trainer to stop after ``patience``."""
+        value = val_metrics.get(self.monitor)
+        if value is None:
+            return
+        if value < self.best - self.min_delta:
+            self.best, self.bad_epochs = value, 0
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            logger.info("early stopping: %s has not improved for %d epochs", self.monitor, self.patience)
+            trainer.should_stop = True
+
+    def state_dict(self) -> dict[str, Any]:
+        """Best value and the count of bad epochs."""
+        return {"best": self.best, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores the counters."""
+        self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
+
+
+class CheckpointEvery(Callback):
+    """Writes ``checkpoints/step-NNNNNNN.pt`` every ``every_n_steps`` steps (rank 0 only).
+
+    Arguments:
+        directory: Checkpoint directory.
+        every_n_steps: Interval in steps.
+        keep: Number of step checkpoints kept (older ones are deleted).
+    """
+
+    def __init__(self, directory: str | Path, every_n_steps: int, keep: int = 2) -> None:
+        self.directory, self.every, self.keep = Path(directory), every_n_steps, keep
+
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
+        """Saves on multiples of the interval and prunes old files."""
+        if self.every <= 0 or trainer.step % self.every or not trainer.dist.is_main:
+            return
+        trainer.save_checkpoint(self.directory / f"step-{trainer.step:07d}.pt")
+        trainer.save_checkpoint(self.directory / "last.pt")
+        old = sorted(self.directory.glob("step-*.pt"))[: -self.keep or None] if self.keep > 0 else []
+        for path in old:
+            path.unlink(missing_ok=True)
+
+
+class MetricLogger(Callback):
+    """Appends training and validation metrics as JSON lines to ``path`` (rank 0 only).
+
+    Arguments:
+        path: The ``metrics.jsonl`` file.
+        every_n_steps: Interval of training-metric lines.
+    """
+
+    def __init__(self, path: str | Path, every_n_steps: int = 50) -> None:
+        self.path, self.every = Path(path), max(every_n_steps, 1)
+
+    def _write(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        if not trainer.dist.is_main:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as f:
+            f.write(json.dumps({"step": trainer.step, "epoch": trainer.epoch, **record}) + "\n")
+
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
+        """Logs every ``every_n_steps`` steps."""
+        if trainer.step % self.every == 0:
+            self._write(trainer, {"split": "train", "group": group, "lr": trainer.lr(group), **metrics})
+
+    def on_epoch_end(self, trainer: Trainer, val_metrics: dict[str, float]) -> None:
+        """Logs the validation metrics."""
+        if val_metrics:
+            self._write(trainer, {"split": "val", **val_metrics})
