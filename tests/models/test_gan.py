@@ -145,13 +145,19 @@ def test_energy_mismatch_enters_generator_loss_with_its_weight(tiny_geometry: Ge
     assert out.metrics["generator"] == pytest.approx(expected, rel=1e-5)
 
 
-def test_fused_exp_inverts_log_energies(tiny_geometry: Geometry) -> None:
+def test_fused_inverse_recovers_showers_and_empty_voxels(tiny_geometry: Geometry) -> None:
     batch = _batch(tiny_geometry, 32)
     model = _model(tiny_geometry, batch)
-    energy = batch.conditions[:, :1]
-    y = torch.log(batch.showers + model.config.log_eps * energy)
-    back = model._log_to_mev_(y, energy)
-    assert torch.allclose(back, batch.showers, rtol=1e-3, atol=1e-3)
+    eps = model.config.log_eps
+    fractions = batch.showers / batch.conditions[:, :1]
+    back = model._log_fractions_to_mev_(torch.log(fractions + eps), batch.conditions)
+    assert torch.allclose(back, batch.showers, rtol=1e-4, atol=1e-4)
+    assert torch.equal(back == 0, batch.showers == 0)
+    # Within log 2 of the empty-voxel peak counts as empty; above it the fraction survives.
+    near = torch.log(torch.tensor([[0.5 * eps, 1.9 * eps, 2.5 * eps]]))
+    out = model._log_fractions_to_mev_(near, torch.tensor([[1.0]]))
+    assert out[0, :2].eq(0).all()
+    assert float(out[0, 2]) == pytest.approx(1.5 * eps, rel=1e-3)
 
 
 @pytest.mark.parametrize(("threshold", "n"), [(0.0, 32), (5.0, 32), (5.0, 600)])

@@ -186,7 +186,7 @@ class WGAN(GenerativeModel):
         fake = self.generator(self.sample_noise(len(batch), device=conditions.device), encoded)
         fractions = self.voxel_norm.inverse(fake, conditions)
         adversarial = generator_adversarial_loss(_frozen_call(self.critic, fake, fractions, encoded))
-        showers = self._threshold(self.energy_scale.inverse(fractions, conditions))
+        showers = self._fractions_to_mev(fractions, conditions)
         estimate = _frozen_call(self.constrainer, showers)
         mismatch = torch.mean((estimate - encoded[:, 0]) ** 2)
         total = adversarial + self.config.constrainer_weight * mismatch
@@ -203,11 +203,16 @@ class WGAN(GenerativeModel):
         """The generator's latent width."""
         return self.config.latent_dim
 
-    def _threshold(self, showers: Tensor) -> Tensor:
+    def _fractions_to_mev(self, fractions: Tensor, conditions: Tensor) -> Tensor:
+        """Differentiable: voxel energy fractions (B, V) → MeV, with empty voxels set to exactly 0.
+
+        A voxel is empty when its fraction is at most ``log_eps`` (within log 2 of the peak that
+        empty voxels form in log space) or its energy at most ``voxel_threshold_mev``.
+        """
+        eps = self.config.log_eps
+        showers = self.energy_scale.inverse(torch.where(fractions > eps, fractions, 0.0), conditions)
         threshold = self.config.voxel_threshold_mev
-        if threshold <= 0:
-            return showers
-        return torch.where(showers > threshold, showers, torch.zeros_like(showers))
+        return torch.where(showers > threshold, showers, 0.0) if threshold > 0 else showers
 
     def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
         """Generated showers.
@@ -225,38 +230,35 @@ class WGAN(GenerativeModel):
         conditions = conditions.float()
         encoded = self.condition_encoder(conditions)
         if torch.is_grad_enabled() and any(p.requires_grad for p in self.generator.parameters()):
-            y = self.generator(noise, encoded)
-            showers = self.energy_scale.inverse(self.voxel_norm.inverse(y, conditions), conditions)
-            return self._threshold(showers)
+            fractions = self.voxel_norm.inverse(self.generator(noise, encoded), conditions)
+            return self._fractions_to_mev(fractions, conditions)
         with torch.no_grad():
             return self._decode_fused(conditions, encoded, noise)
 
     def _decode_fused(self, conditions: Tensor, encoded: Tensor, noise: Tensor) -> Tensor:
-        """Generation with the preprocessing inverse fused into few in-place passes (no autograd).
+        """Generation with the preprocessing inverse fused into in-place passes (no autograd).
 
-        E·(exp(y·std + mean) - eps) = exp(y·std + mean + log E) - eps·E with y = W h + b. For
-        large batches std and mean are folded into the output layer (W' = std·W, b' = std·b +
-        mean) and log E enters the matrix product as an extra input column, so after the product
-        only three passes over the (B, n_voxels) output remain; small batches skip the folding,
-        whose cost does not depend on B.
+        For large batches the standardisation is folded into the output layer (W' = std·W,
+        b' = std·b + mean), so the matrix product directly yields log(fraction + eps); small
+        batches skip the folding, whose cost does not depend on B.
         """
         head = self.generator.head
         standardize = self.voxel_norm.transforms[1]
-        energy = conditions[:, :1] * self.energy_scale.scale
         features = self.generator.features(noise, encoded)
         if features.shape[0] < _FOLD_MIN_BATCH:
-            y = head(features).mul_(standardize.std).add_(standardize.mean).add_(torch.log(energy))
-            return self._log_to_mev_(y, energy)
-        ones = torch.ones(head.out_features, 1, dtype=head.weight.dtype, device=head.weight.device)
-        weight = torch.cat([head.weight * standardize.std[:, None], ones], dim=1)
-        bias = head.bias * standardize.std + standardize.mean
-        features = torch.cat([features, torch.log(energy)], dim=1)
-        return self._log_to_mev_(torch.addmm(bias, features, weight.T), energy)
+            y = head(features).mul_(standardize.std).add_(standardize.mean)
+        else:
+            bias = head.bias * standardize.std + standardize.mean
+            y = torch.addmm(bias, features, (head.weight * standardize.std[:, None]).T)
+        return self._log_fractions_to_mev_(y, conditions)
 
-    def _log_to_mev_(self, y: Tensor, energy: Tensor) -> Tensor:
-        """In place: log(x + eps·E) (B, V) → x in MeV, thresholded; ``energy`` is (B, 1), MeV."""
-        y.exp_().sub_(self.voxel_norm.transforms[0].eps * energy)
-        return nn.functional.threshold_(y, max(self.config.voxel_threshold_mev, 0.0), 0.0)
+    def _log_fractions_to_mev_(self, y: Tensor, conditions: Tensor) -> Tensor:
+        """In place: log(fraction + eps) (B, V) → MeV with the empty-voxel rules of :meth:`_fractions_to_mev`."""
+        eps = self.config.log_eps
+        y = nn.functional.threshold_(y.exp_(), 2 * eps, eps).sub_(eps)  # empty voxels: exactly 0
+        y.mul_(conditions[:, :1] * self.energy_scale.scale)
+        threshold = self.config.voxel_threshold_mev
+        return nn.functional.threshold_(y, threshold, 0.0) if threshold > 0 else y
 
     def extra_repr(self) -> str:
         """The config, shown by ``print(model)``."""
