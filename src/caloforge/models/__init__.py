@@ -5,8 +5,10 @@ Each family lives in its own subpackage and registers itself when imported here.
 
 from __future__ import annotations
 
+from caloforge.models import diffusion as _diffusion  # noqa: F401  (registers "flow-matching")
 from caloforge.models import flows as _flows  # noqa: F401  (registers "caloflow", "icaloflow")
 from caloforge.models import gan as _gan  # noqa: F401  (registers "wgan")
+from caloforge.models import vae as _vae  # noqa: F401  (registers "vae")
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
 from caloforge.models.registry import MODELS, build_model
 from caloforge.models.serialization import CheckpointError, load_model, model_state, save_model
