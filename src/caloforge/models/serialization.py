@@ -125,7 +125,7 @@ def load_state(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = (str(err).splitlines() or [type(err).__name__])[0].split(". ")[0]
         msg = f"{path}: cannot read checkpoint (truncated, corrupted or not a caloforge checkpoint: {reason})"
         raise CheckpointError(msg) from None
     if not isinstance(state, dict):

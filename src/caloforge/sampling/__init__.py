@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from caloforge.sampling.conditions import conditions_from_spec, load_generation_conditions
 from caloforge.sampling.generate import ExtrapolationWarning, generate, generate_to_file, resolve_device
 
-__all__ = ["ExtrapolationWarning", "generate", "generate_to_file", "resolve_device"]
+__all__ = [
+    "ExtrapolationWarning",
+    "conditions_from_spec",
+    "generate",
+    "generate_to_file",
+    "load_generation_conditions",
+    "resolve_device",
+]

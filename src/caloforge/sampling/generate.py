@@ -81,11 +81,14 @@ def _as_conditions(model: GenerativeModel, conditions: Any, angles: Any) -> NDAr
     return cond
 
 
-def check_energy_range(model: GenerativeModel, energies_mev: NDArray[np.floating[Any]], *, rtol: float = 1e-3) -> None:
+def check_energy_range(
+    model: GenerativeModel, energies_mev: NDArray[np.floating[Any]], *, rtol: float = 0.05, stacklevel: int = 2
+) -> None:
     """Warns with :class:`ExtrapolationWarning` when energies leave the model's training range.
 
-    The range comes from the model's fitted :class:`~caloforge.data.transforms.ConditionEncoder`;
-    models without one are not checked.
+    The range comes from the model's fitted :class:`~caloforge.data.transforms.ConditionEncoder`
+    (the extremes of the training energies), widened by ``rtol`` because a finite training sample
+    never reaches the ends of its distribution; models without an encoder are not checked.
     """
     encoders = [m for m in model.modules() if isinstance(m, ConditionEncoder)]
     if not encoders or not model.is_fitted or len(energies_mev) == 0:
@@ -98,7 +101,7 @@ def check_energy_range(model: GenerativeModel, energies_mev: NDArray[np.floating
             f"{outside} of {len(energies_mev)} requested energies ({e_min / 1e3:.3g}–{e_max / 1e3:.3g} GeV) lie "
             f"outside the training range {lo / 1e3:.3g}–{hi / 1e3:.3g} GeV; the model extrapolates there"
         )
-        warnings.warn(msg, ExtrapolationWarning, stacklevel=3)
+        warnings.warn(msg, ExtrapolationWarning, stacklevel=stacklevel + 1)
 
 
 def _label(model: GenerativeModel) -> str:
@@ -136,7 +139,7 @@ def _setup(
         msg = "the model's preprocessing is not fitted; train it (or load a checkpoint) before generating"
         raise ValueError(msg)
     cond = _as_conditions(model, conditions, angles)
-    check_energy_range(model, cond[:, 0])
+    check_energy_range(model, cond[:, 0], stacklevel=4)
     dev = resolve_device(device)
     model.to(dev).eval()
     if generator is None:

@@ -1,0 +1,68 @@
+"""``caloforge train CONFIG``: train a model from a YAML run config (with overrides)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the ``train`` subcommand."""
+    p = subparsers.add_parser(
+        "train",
+        help="train a model from a run config",
+        description="Train a model. Every config value can be overridden with --set section.key=value; "
+        "the resolved config is saved as config.yaml in the run directory. Multi-process: "
+        "torchrun --nproc-per-node N -m caloforge train ...",
+    )
+    p.add_argument("config_file", nargs="?", metavar="CONFIG", help="YAML run config")
+    p.add_argument("--config", dest="config_opt", metavar="FILE", help="YAML run config (same as CONFIG)")
+    p.add_argument("--model", help="model name (when no config file gives one)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set train.max_steps=100 (repeatable)")
+    p.add_argument("--data", help="training file (sets data.path)")
+    p.add_argument("--geometry", help="geometry name (sets data.geometry)")
+    p.add_argument("--out", help="run directory (sets out)")
+    p.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
+    p.add_argument("--dry-run", action="store_true",
+                   help="smoke run: the model's smoke config, 2 steps on 128 showers")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="sets train.device")
+    p.add_argument("--seed", type=int, help="sets train.seed")
+    p.add_argument("--max-steps", type=int, help="sets train.max_steps")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (sets train.progress=false)")
+    p.set_defaults(func=run)
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    flags = {
+        "data.path": args.data, "data.geometry": args.geometry, "out": args.out, "train.device": args.device,
+        "train.seed": args.seed, "train.max_steps": args.max_steps,
+        "train.progress": False if args.no_progress else None,
+    }
+    out = [f"{key}={value}" for key, value in flags.items() if value is not None]
+    if args.data is not None:
+        out.append("data.simulate=null")
+    return out + list(args.overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Trains; prints the checkpoint path and throughput; returns 0."""
+    from caloforge.training import load_run_config, train_run
+
+    path = args.config_opt or args.config_file
+    if path is None and args.model is None:
+        msg = "give a run config (CONFIG or --config FILE) or at least --model NAME"
+        raise ValueError(msg)
+    config = load_run_config(path, _overrides(args), model={"name": args.model} if args.model else None)
+    result = train_run(config, resume=args.resume, dry_run=args.dry_run)
+    val = result.val_metrics.get("val/loss")
+    lines = [
+        f"steps       {result.steps} ({result.epochs} epochs)",
+        f"throughput  {result.showers_per_second:.0f} showers/s",
+        f"val loss    {val:.5g}" if val is not None else "val loss    -",
+        f"checkpoint  {result.checkpoint}",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
