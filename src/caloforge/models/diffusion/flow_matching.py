@@ -9,7 +9,7 @@ Example:
     >>> showers, conditions = torch.rand(16, 12) * 50, torch.full((16, 1), 1e4)
     >>> model.fit_preprocessing(showers, conditions)
     >>> sorted(model.loss(ShowerBatch(showers, conditions)).metrics)
-    ['layer_loss', 'loss', 'shape_loss']
+    ['layer_loss', 'shape_loss']
     >>> model.noise_dim, model.sample(conditions[:4]).shape
     (15, torch.Size([4, 12]))
 """
@@ -143,8 +143,7 @@ class FlowMatching(GenerativeModel):
         layer_loss = self.velocity_loss(self.layer_net, y_layers, encoded)
         shape_loss = self.velocity_loss(self.shape_net, y_voxels, torch.cat([encoded, y_layers], dim=1))
         total = self.config.layer_loss_weight * layer_loss + shape_loss
-        metrics = {"loss": float(total.detach()), "layer_loss": float(layer_loss.detach())}
-        metrics["shape_loss"] = float(shape_loss.detach())
+        metrics = {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
         return LossOutput(total, metrics)
 
     def velocity_loss(self, net: nn.Module, x1: Tensor, context: Tensor, x0: Tensor | None = None) -> Tensor:

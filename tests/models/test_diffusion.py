@@ -1,0 +1,207 @@
+"""Flow matching: the probability path, the layer-token network, the two-stage model and reflow distillation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from caloforge.geometry import Geometry, get_geometry
+from caloforge.models import MODELS, ShowerBatch, build_model, load_model, save_model
+from caloforge.models.diffusion import (
+    FlowMatching,
+    FlowMatchingConfig,
+    LayerTransformer,
+    LinearPath,
+    ReflowConfig,
+    make_reflow_pairs,
+    reflow,
+    sample_times,
+    with_sampler,
+)
+from caloforge.models.diffusion.denoiser import _token_indices
+from tests.conftest import make_showers
+
+
+def _fitted(geometry: Geometry, n_conditions: int = 1, **changes: object) -> tuple[FlowMatching, ShowerBatch]:
+    data = make_showers(geometry, 64, angles=n_conditions == 2)  # noqa: PLR2004
+    config = FlowMatchingConfig(**{**FlowMatching.smoke_config().__dict__, **changes})
+    model = FlowMatching(geometry, config, n_conditions=n_conditions)
+    batch = ShowerBatch(torch.as_tensor(data.showers), torch.as_tensor(data.conditions()))
+    model.fit_preprocessing(batch.showers, batch.conditions)
+    return model, batch
+
+
+# ---------------------------------------------------------------------------------------------- path
+@pytest.mark.parametrize("sigma_min", [0.0, 1e-3, 0.2])
+def test_path_end_points(sigma_min: float) -> None:
+    path = LinearPath(sigma_min)
+    x0, x1 = torch.randn(6, 3), torch.randn(6, 3)
+    assert torch.allclose(path.sample(x0, x1, torch.zeros(6)), x0)
+    assert torch.allclose(path.sample(x0, x1, torch.ones(6)), x1 + sigma_min * x0, atol=1e-6)
+
+
+def test_path_velocity_is_the_time_derivative() -> None:
+    path = LinearPath(0.1)
+    x0, x1, t = torch.randn(5, 4, 2), torch.randn(5, 4, 2), torch.rand(5)
+    h = 1e-3
+    finite = (path.sample(x0, x1, t + h) - path.sample(x0, x1, t - h)) / (2 * h)
+    assert torch.allclose(path.velocity(x0, x1, t), finite, atol=1e-3)
+
+
+def test_path_rejects_bad_sigma() -> None:
+    with pytest.raises(ValueError, match="sigma_min"):
+        LinearPath(1.0)
+
+
+@pytest.mark.parametrize("kind", ["uniform", "logit-normal"])
+def test_sample_times_lie_in_the_unit_interval(kind: str) -> None:
+    t = sample_times(1000, kind)  # type: ignore[arg-type]
+    assert t.shape == (1000,) and bool((t > 0).all() and (t < 1).all())
+    with pytest.raises(ValueError, match="choices"):
+        sample_times(3, "beta")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------- network
+def test_token_indices_round_trip_for_unequal_layers() -> None:
+    sizes = get_geometry("calochallenge-1-photons").layer_sizes
+    gather, scatter = _token_indices(sizes, max(sizes))
+    x = torch.randn(2, sum(sizes))
+    tokens = torch.cat([x, torch.zeros(2, 1)], dim=1)[:, gather]
+    assert torch.equal(tokens[:, scatter], x)
+    assert int((tokens == 0).sum()) == 2 * (len(sizes) * max(sizes) - sum(sizes))
+
+
+def test_layer_transformer_mixes_layers(tiny_geometry: Geometry) -> None:
+    net = LayerTransformer(tiny_geometry, n_context=2, dim=16, depth=1, heads=2)
+    x = torch.randn(3, tiny_geometry.n_voxels, requires_grad=True)
+    out = net(x, torch.rand(3), torch.randn(3, 2))
+    assert out.shape == x.shape
+    out[:, tiny_geometry.layer_slice(2)].sum().backward()
+    assert x.grad is not None and float(x.grad[:, tiny_geometry.layer_slice(0)].abs().sum()) > 0
+
+
+# ---------------------------------------------------------------------------------------------- model
+def test_registered_and_built_from_a_dict(tiny_geometry: Geometry) -> None:
+    assert MODELS.get("flow-matching") is FlowMatching
+    model = build_model("flow-matching", tiny_geometry, {"dim": 8, "heads": 2, "depth": 1}, n_conditions=2)
+    assert isinstance(model, FlowMatching) and model.config.dim == 8  # noqa: PLR2004
+    assert model.noise_dim == tiny_geometry.n_layers + tiny_geometry.n_voxels
+
+
+def test_preprocessing_round_trip(tiny_geometry: Geometry) -> None:
+    model, batch = _fitted(tiny_geometry)
+    y_layers, y_voxels = model.preprocess(batch.showers, batch.conditions)
+    assert y_layers.shape == (64, tiny_geometry.n_layers) and y_voxels.shape == batch.showers.shape
+    assert abs(float(y_layers.mean())) < 0.1 and abs(float(y_voxels.std()) - 1) < 0.2  # noqa: PLR2004
+    back = model.postprocess(y_layers, y_voxels, batch.conditions)
+    assert torch.allclose(back, batch.showers, rtol=1e-3, atol=1e-3)
+
+
+def test_generated_layer_energies_match_the_layer_stage(tiny_geometry: Geometry) -> None:
+    model, batch = _fitted(tiny_geometry)
+    noise = model.sample_noise(8)
+    y_layers, _ = model.integrate(batch.conditions[:8], noise)
+    showers = model.decode(batch.conditions[:8], noise).detach()
+    expected = model.layer_norm.inverse(y_layers, batch.conditions[:8]) * batch.conditions[:8, :1]
+    layer_sums = torch.as_tensor(tiny_geometry.layer_energies(showers.numpy()))
+    assert torch.allclose(layer_sums, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("n_conditions", [1, 2])
+def test_loss_reaches_every_parameter(tiny_geometry: Geometry, n_conditions: int) -> None:
+    model, batch = _fitted(tiny_geometry, n_conditions)
+    out = model.loss(batch)
+    assert torch.isfinite(out.loss) and set(out.metrics) == {"layer_loss", "shape_loss"}
+    out.loss.backward()
+    assert all(p.grad is not None and bool(torch.isfinite(p.grad).all()) for p in model.parameters())
+    with pytest.raises(KeyError, match="main"):
+        model.loss(batch, "critic")
+
+
+def test_decode_is_deterministic_and_physical(tiny_geometry: Geometry) -> None:
+    model, batch = _fitted(tiny_geometry, voxel_threshold_mev=0.5)
+    noise = model.sample_noise(10, generator=torch.Generator().manual_seed(1))
+    a, b = model.decode(batch.conditions[:10], noise), model.decode(batch.conditions[:10], noise)
+    assert torch.equal(a, b) and a.shape == (10, tiny_geometry.n_voxels)
+    assert bool((a >= 0).all()) and bool(((a == 0) | (a > 0.5)).all())  # noqa: PLR2004
+
+
+def test_solver_and_steps_come_from_the_config(tiny_geometry: Geometry) -> None:
+    model, batch = _fitted(tiny_geometry)
+    noise = model.sample_noise(4)
+    c = batch.conditions[:4]
+    rk4 = with_sampler(model, "rk4", 3)
+    assert torch.equal(rk4.decode(c, noise), model.decode(c, noise, solver="rk4", n_steps=3))
+    assert not torch.allclose(rk4.decode(c, noise), model.decode(c, noise))
+
+
+def test_save_and_load_round_trip(tiny_geometry: Geometry, tmp_path: Path) -> None:
+    model, batch = _fitted(tiny_geometry, n_conditions=2)
+    save_model(model, tmp_path / "fm.pt")
+    loaded = load_model(tmp_path / "fm.pt")
+    noise = model.sample_noise(3)
+    assert loaded.config == model.config and loaded.is_fitted
+    assert torch.equal(loaded.decode(batch.conditions[:3], noise), model.decode(batch.conditions[:3], noise))
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="n_steps"):
+        FlowMatchingConfig(n_steps=0)
+    with pytest.raises(ValueError, match="divide"):
+        FlowMatchingConfig(dim=10, heads=4)
+
+
+# ---------------------------------------------------------------------------------------------- reflow
+def _curved_teacher() -> FlowMatching:
+    """A tiny teacher whose (untrained, amplified) velocity field bends the trajectories."""
+    geometry = Geometry.regular("toy", n_layers=2, n_alpha=1, r_edges=[0, 1, 2])
+    config = FlowMatchingConfig(layer_hidden=(32,), layer_embed_dim=16, dim=16, depth=1, heads=2)
+    teacher = FlowMatching(geometry, config)
+    teacher.fit_preprocessing(torch.rand(64, 4) * 50, torch.exp(torch.rand(64, 1) * 4) * 1e3)
+    with torch.no_grad():
+        for head in (teacher.layer_net.net[-1], teacher.shape_net.head):
+            head.weight.mul_(20.0)
+    return teacher
+
+
+def test_reflow_pairs_are_the_teacher_solution() -> None:
+    teacher = _curved_teacher()
+    conditions = torch.full((3, 1), 5e3)
+    config = ReflowConfig(n_pairs=5, teacher_solver="heun", teacher_steps=3, generation_batch_size=2)
+    pairs = make_reflow_pairs(teacher, conditions, config, generator=torch.Generator().manual_seed(0))
+    assert len(pairs) == 5 and pairs.noise.shape == (5, teacher.noise_dim)  # noqa: PLR2004
+    layers, voxels = teacher.integrate(pairs.conditions, pairs.noise, solver="heun", n_steps=3)
+    assert torch.allclose(pairs.layers, layers, atol=1e-5) and torch.allclose(pairs.voxels, voxels, atol=1e-5)
+
+
+def test_reflow_reduces_the_steps_needed_for_a_given_error() -> None:
+    teacher = _curved_teacher()
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    conditions = torch.exp(torch.rand(256, 1) * 4) * 1e3
+    config = ReflowConfig(
+        n_pairs=256, teacher_solver="rk4", teacher_steps=8, train_steps=150, batch_size=128, lr=3e-3, student_steps=1
+    )
+    student = reflow(teacher, conditions, config)
+    noise = torch.randn(256, teacher.noise_dim)  # fresh noise, not the training pairs
+    with torch.no_grad():
+        reference = torch.cat(teacher.integrate(conditions, noise, solver="rk4", n_steps=32), dim=1)
+
+        def error(model: FlowMatching, steps: int) -> float:
+            out = torch.cat(model.integrate(conditions, noise, solver="euler", n_steps=steps), dim=1)
+            return float((out - reference).abs().mean())
+
+        def steps_needed(model: FlowMatching, tolerance: float) -> int:
+            return next(k for k in (1, 2, 4, 8, 16, 32, 64) if error(model, k) <= tolerance)
+
+        tolerance = 0.6 * error(teacher, 1)
+        assert error(student, 1) <= tolerance
+        assert steps_needed(student, tolerance) < steps_needed(teacher, tolerance)
+    assert student.config.solver == "euler" and student.config.n_steps == 1
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items()), "the teacher must not change"
+
+
+def test_reflow_config_validation() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        ReflowConfig(student_steps=0)
