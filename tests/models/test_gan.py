@@ -203,3 +203,16 @@ def test_short_adversarial_training_updates_every_generator_parameter(tiny_geome
         assert all(torch.isfinite(torch.tensor(v)) for v in out.metrics.values())
     moved = [not torch.equal(a, b) for a, b in zip(gen_params, model.optimizer_groups()["generator"], strict=True)]
     assert all(moved)
+
+
+def test_warns_when_log_eps_hides_real_voxels(tiny_geometry: Geometry, caplog: pytest.LogCaptureFixture) -> None:
+    batch = _batch(tiny_geometry, 8)
+    model = WGAN(tiny_geometry, dataclasses.replace(WGAN.smoke_config(), log_eps=1e-3))
+    with caplog.at_level("WARNING", logger="caloforge.models.gan.model"):
+        model.fit_preprocessing(batch.showers, batch.conditions)
+    assert "lower log_eps" in caplog.text
+    caplog.clear()
+    model = WGAN(tiny_geometry, dataclasses.replace(WGAN.smoke_config(), log_eps=1e-12))
+    with caplog.at_level("WARNING", logger="caloforge.models.gan.model"):
+        model.fit_preprocessing(batch.showers, batch.conditions)
+    assert "log_eps" not in caplog.text

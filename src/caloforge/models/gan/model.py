@@ -119,6 +119,14 @@ class WGAN(GenerativeModel):
         showers, conditions = showers.float(), conditions.float()
         self.condition_encoder.fit(conditions)
         fractions = self.energy_scale(showers, conditions)
+        nonzero = fractions[fractions > 0]
+        if nonzero.numel() and float(nonzero.min()) <= 2 * self.config.log_eps:
+            logger.warning(
+                "smallest non-zero voxel fraction %.3g is within log 2 of log_eps=%.3g: such voxels "
+                "cannot be generated (lower log_eps)",
+                float(nonzero.min()),
+                self.config.log_eps,
+            )
         self.voxel_norm.fit(fractions, conditions)
         self.critic.fit(fractions)
         self.constrainer.fit(showers, conditions)
