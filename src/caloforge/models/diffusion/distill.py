@@ -36,15 +36,18 @@ import copy
 import dataclasses
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from caloforge.data import read_showers
 from caloforge.models.diffusion.config import SolverName
 from caloforge.models.diffusion.flow_matching import FlowMatching
+from caloforge.models.serialization import load_model, save_model
 
-__all__ = ["ReflowConfig", "ReflowPairs", "make_reflow_pairs", "reflow", "reflow_loss"]
+__all__ = ["ReflowConfig", "ReflowPairs", "make_reflow_pairs", "reflow", "reflow_checkpoint", "reflow_loss"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class ReflowConfig:
         teacher_steps: Steps of the teacher's solves.
         student_solver: Solver the student decodes with (written into its config).
         student_steps: Steps the student decodes with.
-        train_steps: Optimizer steps of the student.
+        train_steps: Optimizer steps of the student (0: no reflow, only the sampler changes).
         batch_size: Pairs per optimizer step.
         generation_batch_size: Pairs generated per teacher batch.
         lr: Adam learning rate of the student.
@@ -80,6 +83,9 @@ class ReflowConfig:
     def __post_init__(self) -> None:
         if min(self.n_pairs, self.teacher_steps, self.student_steps, self.batch_size, self.generation_batch_size) < 1:
             msg = f"pair, step and batch counts must be positive: {self}"
+            raise ValueError(msg)
+        if self.train_steps < 0:
+            msg = f"train_steps must be non-negative, got {self.train_steps}"
             raise ValueError(msg)
 
 
@@ -183,11 +189,20 @@ def reflow(
     """
     config = config if config is not None else ReflowConfig()
     generator = torch.Generator().manual_seed(config.seed)
-    if pairs is None:
+    if pairs is None and config.train_steps > 0:
         pairs = make_reflow_pairs(teacher, conditions, config, generator=generator, progress=progress)
     sampler = dataclasses.replace(teacher.config, solver=config.student_solver, n_steps=config.student_steps)
     student = copy.deepcopy(teacher)
     student.config = sampler
+    if pairs is not None and config.train_steps > 0:
+        _fit_student(student, pairs, config, generator, progress=progress)
+    return student.eval()
+
+
+def _fit_student(
+    student: FlowMatching, pairs: ReflowPairs, config: ReflowConfig, generator: torch.Generator, *, progress: bool
+) -> None:
+    """Adam steps of :func:`reflow_loss` on random mini-batches of ``pairs``."""
     student.train()
     optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=config.lr)
     metrics: dict[str, float] = {}
@@ -199,4 +214,50 @@ def reflow(
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         optimizer.step()
     logger.info("reflow: %d steps on %d pairs, last losses %s", config.train_steps, len(pairs), metrics)
-    return student.eval()
+
+
+def reflow_checkpoint(
+    checkpoint: str | Path,
+    data: str | Path,
+    output: str | Path,
+    config: ReflowConfig | None = None,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    use_ema: bool = True,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> FlowMatching:
+    """Reflows a saved flow-matching model on the conditions of a shower file and saves the student.
+
+    Arguments:
+        checkpoint: Training checkpoint or saved model of a ``"flow-matching"`` model.
+        data: CaloChallenge file whose incident energies (and angles) condition the couplings.
+        output: Where the student is saved (a model state, see :func:`caloforge.models.save_model`).
+        config: Reflow settings (``train_steps=0`` only rewrites the sampler).
+        start: First event of ``data`` used.
+        stop: One past the last event used (keep held-out events out).
+        use_ema: Start from the EMA weights of a training checkpoint.
+        overwrite: Replace an existing ``output``.
+        progress: Show progress bars.
+
+    Returns:
+        The student.
+
+    Raises:
+        FileExistsError: ``output`` exists and ``overwrite`` is false.
+        ValueError: The checkpoint is not a flow-matching model.
+    """
+    output = Path(output)
+    if output.exists() and not overwrite:
+        msg = f"{output} exists; pass overwrite=True (--force) to replace it"
+        raise FileExistsError(msg)
+    teacher = load_model(checkpoint, use_ema=use_ema)
+    if not isinstance(teacher, FlowMatching):
+        msg = f"{checkpoint} holds a {type(teacher).__name__}, reflow needs a flow-matching model"
+        raise ValueError(msg)
+    showers = read_showers(data, teacher.geometry, start=start, stop=stop)
+    conditions = torch.as_tensor(showers.conditions()[:, : teacher.n_conditions])
+    student = reflow(teacher, conditions, config, progress=progress)
+    save_model(student, output)
+    return student
