@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import logging
 import sys
 from pathlib import Path
@@ -31,12 +32,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import least_squares
+from simulator_report import bin_summary, write_report
 
 from caloforge.data import ShowerData, read_showers
 from caloforge.simulate import GFlashConfig, GFlashSimulator, ring_fractions, transverse_profile
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from simulator_report import bin_summary, write_report  # noqa: E402
 
 __all__ = ["fit_all", "main"]
 
@@ -70,7 +69,7 @@ def long_stats(data: ShowerData, config: GFlashConfig) -> Array:
     m, a = moments(data, config)
     e = data.energies.astype(np.float64)
     rows = []
-    for lo, hi in zip(E_BINS_GEV[:-1], E_BINS_GEV[1:], strict=True):
+    for lo, hi in itertools.pairwise(E_BINS_GEV):
         sel = (e >= lo * 1e3) & (e < hi * 1e3)
         lm, la = np.log(m[sel]), np.log(a[sel])
         ly = np.log(e[sel] / config.critical_mev).mean()
@@ -169,6 +168,34 @@ def fit_spots(g4: ShowerData, config: GFlashConfig, seed: int) -> GFlashConfig:
     return best[1]
 
 
+def layer_spread(data: ShowerData) -> Array:
+    """Std of the per-shower layer-energy fractions in three energy bins, (3, 30)."""
+    rows = []
+    for lo, hi in ((1e3, 3e3), (7e3, 2e4), (4e4, 1e5)):
+        sel = (data.energies >= lo) & (data.energies < hi)
+        layers = data.geometry.layer_energies(data.showers[sel].astype(np.float64))[:, :30]
+        rows.append((layers / layers.sum(1, keepdims=True)).std(0))
+    return np.array(rows)
+
+
+def fit_layer_fluctuation(g4: ShowerData, config: GFlashConfig, seed: int) -> GFlashConfig:
+    """Grid search of the extra layer fluctuation matching the spread of the Geant4 layer fractions."""
+    ref = layer_spread(g4)
+    best: tuple[float, GFlashConfig] | None = None
+    for s in (0.35, 0.45, 0.6):
+        for q in (0.25, 0.4):
+            for rho in (0.0, 0.3, 0.6):
+                cfg = fit_longitudinal(g4, dataclasses.replace(config, layer_fluctuation=(s, q, rho)), seed, 2)
+                sim = simulate_like(g4, cfg, seed)
+                loss = float(np.sum((layer_spread(sim) - ref) ** 2 / (ref + 1e-3)))
+                peak = bin_summary(sim)["peak"] - bin_summary(g4)["peak"]
+                logger.info("layer fluctuation %s: loss %.4f, peak sim - G4 %s", (s, q, rho), loss, np.round(peak, 2))
+                if best is None or loss < best[0]:
+                    best = (loss, cfg)
+    assert best is not None
+    return best[1]
+
+
 def fit_response(g4: ShowerData, config: GFlashConfig, seed: int) -> GFlashConfig:
     """Rescales the response r0 + r1 ln(E/GeV) to the Geant4 mean E_dep / E_inc per energy bin."""
     ref, sim = bin_summary(g4), bin_summary(simulate_like(g4, config, seed))
@@ -183,6 +210,7 @@ def fit_all(g4: ShowerData, config: GFlashConfig, seed: int) -> GFlashConfig:
     config = fit_transverse(g4, config)
     config = fit_longitudinal(g4, config, seed)
     config = fit_response(g4, fit_spots(g4, config, seed), seed)
+    config = fit_layer_fluctuation(g4, config, seed)
     config = fit_longitudinal(g4, config, seed, iterations=2)
     return fit_response(g4, config, seed)
 

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from caloforge.simulate import rectangle_fractions, ring_fractions, sample_deposits
+from caloforge.simulate import rectangle_fractions, ring_fractions, sample_deposits, sample_ring_deposits
 
 
 def test_ring_fractions_match_cdf() -> None:
     edges = np.array([0.0, 5.0, 10.0, 40.0])
     frac = ring_fractions(edges, np.array([[2.0]]), np.array([[20.0]]), np.array([[0.7]]))[0, 0]
-    cdf = lambda r, big_r: r**2 / (r**2 + big_r**2)  # noqa: E731
-    expected = [0.7 * (cdf(b, 2.0) - cdf(a, 2.0)) + 0.3 * (cdf(b, 20.0) - cdf(a, 20.0)) for a, b in zip(edges, edges[1:])]
+    cdf = lambda r, big_r: r**2 / (r**2 + big_r**2)
+    expected = [
+        0.7 * (cdf(b, 2.0) - cdf(a, 2.0)) + 0.3 * (cdf(b, 20.0) - cdf(a, 20.0)) for a, b in itertools.pairwise(edges)
+    ]
     np.testing.assert_allclose(frac, expected)
 
 
@@ -38,3 +42,15 @@ def test_sample_deposits_statistics() -> None:
     np.testing.assert_allclose(hit_fraction, 1 - np.exp(-5.0), atol=0.01)
     thresholded = sample_deposits(mean, 4.0, 0.5, 1.0, np.random.default_rng(1))
     assert thresholded[thresholded > 0].min() >= 1.0
+
+
+def test_ring_spots_match_voxel_sampling() -> None:
+    ring = np.array([[[40.0, 8.0, 0.5]]])  # (N=1, L=1, n_r=3), spread over 4 angular bins
+    n_alpha, spot, k = 4, 2.0, 1.5
+    a = np.stack([sample_ring_deposits(ring, n_alpha, spot, k, 0.0, np.random.default_rng(i))[0] for i in range(3000)])
+    per_voxel = np.broadcast_to((ring[0, 0] / n_alpha).astype(np.float32), (3000, n_alpha, 3)).reshape(3000, -1)
+    b = sample_deposits(per_voxel.copy(), spot, k, 0.0, np.random.default_rng(9))
+    assert a.shape == b.shape == (3000, 12)
+    np.testing.assert_allclose(a.mean(0), per_voxel[0], rtol=0.08)
+    np.testing.assert_allclose((a > 0).mean(0), (b > 0).mean(0), atol=0.03)
+    np.testing.assert_allclose(a.reshape(3000, 4, 3).sum(1).var(0), b.reshape(3000, 4, 3).sum(1).var(0), rtol=0.15)

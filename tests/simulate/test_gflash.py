@@ -19,7 +19,8 @@ def test_energy_conservation_before_fluctuations(ds2: GFlashSimulator) -> None:
     deposits, leaked = ds2.expected_deposits(energies, np.random.default_rng(1))
     params = ds2.sample_parameters(energies, np.random.default_rng(1))
     assert deposits.shape == (50, 6480)
-    assert deposits.min() >= 0 and leaked.min() > -1e-3 * energies.min()
+    assert deposits.min() >= 0
+    assert leaked.min() > -1e-3 * energies.min()
     np.testing.assert_allclose(deposits.sum(1, dtype=np.float64) + leaked, params.visible, rtol=1e-9)
     np.testing.assert_allclose(params.visible / energies, 0.99, atol=0.01)
     # leakage beyond 45 layers and 41.85 mm is a few per cent at most
@@ -44,8 +45,10 @@ def test_profile_peak_moves_deeper_with_energy(ds2: GFlashSimulator) -> None:
         per_layer = ds2.geometry.layer_energies(data.showers.astype(np.float64))
         cog.append((per_layer @ layers / per_layer.sum(1)).mean())
         peak.append(np.argmax(per_layer, axis=1).mean())
-    assert cog[0] + 1.5 < cog[1] and cog[1] + 1.5 < cog[2]
-    assert peak[0] + 1.5 < peak[1] and peak[1] + 1.5 < peak[2]
+    assert cog[0] + 1.5 < cog[1]
+    assert cog[1] + 1.5 < cog[2]
+    assert peak[0] + 1.5 < peak[1]
+    assert peak[1] + 1.5 < peak[2]
 
 
 def test_determinism_with_seed(ds2: GFlashSimulator) -> None:
@@ -63,7 +66,8 @@ def test_batches_and_threshold(tiny_geometry: Geometry) -> None:
     assert data.showers.shape == (20, tiny_geometry.n_voxels)
     positive = data.showers[data.showers > 0]
     assert positive.min() >= sim.config.threshold_mev
-    assert data.showers.dtype == np.float32 and np.all(np.isfinite(data.showers))
+    assert data.showers.dtype == np.float32
+    assert np.all(np.isfinite(data.showers))
 
 
 def test_resolution_follows_stochastic_term(ds2: GFlashSimulator) -> None:

@@ -13,12 +13,16 @@ def test_simulate_to_file_round_trip_and_seed(tmp_path: Path) -> None:
     a, b = tmp_path / "a.h5", tmp_path / "b.h5"
     run = simulate_to_file(a, "calochallenge-2", 30, "log-uniform:1:100", seed=3, batch_size=8)
     simulate_to_file(b, "calochallenge-2", 30, "log-uniform:1:100", seed=3, batch_size=8)
-    assert run.n_showers == 30 and run.showers_per_second > 0
+    assert run.n_showers == 30
+    assert run.showers_per_second > 0
     da, db = read_showers(a), read_showers(b)
-    assert da.geometry.name == "calochallenge-2" and len(da) == 30
-    assert da.energies.min() >= 1e3 and da.energies.max() <= 1e5
+    assert da.geometry.name == "calochallenge-2"
+    assert len(da) == 30
+    assert da.energies.min() >= 1e3
+    assert da.energies.max() <= 1e5
     np.testing.assert_array_equal(da.showers, db.showers)
-    assert da.attrs["seed"] == 3 and da.attrs["generator"] == "caloforge GFlash"
+    assert da.attrs["seed"] == 3
+    assert da.attrs["generator"] == "caloforge GFlash"
 
 
 def test_simulate_to_file_refuses_overwrite(tmp_path: Path) -> None:
@@ -28,7 +32,8 @@ def test_simulate_to_file_refuses_overwrite(tmp_path: Path) -> None:
         simulate_to_file(path, "calochallenge-2", 4, "fixed:10", seed=1)
     simulate_to_file(path, "calochallenge-2", 6, "fixed:10", seed=1, overwrite=True)
     data = read_showers(path)
-    assert len(data) == 6 and np.all(data.energies == 1e4)
+    assert len(data) == 6
+    assert np.all(data.energies == 1e4)
     assert not list(tmp_path.glob(".*tmp"))
 
 

@@ -28,8 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--particles", "-n", type=int, default=10_000, help="number of showers (default 10000)")
     p.add_argument(
-        "--energy", default="log-uniform:1:100", help="incident energies in GeV: log-uniform:LO:HI, uniform:LO:HI, "
-        "fixed:E or discrete:E1,E2 (default log-uniform:1:100)"
+        "--energy",
+        default="log-uniform:1:100",
+        help="incident energies in GeV: log-uniform:LO:HI, uniform:LO:HI, "
+        "fixed:E or discrete:E1,E2 (default log-uniform:1:100)",
     )
     p.add_argument("-o", "--output", required=True, type=Path, help="output HDF5 file")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
@@ -64,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     )
     logger.info(
         "simulated %d showers (%s) into %s in %.1f s (%.0f showers/s)",
-        result.n_showers, geometry.name, result.path, result.seconds, result.showers_per_second,
+        result.n_showers,
+        geometry.name,
+        result.path,
+        result.seconds,
+        result.showers_per_second,
     )
     return 0

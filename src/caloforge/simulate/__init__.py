@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caloforge.simulate.deposit import rectangle_fractions, ring_fractions, sample_deposits
+from caloforge.simulate.deposit import rectangle_fractions, ring_fractions, sample_deposits, sample_ring_deposits
 from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator, ShowerParameters, transverse_profile
 from caloforge.simulate.run import simulate_to_file
 
@@ -13,6 +13,7 @@ __all__ = [
     "rectangle_fractions",
     "ring_fractions",
     "sample_deposits",
+    "sample_ring_deposits",
     "simulate_to_file",
     "transverse_profile",
 ]

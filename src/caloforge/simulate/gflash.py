@@ -31,12 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import lfilter
 from scipy.special import gammainc
 from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData
 from caloforge.geometry import Geometry, Layer
-from caloforge.simulate.deposit import rectangle_fractions, ring_fractions, sample_deposits
+from caloforge.simulate.deposit import rectangle_fractions, ring_fractions, sample_deposits, sample_ring_deposits
 
 __all__ = ["GFlashConfig", "GFlashSimulator", "ShowerParameters", "transverse_profile"]
 
@@ -60,12 +61,16 @@ class GFlashConfig:
 
     The defaults were fitted with ``benchmarks/calibrate_simulator.py`` to 11,500 Geant4 11.4 electron
     showers (1–100 GeV, log-uniform) in a 90 × (1.4 mm W + 0.3 mm Si) calorimeter read out in the
-    CaloChallenge dataset-2 geometry, deposits scaled by 1/0.033: the longitudinal constants by matching
-    per-shower profile moments (mean, width, correlation of ln mean-depth and ln α) in ten energy bins,
-    iterated with the simulator in the loop to remove estimator bias; the transverse constants by a
-    least-squares fit of the radial energy fractions in bins of τ; ``spot_energy_mev`` / ``spot_shape`` to
-    the resolution and the number of non-zero voxels; ``response`` to the mean E_dep/E_inc. See
-    ``docs/simulator.md`` for the comparison.
+    CaloChallenge dataset-2 geometry, deposits scaled by 1/0.033: the transverse constants by a
+    least-squares fit of the radial energy fractions in bins of τ; the longitudinal constants by matching
+    per-shower profile moments (mean and width of ln mean-depth and ln α, their correlation) in ten energy
+    bins, iterated with the simulator in the loop to remove estimator bias and sampling noise;
+    ``spot_shape`` / ``spot_energy_mev`` to the number of non-zero voxels and the resolution (a grid over
+    k, each point rescaling ē to the Geant4 σ/E); ``layer_fluctuation`` by a grid search matching the
+    spread of the per-shower layer-energy fractions; ``response`` to the mean E_dep/E_inc per energy bin.
+    The material constants are computed for the Si-W stack (X0: 1.4/3.504 + 0.3/93.7 per 1.7 mm; R_M from
+    mass-weighted inverse Molière radii; E_c = 21.2 MeV · X0 / R_M). Outside 1–100 GeV, or for other
+    materials, the parameterisation is an extrapolation. ``docs/simulator.md`` shows the comparison.
 
     Attributes:
         x0_mm: Effective radiation length, mm (Si-W: 1.4 mm W + 0.3 mm Si → 4.216 mm).
@@ -79,6 +84,9 @@ class GFlashConfig:
         core_radius: (z0, z1) of R_C / R_M.
         tail_radius: (k0, k1, k2, k3) of R_T / R_M.
         core_fraction: (p0, p1, p2) of the core weight.
+        layer_fluctuation: (s, q, ρ): extra log-normal fluctuation of each layer's energy, width
+            ``s (E / GeV)^(−q)``, correlation ρ between neighbouring layers (AR(1)); the shower's total
+            is kept (this models sub-shower clustering beyond the smooth Gamma profile).
         response: (r0, r1): deposited / incident energy before losses is ``r0 + r1 ln(E / GeV)``.
         spot_energy_mev: Mean energy of one spot, MeV (deposit units).
         spot_shape: Gamma shape k of the spot-energy distribution.
@@ -89,16 +97,17 @@ class GFlashConfig:
     x0_mm: float = 4.216
     moliere_mm: float = 10.88
     critical_mev: float = 8.21
-    mean_depth: tuple[float, float] = (1.052, 1.008)
-    alpha: tuple[float, float] = (-0.5005, 0.604)
-    sigma_depth: tuple[float, float] = (0.9625, 1.102)
-    sigma_alpha: tuple[float, float] = (-0.7155, 0.9104)
-    correlation: tuple[float, float] = (0.003954, 0.0726)
+    mean_depth: tuple[float, float] = (1.064, 1.006)
+    alpha: tuple[float, float] = (-0.5506, 0.6098)
+    sigma_depth: tuple[float, float] = (3.196, 0.863)
+    sigma_alpha: tuple[float, float] = (1.729, 0.7713)
+    correlation: tuple[float, float] = (-0.05411, 0.08407)
     core_radius: tuple[float, float] = (0.08231, 0.1219)
     tail_radius: tuple[float, float, float, float] = (0.4954, 0.4797, -3.056, 0.5586)
     core_fraction: tuple[float, float, float] = (2.581, 0.503, 0.8895)
-    response: tuple[float, float] = (0.9913, -0.0008323)
-    spot_energy_mev: float = 9.588
+    layer_fluctuation: tuple[float, float, float] = (0.45, 0.25, 0.6)
+    response: tuple[float, float] = (0.9918, -0.001149)
+    spot_energy_mev: float = 8.988
     spot_shape: float = 1.2
     threshold_mev: float = 0.01515
     sampling_fluctuations: bool = True
@@ -121,11 +130,13 @@ class ShowerParameters:
         visible: Energy the shower deposits before leakage and fluctuations, (N,), MeV.
         mean_depth: Mean depth m = α/β of the longitudinal profile, (N,), X0.
         alpha: Shape α of the longitudinal Gamma profile, (N,).
+        layer_noise: Log of the multiplicative layer-energy fluctuation, (N, n_layers).
     """
 
     visible: Array
     mean_depth: Array
     alpha: Array
+    layer_noise: Array
 
 
 def transverse_profile(config: GFlashConfig, tau: Array) -> tuple[Array, Array, Array]:
@@ -194,21 +205,30 @@ class GFlashSimulator:
         mean_depth = median_m * np.exp(sd_m * z1)
         alpha = median_a * np.exp(sd_a * (rho * z1 + np.sqrt(1.0 - rho**2) * z2))
         visible = e * _linear(c.response, np.log(e / _GEV))
-        return ShowerParameters(visible, mean_depth, alpha)
+        return ShowerParameters(visible, mean_depth, alpha, self._layer_noise(e, rng))
+
+    def _layer_noise(self, energies: Array, rng: np.random.Generator) -> Array:
+        """AR(1) Gaussian noise along the layers, scaled by the energy-dependent width."""
+        scale, power, rho = self.config.layer_fluctuation
+        sigma = scale * (energies / _GEV) ** (-power)
+        eps = rng.standard_normal((len(energies), self.geometry.n_layers))
+        eps[:, 1:] *= np.sqrt(1.0 - rho**2)
+        noise = lfilter([1.0], [1.0, -rho], eps, axis=1)
+        return np.asarray(sigma[:, None] * noise)
 
     def longitudinal_fractions(self, params: ShowerParameters) -> Array:
         """Energy fraction of each shower in each layer, (N, n_layers); the rest leaks out the back."""
         beta = params.alpha / params.mean_depth
         cdf = gammainc(params.alpha[:, None], beta[:, None] * self._edges_x0[None, :])
-        return np.diff(cdf, axis=1)
+        smooth = np.diff(cdf, axis=1)
+        noisy = smooth * np.exp(params.layer_noise)
+        return noisy * (smooth.sum(1) / np.maximum(noisy.sum(1), 1e-300))[:, None]
 
     def transverse_shape(self, params: ShowerParameters) -> tuple[Array, Array, Array]:
         """Core radius (mm), tail radius (mm) and core weight per shower and layer, each (N, n_layers)."""
         return transverse_profile(self.config, self._centres_x0[None, :] / params.mean_depth[:, None])
 
-    def expected_deposits(
-        self, energies: Array, rng: np.random.Generator
-    ) -> tuple[NDArray[np.float32], Array]:
+    def expected_deposits(self, energies: Array, rng: np.random.Generator) -> tuple[NDArray[np.float32], Array]:
         """Expected voxel energies of freshly drawn showers, before sampling fluctuations.
 
         Arguments:
@@ -219,15 +239,29 @@ class GFlashSimulator:
             ``(deposits, leaked)``: deposits (N, n_voxels), MeV, float32; leaked energy beyond the
             readout (longitudinal and transverse), (N,), MeV. Their sum is the visible energy.
         """
+        blocks = self._compact_expected(energies, rng)
+        out = np.empty((len(energies), self.geometry.n_voxels), dtype=np.float32)
+        for layers, template, compact in blocks:
+            self._scatter(out, layers, _expand(template, compact))
+        return out, self._visible - out.sum(axis=1, dtype=np.float64)
+
+    def _compact_expected(
+        self, energies: Array, rng: np.random.Generator
+    ) -> list[tuple[NDArray[np.int64], Layer, Array]]:
+        """Per group of equally binned layers: expected energy per ring (N, L, n_r) or cell (N, L, n_x n_y)."""
         params = self.sample_parameters(energies, rng)
+        self._visible = params.visible
         layer_energy = params.visible[:, None] * self.longitudinal_fractions(params)
         core, tail, weight = self.transverse_shape(params)
-        out = np.empty((len(params.visible), self.geometry.n_voxels), dtype=np.float32)
-        for layers, template in self._groups:
-            block = _cell_energies(template, layer_energy[:, layers], core[:, layers], tail[:, layers], weight[:, layers])
-            self._scatter(out, layers, block)
-        leaked = params.visible - out.sum(axis=1, dtype=np.float64)
-        return out, leaked
+        blocks = []
+        for layers, tmpl in self._groups:
+            e, rc, rt, w = layer_energy[:, layers], core[:, layers], tail[:, layers], weight[:, layers]
+            if tmpl.x_edges is not None and tmpl.y_edges is not None:
+                frac = rectangle_fractions(np.asarray(tmpl.x_edges), np.asarray(tmpl.y_edges), rc, rt, w)
+                blocks.append((layers, tmpl, e[..., None] * frac.reshape(*frac.shape[:2], -1)))
+            else:
+                blocks.append((layers, tmpl, e[..., None] * ring_fractions(np.asarray(tmpl.r_edges), rc, rt, w)))
+        return blocks
 
     def _scatter(self, out: NDArray[np.float32], layers: NDArray[np.int64], block: NDArray[np.float32]) -> None:
         if len(layers) == self.geometry.n_layers:
@@ -262,11 +296,19 @@ class GFlashSimulator:
 
     def _simulate_batch(self, energies: Array, rng: np.random.Generator) -> NDArray[np.float32]:
         c = self.config
-        deposits, _ = self.expected_deposits(energies, rng)
-        if c.sampling_fluctuations:
-            return sample_deposits(deposits, c.spot_energy_mev, c.spot_shape, c.threshold_mev, rng)
-        deposits[deposits < c.threshold_mev] = 0.0
-        return deposits
+        if not c.sampling_fluctuations:
+            deposits, _ = self.expected_deposits(energies, rng)
+            deposits[deposits < c.threshold_mev] = 0.0
+            return deposits
+        out = np.empty((len(energies), self.geometry.n_voxels), dtype=np.float32)
+        spots = (c.spot_energy_mev, c.spot_shape, c.threshold_mev)
+        for layers, tmpl, compact in self._compact_expected(energies, rng):
+            if tmpl.kind == "cartesian":
+                block = sample_deposits(compact.astype(np.float32), *spots, rng)
+            else:
+                block = sample_ring_deposits(compact, tmpl.n_alpha, *spots, rng)
+            self._scatter(out, layers, block.reshape(len(energies), len(layers), -1))
+        return out
 
 
 def _group_layers(layers: tuple[Layer, ...]) -> list[tuple[NDArray[np.int64], Layer]]:
@@ -277,12 +319,10 @@ def _group_layers(layers: tuple[Layer, ...]) -> list[tuple[NDArray[np.int64], La
     return [(np.asarray(idx, dtype=np.int64), layers[idx[0]]) for idx in groups.values()]
 
 
-def _cell_energies(layer: Layer, layer_energy: Array, core: Array, tail: Array, weight: Array) -> NDArray[np.float32]:
-    """Expected energy per cell, (N, L, n_cells) in flat voxel order, MeV, float32."""
-    if layer.x_edges is not None and layer.y_edges is not None:
-        frac = rectangle_fractions(np.asarray(layer.x_edges), np.asarray(layer.y_edges), core, tail, weight)
-        return (layer_energy[..., None] * frac.reshape(*frac.shape[:2], -1)).astype(np.float32)
-    rings = (ring_fractions(np.asarray(layer.r_edges), core, tail, weight) * (layer_energy[..., None] / layer.n_alpha))
-    n, n_layers, n_r = rings.shape
-    cells = np.broadcast_to(rings.astype(np.float32)[:, :, None, :], (n, n_layers, layer.n_alpha, n_r))
-    return cells.reshape(n, n_layers, -1)
+def _expand(layer: Layer, compact: Array) -> NDArray[np.float32]:
+    """Expected energy per voxel, (N, L, n_cells) float32, from per-ring or per-cell energies."""
+    if layer.kind == "cartesian":
+        return compact.astype(np.float32)
+    n, n_layers, n_r = compact.shape
+    per_bin = (compact / layer.n_alpha).astype(np.float32)[:, :, None, :]
+    return np.broadcast_to(per_bin, (n, n_layers, layer.n_alpha, n_r)).reshape(n, n_layers, -1)
