@@ -1,0 +1,48 @@
+"""Run configs: YAML + overrides → validated dataclasses, with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from caloforge.config import ConfigError, load_config_file
+from caloforge.training import RunConfig, load_run_config, run_config_from_dict
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_overrides_and_types(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("model:\n  name: vae\n  config: {latent_dim: 6}\ndata: {path: a.h5}\ntrain: {max_steps: 5}\n")
+    config = load_run_config(path, ["train.max_steps=7", "model.config.beta=0.5", "train.betas=[0.5, 0.9]"])
+    assert isinstance(config, RunConfig)
+    assert config.train.max_steps == 7
+    assert config.train.betas == (0.5, 0.9)
+    assert config.model.config == {"latent_dim": 6, "beta": 0.5}
+    assert run_config_from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"model": {"name": "nope"}, "data": {"path": "a.h5"}}, "unknown model 'nope'"),
+        ({"model": {"name": "vae", "config": {"latent": 3}}, "data": {"path": "a.h5"}}, r"model\.config"),
+        ({"model": {"name": "vae"}, "data": {"path": "a.h5"}, "train": {"lr": "fast"}}, r"train\.lr"),
+        ({"model": {"name": "vae"}, "data": {"path": "a.h5"}, "train": {"batch_size": 0}}, "batch_size"),
+        ({"model": {"name": "vae"}, "data": {}}, "either path"),
+        ({"model": {"name": "vae"}, "data": {"simulate": {"n": 10}}}, "geometry is required"),
+        ({"model": {"name": "vae"}, "data": {"path": "a.h5"}, "extra": 1}, "unknown key"),
+    ],
+)
+def test_invalid_configs(data: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        run_config_from_dict(data)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("vae-*.yaml")), ids=lambda p: p.name)
+def test_shipped_vae_configs_validate(path: Path) -> None:
+    config = run_config_from_dict(load_config_file(path))
+    assert config.model.name == "vae"
+    for value in (config.data.path, config.out):
+        assert value is None or not Path(value).is_absolute(), "configs hold relative paths only"
