@@ -211,16 +211,19 @@ class WGAN(GenerativeModel):
         """The generator's latent width."""
         return self.config.latent_dim
 
-    def _fractions_to_mev(self, fractions: Tensor, conditions: Tensor) -> Tensor:
-        """Differentiable: voxel energy fractions (B, V) → MeV, with empty voxels set to exactly 0.
+    def _min_fractions(self, conditions: Tensor) -> Tensor:
+        """Per-shower cut (B, 1): larger fractions are kept, smaller ones are empty voxels.
 
         A voxel is empty when its fraction is at most ``log_eps`` (within log 2 of the peak that
         empty voxels form in log space) or its energy at most ``voxel_threshold_mev``.
         """
-        eps = self.config.log_eps
-        showers = self.energy_scale.inverse(torch.where(fractions > eps, fractions, 0.0), conditions)
-        threshold = self.config.voxel_threshold_mev
-        return torch.where(showers > threshold, showers, 0.0) if threshold > 0 else showers
+        energy = conditions[:, :1] * self.energy_scale.scale
+        return torch.clamp(self.config.voxel_threshold_mev / energy, min=self.config.log_eps)
+
+    def _fractions_to_mev(self, fractions: Tensor, conditions: Tensor) -> Tensor:
+        """Differentiable: voxel energy fractions (B, V) → MeV, empty voxels exactly 0."""
+        kept = torch.where(fractions > self._min_fractions(conditions), fractions, 0.0)
+        return self.energy_scale.inverse(kept, conditions)
 
     def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
         """Generated showers.
@@ -261,12 +264,10 @@ class WGAN(GenerativeModel):
         return self._log_fractions_to_mev_(y, conditions)
 
     def _log_fractions_to_mev_(self, y: Tensor, conditions: Tensor) -> Tensor:
-        """In place: log(fraction + eps) (B, V) → MeV with the empty-voxel rules of :meth:`_fractions_to_mev`."""
-        eps = self.config.log_eps
-        y = nn.functional.threshold_(y.exp_(), 2 * eps, eps).sub_(eps)  # empty voxels: exactly 0
-        y.mul_(conditions[:, :1] * self.energy_scale.scale)
-        threshold = self.config.voxel_threshold_mev
-        return nn.functional.threshold_(y, threshold, 0.0) if threshold > 0 else y
+        """In place: log(fraction + eps) (B, V) → MeV, empty voxels exactly 0 (ONNX-exportable ops)."""
+        y = y.exp_().sub_(self.config.log_eps)
+        empty = y <= self._min_fractions(conditions)
+        return y.mul_(conditions[:, :1] * self.energy_scale.scale).masked_fill_(empty, 0.0)
 
     def extra_repr(self) -> str:
         """The config, shown by ``print(model)``."""
