@@ -131,6 +131,8 @@ def generate_checkpoint_sharded(
     shard_size: int = DEFAULT_SHARD_SIZE,
     batch_size: int = 1000,
     device: str = "cpu",
+    threshold: float = 0.0,
+    use_ema: bool = True,
     overwrite: bool = False,
     progress: bool = False,
     virtual: bool = False,
@@ -140,27 +142,38 @@ def generate_checkpoint_sharded(
     Arguments:
         checkpoint: Model or training checkpoint, readable on every worker.
         path: Output HDF5 file.
-        energies: Incident energies, (N,), MeV.
+        energies: Incident energies, (N,) or (N, 1), MeV. Angle-conditioned models are not supported here.
         seed: Run seed (``None``: fresh, logged).
         workers: Local worker processes (≤ 1: in-process); each loads the model once and uses one thread.
         scheduler: Address of a running Dask scheduler (overrides ``workers``).
         shard_size: Showers per shard.
         batch_size: Showers per forward pass.
-        device: Torch device on the workers.
+        device: Torch device on the workers (``"auto"``: CUDA where a worker has it).
+        threshold: Generated voxels below this energy are set to 0, MeV.
+        use_ema: Use the EMA weights of a training checkpoint.
         overwrite: Replace an existing file.
         progress: Progress bar over shards.
         virtual: Keep the shards and write a virtual dataset.
 
     Raises:
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
+        ValueError: If ``energies`` has more than one condition column (angles).
         caloforge.models.CheckpointError: If a worker cannot read the checkpoint.
     """
+    e = np.asarray(energies, dtype=np.float32)
+    if e.ndim == 2 and e.shape[1] == 1:
+        e = e[:, 0]
+    if e.ndim != 1:
+        msg = f"sharded generation takes incident energies only (N,), got conditions of shape {e.shape}"
+        raise ValueError(msg)
     seed = resolve_seed(seed)
     threads = 1 if (workers > 1 or scheduler is not None) else None
-    producer = CheckpointProducer(checkpoint, batch_size=batch_size, device=device, threads=threads)
+    producer = CheckpointProducer(
+        checkpoint, batch_size=batch_size, device=device, threads=threads, threshold=threshold, use_ema=use_ema
+    )
     attrs = {"checkpoint": Path(checkpoint).name}
     with cluster(workers, scheduler) as client:
         return generate_sharded(
-            producer, energies, path, seed=seed, shard_size=shard_size, client=client, overwrite=overwrite,
+            producer, e, path, seed=seed, shard_size=shard_size, client=client, overwrite=overwrite,
             attrs=attrs, progress=progress, virtual=virtual,
         )

@@ -77,28 +77,41 @@ class CheckpointProducer(_Lazy):
     Arguments:
         checkpoint: Path of a checkpoint written by the trainer (readable on every worker).
         batch_size: Showers per forward pass.
-        device: Torch device on the worker, e.g. ``"cpu"`` or ``"cuda"``.
+        device: Torch device on the worker: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when the worker has it).
         threads: Torch intra-op threads per worker (``None``: leave torch's default).
+        threshold: Generated voxels below this energy are set to 0, MeV.
+        use_ema: Use the EMA weights of a training checkpoint.
     """
 
     def __init__(
-        self, checkpoint: str | Path, *, batch_size: int = 1000, device: str = "cpu", threads: int | None = None
+        self,
+        checkpoint: str | Path,
+        *,
+        batch_size: int = 1000,
+        device: str = "cpu",
+        threads: int | None = None,
+        threshold: float = 0.0,
+        use_ema: bool = True,
     ) -> None:
         self.checkpoint = str(checkpoint)
         self.batch_size = batch_size
         self.device = device
         self.threads = threads
+        self.threshold = threshold
+        self.use_ema = use_ema
 
     def _model(self) -> Any:
         if self._state is None:
             import torch
 
             from caloforge.models.serialization import load_model
+            from caloforge.sampling import resolve_device
 
             if self.threads is not None:
                 torch.set_num_threads(self.threads)
-            self._state = load_model(self.checkpoint, map_location=self.device).eval()
-            logger.info("loaded %s on %s", self.checkpoint, self.device)
+            device = resolve_device(self.device)
+            self._state = (load_model(self.checkpoint, map_location=device, use_ema=self.use_ema).eval(), device)
+            logger.info("loaded %s on %s", self.checkpoint, device)
         return self._state
 
     def __call__(self, energies: NDArray[np.float32], seed: int) -> ShowerData:
@@ -107,9 +120,10 @@ class CheckpointProducer(_Lazy):
 
         from caloforge.sampling import generate
 
-        generator = torch.Generator(device=self.device).manual_seed(seed)
+        model, device = self._model()
+        generator = torch.Generator(device=device).manual_seed(seed)
         data: ShowerData = generate(
-            self._model(), energies, batch_size=self.batch_size, generator=generator, device=self.device,
-            progress=False,
+            model, energies, batch_size=self.batch_size, generator=generator, device=device,
+            threshold=self.threshold, progress=False,
         )
         return data

@@ -1,0 +1,181 @@
+"""The run's ``index.html``: stage table, model comparison and links to every stage output.
+
+The page is self-contained HTML with relative links, so the run directory can be copied or served as is.
+The comparison table reads the stage infos: classifier AUC (low- and high-level inputs), mean and worst
+separation power, FPD/KPD, training time, generation time per shower (PyTorch and ONNX Runtime) and the
+speed-up over the reference simulation time.
+
+Example:
+    >>> speedup(127.3, 0.5)
+    254.6
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from caloforge import __version__
+from caloforge.pipeline.config import PipelineConfig
+from caloforge.pipeline.runner import StageResult
+
+__all__ = ["comparison_rows", "speedup", "write_index"]
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.good{color:#070}.bad{color:#b00}
+.skipped{color:#888}img{max-width:32%;margin:.2em;border:1px solid #ddd}code{background:#f6f6f6}
+"""
+_LINKS = (
+    '<p>Full evaluation: <a href="evaluate/report.html">evaluate/report.html</a> · numbers: '
+    '<a href="evaluate/metrics.json">metrics.json</a>, <a href="summary.json">summary.json</a> · '
+    '<a href="config.yaml">config.yaml</a></p>'
+)
+
+
+def speedup(reference_ms: float, ms: float | None) -> float | None:
+    """``reference_ms / ms`` rounded to 4 significant digits (``None`` without a time)."""
+    if ms is None or not ms > 0:
+        return None
+    value = reference_ms / ms
+    return float(f"{value:.4g}")
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return html.escape(str(value))
+
+
+def _milli(value: float | None) -> float | None:
+    return None if value is None else value * 1e3
+
+
+def _auc(value: float | None) -> str:
+    if value is None:
+        return "–"
+    cls = "good" if value < 0.6 else ("bad" if value > 0.9 else "")
+    return f'<span class="{cls}">{value:.3f}</span>'
+
+
+def comparison_rows(config: PipelineConfig, results: Mapping[str, StageResult]) -> list[dict[str, Any]]:
+    """One dict per model with every number of the comparison table (also written to ``summary.json``)."""
+    evaluation = results["evaluate"].info.get("models", {}) if "evaluate" in results else {}
+    rows = []
+    for spec in config.models:
+        label = spec.label
+        train = results.get(f"train/{label}")
+        gen = results.get(f"generate/{label}")
+        bench = results.get(f"bench/{label}")
+        ms_torch = bench.info.get("torch_ms_per_shower") if bench else None
+        if ms_torch is None and gen is not None:
+            ms_torch = gen.info.get("ms_per_shower_with_io")
+        ms_onnx = bench.info.get("onnx_ms_per_shower") if bench else None
+        best = min((m for m in (ms_torch, ms_onnx) if m is not None), default=None)
+        rows.append({
+            "label": label,
+            "model": spec.name,
+            **evaluation.get(label, {}),
+            "train_seconds": train.info.get("train_seconds") if train else None,
+            "n_parameters": train.info.get("n_parameters") if train else None,
+            "torch_ms_per_shower": ms_torch,
+            "onnx_ms_per_shower": ms_onnx,
+            "speedup": speedup(config.reference_ms_per_shower, best),
+        })
+    return rows
+
+
+def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]], baseline: Mapping[str, Any]) -> str:
+    head = [
+        "model", "AUC (voxels)", "AUC (high-level)", "mean sep. power", "worst feature (sep.)", "FPD ×10³",
+        "KPD ×10³", "train s", "ms/shower torch", "ms/shower ONNX", f"speed-up vs {config.reference_name}",
+    ]
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        cells = [
+            f"{html.escape(r['label'])} ({html.escape(r['model'])})", _auc(r.get("auc_low")), _auc(r.get("auc_high")),
+            _fmt(r.get("separation_power_mean")),
+            f"{_fmt(r.get('worst_feature'))} ({_fmt(r.get('separation_power_max'))})",
+            _fmt(_milli(r.get("fpd"))), _fmt(_milli(r.get("kpd"))), _fmt(r.get("train_seconds")),
+            _fmt(r.get("torch_ms_per_shower")), _fmt(r.get("onnx_ms_per_shower")),
+            "–" if r.get("speedup") is None else f"×{r['speedup']:,.0f}",
+        ]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    if baseline:
+        cells = ["reference vs reference (two halves)", "0.5 ideal", "0.5 ideal",
+                 _fmt(baseline.get("separation_power_mean")), "", _fmt((baseline.get("fpd") or 0) * 1e3),
+                 _fmt((baseline.get("kpd") or 0) * 1e3), "", "", "", ""]
+        out.append('<tr class="skipped">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _stage_table(run_dir: Path, results: Mapping[str, StageResult]) -> str:
+    out = ["<table><tr><th>stage</th><th>status</th><th>time (s)</th><th>outputs</th></tr>"]
+    for name, r in results.items():
+        status = '<span class="skipped">up to date</span>' if r.skipped else "ran"
+        if r.error is not None:
+            status = f'<span class="bad">failed: {html.escape(r.error[:300])}</span>'
+        links = " ".join(
+            f'<a href="{html.escape(str((r.directory / o).relative_to(run_dir)))}">{html.escape(o)}</a>'
+            for o in r.outputs
+        )
+        out.append(f"<tr><td>{html.escape(name)}</td><td>{status}</td><td>{r.seconds:.1f}</td><td>{links}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _figures(run_dir: Path, results: Mapping[str, StageResult], limit: int = 6) -> str:
+    if "evaluate" not in results:
+        return ""
+    pngs = sorted((results["evaluate"].directory / "plots").rglob("*.png"))
+    preferred = [p for p in pngs if any(k in p.name for k in ("response", "energy", "layer", "radial", "average"))]
+    chosen = (preferred + [p for p in pngs if p not in preferred])[:limit]
+    imgs = "".join(
+        f'<a href="{html.escape(str(p.relative_to(run_dir)))}"><img src="{html.escape(str(p.relative_to(run_dir)))}" '
+        f'alt="{html.escape(p.stem)}"></a>'
+        for p in chosen
+    )
+    return f"<h2>Selected figures</h2><p>{imgs}</p>" if imgs else ""
+
+
+def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, StageResult], seconds: float) -> Path:
+    """Writes ``run_dir/index.html`` and returns its path."""
+    rows = comparison_rows(config, results)
+    data = results["data"].info if "data" in results else {}
+    baseline = results["evaluate"].info.get("baseline", {}) if "evaluate" in results else {}
+    flags = results["evaluate"].info.get("flags", []) if "evaluate" in results else []
+    sim = data.get("simulator_ms_per_shower")
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(config.name)}</title>",
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(config.name)}</h1>",
+        (
+            f"<p>caloforge {html.escape(__version__)} · finished {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+            f" · pipeline time {seconds:.0f} s (this invocation) · geometry {_fmt(data.get('geometry'))} · "
+            f"{_fmt(data.get('n_train'))} training / {_fmt(data.get('n_reference'))} reference showers</p>"
+        ),
+        "<h2>Model comparison</h2>",
+        _comparison_table(config, rows, baseline),
+        "<p>AUC: classifier separating generated from reference showers (0.5 = indistinguishable, 1 = "
+        "perfectly separable). Separation power: CaloChallenge definition, mean over all feature histograms. "
+        f"Speed-up: {html.escape(config.reference_name)} at {config.reference_ms_per_shower:g} ms/shower divided "
+        "by the fastest measured generation time per shower (batched, this machine)."
+        + (f" The built-in GFlash simulator that produced the data took {sim:.3g} ms/shower here." if sim else "")
+        + "</p>",
+        _LINKS if "evaluate" in results else "",
+        "".join(f"<p class='bad'>⚠ {html.escape(f)}</p>" for f in flags),
+        _figures(run_dir, results),
+        "<h2>Stages</h2>",
+        _stage_table(run_dir, results),
+        "</body></html>",
+    ]
+    path = run_dir / "index.html"
+    path.write_text("\n".join(p for p in parts if p), encoding="utf-8")
+    return path

@@ -1,0 +1,185 @@
+"""The pipeline stages: data → train → generate → evaluate → export → bench, each into its own directory.
+
+Every stage function takes the :class:`~caloforge.pipeline.runner.PipelineContext`, declares the settings
+and upstream stages that determine its outputs, and calls the library function that does the work
+(:func:`~caloforge.distributed.simulate_sharded`, :class:`~caloforge.training.Trainer`,
+:func:`~caloforge.distributed.generate_checkpoint_sharded`, :func:`~caloforge.evaluation.evaluate`,
+:func:`~caloforge.export.export_onnx`, the generation benchmark).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from caloforge.config import from_dict, to_dict
+from caloforge.data import ShowerFile
+from caloforge.pipeline.config import ModelSpec
+from caloforge.pipeline.runner import PipelineContext, StageResult
+from caloforge.pipeline.stamp import file_signature
+
+__all__ = ["data_stage", "evaluate_stage", "export_stage", "generate_stage", "train_stage"]
+
+logger = logging.getLogger(__name__)
+
+
+def data_stage(ctx: PipelineContext) -> StageResult:
+    """Simulates the training and reference files (or records the given ones) in ``data/``."""
+    cfg = ctx.config.data
+    if cfg.source == "file":
+        # PipelineConfig checks that both files are set.
+        train, ref = ctx.config.resolve(cfg.train_file or ""), ctx.config.resolve(cfg.reference_file or "")
+        settings = {"train": file_signature(train), "reference": file_signature(ref)}
+
+        def record(directory: Path) -> tuple[list[str], dict[str, Any]]:
+            del directory
+            with ShowerFile(train) as f_train, ShowerFile(ref) as f_ref:
+                if not f_train.geometry.same_binning(f_ref.geometry):
+                    msg = f"{train} and {ref} have different geometries"
+                    raise ValueError(msg)
+                info = {"n_train": len(f_train), "n_reference": len(f_ref), "geometry": f_ref.geometry.name}
+            return [], {**info, "train": str(train.resolve()), "reference": str(ref.resolve())}
+
+        return ctx.run_stage("data", settings, [], record)
+
+    def simulate(directory: Path) -> tuple[list[str], dict[str, Any]]:
+        from caloforge.distributed import simulate_sharded
+
+        common = {"workers": cfg.workers, "shard_size": cfg.shard_size, "progress": ctx.progress}
+        train = simulate_sharded(directory / "train.h5", cfg.geometry, cfg.n_train, cfg.energy, seed=cfg.seed, **common)
+        ref = simulate_sharded(
+            directory / "reference.h5", cfg.geometry, cfg.n_reference, cfg.energy, seed=cfg.seed + 1, **common
+        )
+        ms = 1e3 * (train.seconds + ref.seconds) / (train.n_showers + ref.n_showers)
+        info = {
+            "n_train": train.n_showers, "n_reference": ref.n_showers, "geometry": cfg.geometry,
+            "train": str(train.path), "reference": str(ref.path), "simulator_ms_per_shower": ms,
+        }
+        return ["train.h5", "reference.h5"], info
+
+    result = ctx.run_stage("data", to_dict(cfg), [], simulate)
+    if result.skipped:  # the run directory may have moved since
+        info = {**result.info, "train": str(result.path("train.h5")), "reference": str(result.path("reference.h5"))}
+        result = dataclasses.replace(result, info=info)
+        ctx.results["data"] = result
+    return result
+
+
+def _train_config(spec: ModelSpec, progress: bool) -> Any:
+    from caloforge.training.config import TrainConfig
+
+    settings = {"seed": spec.seed, "progress": progress, "device": "auto", **spec.train}
+    return from_dict(TrainConfig, settings, where=f"models[{spec.label}].train")
+
+
+def train_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+    """Trains one model on ``data``'s training file into ``train/<label>/model.pt``."""
+    settings = {"model": to_dict(spec)}
+
+    def train(directory: Path) -> tuple[list[str], dict[str, Any]]:
+        import torch
+
+        from caloforge.data import read_showers
+        from caloforge.models import MODELS, build_model, load_model, save_model
+        from caloforge.training import Trainer
+        from caloforge.training.data import split_data
+
+        data = read_showers(ctx.results["data"].info["train"])
+        config = _train_config(spec, ctx.progress)
+        torch.manual_seed(config.seed)
+        model_config = from_dict(MODELS.get(spec.name).config_class, spec.config, where=f"models[{spec.label}].config")
+        model = build_model(spec.name, data.geometry, model_config, n_conditions=data.conditions().shape[1])
+        train_data, val_data = split_data(data, config.val_fraction, seed=config.seed)
+        result = Trainer(model, config, out_dir=directory).fit(train_data, val_data)
+        final = load_model(result.checkpoint) if result.checkpoint is not None else model
+        save_model(final, directory / "model.pt")
+        n_params = sum(p.numel() for p in model.parameters())
+        info = {
+            "model": spec.name, "steps": result.steps, "epochs": result.epochs, "train_seconds": result.seconds,
+            "showers_per_second": result.showers_per_second, "val_metrics": result.val_metrics,
+            "n_parameters": n_params,
+        }
+        return ["model.pt"], info
+
+    return ctx.run_stage(f"train/{spec.label}", settings, ["data"], train)
+
+
+def generate_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+    """Generates one shower per reference energy with the trained model into ``generate/<label>/``."""
+    cfg = ctx.config.generate
+
+    def generate(directory: Path) -> tuple[list[str], dict[str, Any]]:
+        from caloforge.distributed import generate_checkpoint_sharded
+
+        with ShowerFile(ctx.results["data"].info["reference"]) as ref:
+            energies = ref.energies
+        run = generate_checkpoint_sharded(
+            ctx.results[f"train/{spec.label}"].path("model.pt"), directory / "showers.h5", energies,
+            seed=cfg.seed, workers=cfg.workers, shard_size=cfg.shard_size, batch_size=cfg.batch_size,
+            progress=ctx.progress,
+        )
+        info = {"n": run.n_showers, "seconds": run.seconds, "ms_per_shower_with_io": 1e3 / run.showers_per_second}
+        return ["showers.h5"], info
+
+    return ctx.run_stage(f"generate/{spec.label}", to_dict(cfg), ["data", f"train/{spec.label}"], generate)
+
+
+def _summary(generated: dict[str, Any]) -> dict[str, Any]:
+    """The comparison-table numbers of one generated sample from the evaluation report."""
+    cls = generated.get("classifier", {})
+    return {
+        "auc_low": cls.get("low", {}).get("auc"),
+        "auc_high": cls.get("high", {}).get("auc"),
+        "separation_power_mean": generated["summary"]["separation_power_mean"],
+        "separation_power_max": generated["summary"]["separation_power_max"],
+        "worst_feature": (generated["summary"]["worst"] or [{"name": None}])[0]["name"],
+        "fpd": (generated.get("fpd") or {}).get("value"),
+        "kpd": (generated.get("kpd") or {}).get("value"),
+    }
+
+
+def evaluate_stage(ctx: PipelineContext) -> StageResult:
+    """Evaluates every generated sample against the reference in ``evaluate/`` (one HTML report)."""
+    labels = [m.label for m in ctx.config.models]
+    settings = dict(ctx.config.evaluate.settings)
+
+    def evaluate(directory: Path) -> tuple[list[str], dict[str, Any]]:
+        from caloforge.evaluation import EvaluationConfig, evaluate
+
+        config = from_dict(EvaluationConfig, {**settings, "progress": ctx.progress}, where="evaluate.settings")
+        generated = {label: ctx.results[f"generate/{label}"].path("showers.h5") for label in labels}
+        report = evaluate(ctx.results["data"].info["reference"], generated, directory, config, force=True)
+        data = report.to_dict()
+        info = {"models": {label: _summary(data["generated"][label]) for label in labels}}
+        if data.get("baseline"):
+            base = data["baseline"]
+            info["baseline"] = {
+                "separation_power_mean": base["summary"]["separation_power_mean"],
+                "fpd": (base.get("fpd") or {}).get("value"), "kpd": (base.get("kpd") or {}).get("value"),
+            }
+        info["flags"] = data.get("flags", [])
+        return ["report.html", "metrics.json"], info
+
+    upstream = ["data", *(f"generate/{label}" for label in labels)]
+    return ctx.run_stage("evaluate", settings, upstream, evaluate)
+
+
+def export_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+    """Exports the trained model to ONNX (with the ONNX Runtime parity check) in ``export/<label>/``."""
+    cfg = ctx.config.export
+
+    def export(directory: Path) -> tuple[list[str], dict[str, Any]]:
+        from caloforge.export import export_onnx
+        from caloforge.models import load_model
+
+        model = load_model(ctx.results[f"train/{spec.label}"].path("model.pt"))
+        result = export_onnx(model, directory / "model.onnx", overwrite=True)
+        parity = result.parity
+        info = {"size_bytes": result.size_bytes, "parity_passed": bool(parity.passed), "parity": str(parity)}
+        return ["model.onnx"], info
+
+    return ctx.run_stage(
+        f"export/{spec.label}", to_dict(cfg), [f"train/{spec.label}"], export, optional=not cfg.required
+    )
