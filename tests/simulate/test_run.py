@@ -23,6 +23,7 @@ def test_simulate_to_file_round_trip_and_seed(tmp_path: Path) -> None:
     np.testing.assert_array_equal(da.showers, db.showers)
     assert da.attrs["seed"] == 3
     assert da.attrs["generator"] == "caloforge GFlash"
+    assert da.attrs["energy_spec"] == "log-uniform:1:100"
 
 
 def test_simulate_to_file_refuses_overwrite(tmp_path: Path) -> None:

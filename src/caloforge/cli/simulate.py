@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--batch-size", type=int, default=None, help="showers per vectorised batch")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--workers", type=int, help="simulate in shards on a local Dask cluster of N processes "
+                   "(the file depends on --seed and --shard-size only; needs caloforge[dask])")
+    p.add_argument("--dask-scheduler", metavar="ADDRESS", help="simulate in shards on a running Dask cluster "
+                   "(tcp://host:8786 or a scheduler file), e.g. SLURM/HTCondor via dask-jobqueue")
+    p.add_argument("--shard-size", type=int, default=10_000, help="showers per shard with --workers/--dask-scheduler")
     p.set_defaults(func=run)
 
 
@@ -54,6 +59,17 @@ def run(args: argparse.Namespace) -> int:
     if geometry.layer_thickness_mm is None:
         msg = f"geometry {geometry.name!r} has no layer depth; pass --layer-thickness-mm (3.4 for Si-W CaloChallenge)"
         raise ValueError(msg)
+    if args.workers is not None or args.dask_scheduler is not None:
+        from caloforge.distributed import simulate_sharded
+
+        sharded = simulate_sharded(
+            args.output, geometry, args.particles, args.energy, seed=args.seed, workers=args.workers or 1,
+            scheduler=args.dask_scheduler, shard_size=args.shard_size, batch_size=args.batch_size,
+            overwrite=args.force, progress=not args.no_progress,
+        )
+        logger.info("simulated %d showers in %d shards into %s in %.1f s", sharded.n_showers, sharded.n_shards,
+                    sharded.path, sharded.seconds)
+        return 0
     result = simulate_to_file(
         args.output,
         geometry,

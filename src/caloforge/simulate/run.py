@@ -49,6 +49,11 @@ class SimulationRun:
         return self.n_showers / max(self.seconds, 1e-9)
 
 
+def _spec_text(spec: EnergySpec) -> str:
+    sep = "," if spec.kind == "discrete" else ":"
+    return f"{spec.kind}:{sep.join(f'{v:g}' for v in spec.values_gev)}"
+
+
 def simulate_to_file(
     path: str | Path,
     geometry: str | Geometry,
@@ -89,7 +94,7 @@ def simulate_to_file(
     attrs = {
         "generator": "caloforge GFlash",
         "seed": -1 if seed is None else int(seed),
-        "energy_spec": f"{spec.kind}:{','.join(f'{v:g}' for v in spec.values_gev)}",
+        "energy_spec": _spec_text(spec),
         "simulator_config": json.dumps(dataclasses.asdict(config)),
     }
     start = time.perf_counter()
