@@ -1,0 +1,97 @@
+"""``caloforge evaluate``: compare generated shower files with a reference → metrics.json, plots, report.html."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["parse_generated", "register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the ``evaluate`` subcommand."""
+    p = subparsers.add_parser(
+        "evaluate",
+        help="validate generated showers against a reference (CaloChallenge metrics, plots, HTML report)",
+        description="Computes the CaloChallenge high-level features, histogram separation powers and chi2/NDF, "
+        "FPD/KPD and classifier AUC/JSD of one or more generated files against a reference file, and writes "
+        "metrics.json, plots and a self-contained report.html into --out.",
+    )
+    p.add_argument("--reference", required=True, help="reference (Geant4) CaloChallenge HDF5 file")
+    p.add_argument("--generated", required=True, action="append", metavar="[NAME=]PATH",
+                   help="generated HDF5 file; repeat to compare several models (optional NAME= label)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--geometry", help="geometry name (default: stored in the files or guessed)")
+    p.add_argument("--threshold", type=float, help="voxel threshold in MeV (default: the dataset's CaloChallenge value)")
+    p.add_argument("--classifier", choices=("fast", "official", "none"), default="fast",
+                   help="classifier recipe: fast CPU default, the official CaloChallenge one, or none")
+    p.add_argument("--classifier-inputs", default="low,low-normed,high",
+                   help="comma-separated classifier tests among low, low-normed, high")
+    p.add_argument("--classifier-max-events", type=int, help="showers per sample for the classifier at most")
+    p.add_argument("--classifier-epochs", type=int, help="override the recipe's number of epochs")
+    p.add_argument("--distances", choices=("fast", "official", "none"), default="fast",
+                   help="FPD/KPD batch settings (official: the CaloChallenge/jetnet call)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the reference-vs-reference baseline")
+    p.add_argument("--no-plots", action="store_true", help="write metrics.json and report.html only")
+    p.add_argument("--formats", default="png,pdf", help="figure formats (comma-separated)")
+    p.add_argument("--on-invalid", choices=("flag", "error"), default="flag",
+                   help="generated showers with NaN/inf: drop and flag them, or stop with an error")
+    p.add_argument("--chunk-size", type=int, default=5_000, help="showers read per chunk")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
+    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.set_defaults(func=run)
+
+
+def parse_generated(items: list[str]) -> dict[str, str]:
+    """``["a=x.h5", "y.h5"]`` → ``{"a": "x.h5", "y": "y.h5"}``; labels default to the file stem.
+
+    Raises:
+        ValueError: On duplicate labels.
+    """
+    from pathlib import Path
+
+    out: dict[str, str] = {}
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not sep or not label or Path(item).exists():
+            label, path = Path(item).stem, item
+        if label in out:
+            msg = f"duplicate --generated label {label!r}; use NAME=PATH to tell them apart"
+            raise ValueError(msg)
+        out[label] = path
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the evaluation; prints the summary; returns 0."""
+    from caloforge.evaluation import EvaluationConfig, evaluate
+
+    config = EvaluationConfig(
+        geometry=args.geometry,
+        threshold=args.threshold,
+        classifier=args.classifier,
+        classifier_inputs=tuple(k.strip() for k in args.classifier_inputs.split(",") if k.strip()),
+        classifier_max_events=args.classifier_max_events,
+        classifier_epochs=args.classifier_epochs,
+        distances=args.distances,
+        baseline=not args.no_baseline,
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        invalid=args.on_invalid,
+        plots=not args.no_plots,
+        plot_formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        progress=args.progress,
+    )
+    report = evaluate(args.reference, parse_generated(args.generated), args.out, config, force=args.force)
+    lines = [f"reference {report.reference['path']} ({report.reference['n_events']} showers)"]
+    for label, g in report.generated.items():
+        s = g["summary"]
+        cls = ", ".join(f"{k} AUC {v['auc']:.3f} JSD {v['jsd']:.3f}" for k, v in g["classifier"].items() if "auc" in v)
+        dist = f", FPD {g['fpd']['value'] * 1e3:.3g}e-3, KPD {g['kpd']['value'] * 1e3:.3g}e-3" if "fpd" in g else ""
+        lines.append(f"{label}: mean separation power {s['separation_power_mean']:.4f}, "
+                     f"median chi2/NDF {s['chi2_ndf_median']:.3g}{dist}" + (f"; {cls}" if cls else ""))
+    lines += [f"warning: {f}" for f in report.flags]
+    lines.append(f"written: {args.out}/metrics.json, {args.out}/report.html")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0

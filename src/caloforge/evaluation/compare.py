@@ -1,0 +1,139 @@
+"""Comparisons of a generated sample with the reference: every feature histogram, summaries, linearity.
+
+Example:
+    >>> import numpy as np
+    >>> t = response_table(np.array([1e3, 1e3, 1e4, 1e4]), np.array([0.9, 1.1, 0.95, 1.05]),
+    ...                    np.array([1e3, 5e3, 2e4]))
+    >>> [round(v, 3) for v in t["mean"]], [round(v, 3) for v in t["resolution"]]
+    ([1.0, 1.0], [0.141, 0.071])
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from caloforge.evaluation.features import FeatureTable
+from caloforge.evaluation.histograms import HistSpec, Histogram, feature_values, fill
+from caloforge.evaluation.metrics import chi2_ndf, separation_power
+
+__all__ = ["HistComparison", "compare_histogram", "energy_bins", "response_table", "summarise_comparisons"]
+
+
+@dataclass(frozen=True)
+class HistComparison:
+    """Agreement of one feature histogram.
+
+    Attributes:
+        name: Histogram key (e.g. ``"ec_r_7"``).
+        family: Feature family.
+        separation_power: Separation power of the unit-normalised histograms (0 = identical, 1 = disjoint).
+        chi2: χ² of the two-histogram test with statistical errors.
+        ndf: Its degrees of freedom.
+        chi2_ndf: χ²/NDF.
+        p_value: χ² p-value.
+        outside_reference: Fraction of reference entries outside the binning (not compared).
+        outside_generated: Fraction of generated entries outside the binning (not compared).
+    """
+
+    name: str
+    family: str
+    separation_power: float
+    chi2: float
+    ndf: int
+    chi2_ndf: float
+    p_value: float
+    outside_reference: float
+    outside_generated: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (without name)."""
+        out = asdict(self)
+        out.pop("name")
+        return out
+
+
+def compare_histogram(name: str, family: str, ref: Histogram, gen: Histogram) -> HistComparison:
+    """Separation power and χ² test of two histograms of one binning."""
+    chi = chi2_ndf(ref.counts, gen.counts)
+    return HistComparison(
+        name=name,
+        family=family,
+        separation_power=separation_power(ref.counts, gen.counts),
+        chi2=chi.chi2,
+        ndf=chi.ndf,
+        chi2_ndf=chi.chi2_ndf,
+        p_value=chi.p_value,
+        outside_reference=ref.outside_fraction,
+        outside_generated=gen.outside_fraction,
+    )
+
+
+def fill_all(specs: list[HistSpec], table: FeatureTable) -> dict[str, Histogram]:
+    """Histograms of every spec for one sample."""
+    return {spec.name: fill(feature_values(table, spec), spec.edges) for spec in specs}
+
+
+def summarise_comparisons(comparisons: dict[str, HistComparison], n_worst: int = 5) -> dict[str, Any]:
+    """Mean / median / max separation power overall and per family, median χ²/NDF, and the worst features."""
+    names = [n for n, c in comparisons.items() if np.isfinite(c.separation_power)]
+    seps = np.array([comparisons[n].separation_power for n in names])
+    chis = np.array([c.chi2_ndf for c in comparisons.values() if np.isfinite(c.chi2_ndf)])
+    families: dict[str, list[float]] = {}
+    for n in names:
+        families.setdefault(comparisons[n].family, []).append(comparisons[n].separation_power)
+    worst = sorted(names, key=lambda n: -comparisons[n].separation_power)[:n_worst]
+    return {
+        "n_histograms": len(comparisons),
+        "n_empty": len(comparisons) - len(names),
+        "separation_power_mean": float(seps.mean()) if seps.size else float("nan"),
+        "separation_power_median": float(np.median(seps)) if seps.size else float("nan"),
+        "separation_power_max": float(seps.max()) if seps.size else float("nan"),
+        "chi2_ndf_median": float(np.median(chis)) if chis.size else float("nan"),
+        "separation_power_by_family": {f: float(np.mean(v)) for f, v in families.items()},
+        "worst": [{"name": n, "separation_power": comparisons[n].separation_power} for n in worst],
+    }
+
+
+def energy_bins(e_inc: NDArray[np.floating], n_bins: int = 10) -> NDArray[np.float64]:
+    """Incident-energy bin edges: one bin per energy for discrete spectra (≤ 20 values), else log bins."""
+    values = np.unique(e_inc)
+    if len(values) <= 20:
+        mids = np.sqrt(values[1:] * values[:-1]) if len(values) > 1 else np.zeros(0)
+        return np.concatenate([[values[0] * 0.99], mids, [values[-1] * 1.01]])
+    return np.logspace(np.log10(values[0]), np.log10(values[-1] * (1 + 1e-9)), n_bins + 1)
+
+
+def response_table(
+    e_inc: NDArray[np.floating], response: NDArray[np.floating], edges: NDArray[np.float64]
+) -> dict[str, list[float]]:
+    """Mean response E_tot/E_inc and resolution σ/μ per incident-energy bin, with statistical errors.
+
+    Arguments:
+        e_inc: Incident energies, (N,), MeV.
+        response: E_tot / E_inc, (N,).
+        edges: Incident-energy bin edges, MeV.
+
+    Returns:
+        Lists per bin: ``e_low``, ``e_high``, ``n``, ``mean``, ``mean_error``, ``resolution``,
+        ``resolution_error`` (NaN where a bin has fewer than 2 showers).
+    """
+    idx = np.digitize(e_inc, edges) - 1
+    out: dict[str, list[float]] = {k: [] for k in ("e_low", "e_high", "n", "mean", "mean_error", "resolution", "resolution_error")}
+    for b in range(len(edges) - 1):
+        r = response[idx == b]
+        n = len(r)
+        mean = float(r.mean()) if n >= 2 else float("nan")
+        std = float(r.std(ddof=1)) if n >= 2 else float("nan")
+        res = std / mean if n >= 2 and mean != 0 else float("nan")
+        out["e_low"].append(float(edges[b]))
+        out["e_high"].append(float(edges[b + 1]))
+        out["n"].append(float(n))
+        out["mean"].append(mean)
+        out["mean_error"].append(std / np.sqrt(n) if n >= 2 else float("nan"))
+        out["resolution"].append(res)
+        out["resolution_error"].append(res / np.sqrt(2 * (n - 1)) if n >= 2 else float("nan"))
+    return out

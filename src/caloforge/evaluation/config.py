@@ -1,0 +1,109 @@
+"""Settings of an evaluation run (:class:`EvaluationConfig`) and the FPD/KPD presets.
+
+Example:
+    >>> cfg = EvaluationConfig(classifier="none", distances="fast")
+    >>> fpd_kw, kpd_kw = cfg.distance_settings(100_000)
+    >>> fpd_kw["max_samples"], kpd_kw["batch_size"]
+    (10000, 2000)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from caloforge.evaluation.classifier import ClassifierConfig
+from caloforge.evaluation.inputs import INPUT_KINDS, InputKind
+
+__all__ = ["EvaluationConfig"]
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """Everything that determines an evaluation (stored in ``metrics.json``).
+
+    Attributes:
+        geometry: Geometry name; default: stored in the files or guessed from the voxel count.
+        threshold: Voxel threshold in MeV; default: the CaloChallenge value of the dataset
+            (1 MeV for dataset 1, 15.15 keV for datasets 2/3, 0 otherwise).
+        classifier: ``"fast"`` (CPU default), ``"official"`` (CaloChallenge recipe) or ``"none"``.
+        classifier_inputs: Which classifier tests to run (``"low"``, ``"low-normed"``, ``"high"``).
+        classifier_max_events: Showers per sample for the classifier (default: the recipe's).
+        classifier_memory_mb: Voxels kept per sample for the low-level classifier inputs, MiB at most
+            (caps the showers used on large geometries: 256 MiB is 10k dataset-2 or 1.6k dataset-3 showers).
+        classifier_epochs: Override of the recipe's epoch count.
+        distances: FPD/KPD settings: ``"fast"``, ``"official"`` (the CaloChallenge/jetnet call) or ``"none"``.
+        kpd_degree: Polynomial kernel degree of KPD (4, as jetnet computes it for the CaloChallenge).
+        baseline: Also compare two random halves of the reference (needs ≥ 1000 showers).
+        seed: Seed of every random choice.
+        chunk_size: Showers read per chunk.
+        invalid: ``"flag"`` drops and reports generated showers with NaN/inf; ``"error"`` stops.
+        plots: Write figures (PNG/PDF) and embed them in the HTML report.
+        plot_formats: File formats of the figures.
+        progress: Show tqdm progress bars.
+    """
+
+    geometry: str | None = None
+    threshold: float | None = None
+    classifier: Literal["fast", "official", "none"] = "fast"
+    classifier_inputs: tuple[InputKind, ...] = INPUT_KINDS
+    classifier_max_events: int | None = None
+    classifier_epochs: int | None = None
+    classifier_memory_mb: int = 256
+    distances: Literal["fast", "official", "none"] = "fast"
+    kpd_degree: int = 4
+    baseline: bool = True
+    seed: int = 0
+    chunk_size: int = 5_000
+    invalid: Literal["flag", "error"] = "flag"
+    plots: bool = True
+    plot_formats: tuple[str, ...] = ("png", "pdf")
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        for kind in self.classifier_inputs:
+            if kind not in INPUT_KINDS:
+                msg = f"unknown classifier input {kind!r}; choices are: {', '.join(INPUT_KINDS)}"
+                raise ValueError(msg)
+        if self.threshold is not None and self.threshold < 0:
+            msg = f"threshold must be non-negative, got {self.threshold}"
+            raise ValueError(msg)
+        if self.chunk_size < 1:
+            msg = f"chunk_size must be positive, got {self.chunk_size}"
+            raise ValueError(msg)
+
+    def classifier_config(self) -> ClassifierConfig | None:
+        """The classifier settings (``None`` when disabled)."""
+        if self.classifier == "none" or not self.classifier_inputs:
+            return None
+        overrides: dict[str, Any] = {"seed": self.seed}
+        if self.classifier_max_events is not None:
+            overrides["max_events"] = self.classifier_max_events
+        if self.classifier_epochs is not None:
+            overrides["epochs"] = self.classifier_epochs
+        return ClassifierConfig.preset(self.classifier, **overrides)
+
+    def distance_settings(self, n_min: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Keyword arguments of :func:`~caloforge.evaluation.metrics.fpd` and ``kpd``.
+
+        Arguments:
+            n_min: Size of the smaller sample (the fast preset scales its batches down to it).
+        """
+        if self.distances == "official":
+            return (
+                {"min_samples": 10_000, "max_samples": 50_000, "num_batches": 20, "num_points": 10, "seed": self.seed},
+                {"batch_size": 10_000, "num_batches": 10, "degree": self.kpd_degree, "seed": self.seed},
+            )
+        top = max(min(10_000, n_min), 20)
+        return (
+            {"min_samples": max(min(2_000, top // 2), 10), "max_samples": top, "num_batches": 10, "num_points": 5,
+             "seed": self.seed},
+            {"batch_size": max(min(2_000, n_min), 10), "num_batches": 10, "degree": self.kpd_degree, "seed": self.seed},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        out = asdict(self)
+        out["classifier_inputs"] = list(self.classifier_inputs)
+        out["plot_formats"] = list(self.plot_formats)
+        return out

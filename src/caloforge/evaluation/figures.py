@@ -1,0 +1,105 @@
+"""Draws every figure of an evaluation and writes it as PNG/PDF (used by :func:`~caloforge.evaluation.report.evaluate`).
+
+Per-layer feature families are drawn for at most ten evenly spaced layers (drawing 45 panels per family
+costs tens of seconds); the separation power of *every* layer is shown in one summary figure and listed
+in ``metrics.json`` and the report tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from caloforge.evaluation.histograms import SPATIAL_FAMILIES
+from caloforge.evaluation.plots import figure_png, histogram_figure, histogram_grid, save_figure, separation_by_layer_figure
+from caloforge.evaluation.plots_showers import layer_images_figure, profile_figure, radial_profile, response_figure
+
+__all__ = ["FIGURE_TITLES", "write_figures"]
+
+logger = logging.getLogger(__name__)
+
+#: Figure names in report order, with their captions.
+FIGURE_TITLES = {
+    "response": "Response E_tot / E_inc",
+    "linearity": "Response and resolution vs incident energy",
+    "longitudinal_profile": "Mean longitudinal profile",
+    "radial_profile": "Mean radial profile",
+    "voxel_energy": "Voxel energy spectrum",
+    "shower_images": "Average shower per layer",
+    "separation_by_layer": "Separation power of every per-layer feature",
+    "e_layer": "Energy per layer",
+    "ec_x": "Centre of energy in x per layer",
+    "ec_y": "Centre of energy in y per layer",
+    "width_x": "Width in x per layer",
+    "width_y": "Width in y per layer",
+    "ec_r": "Centre of energy in r per layer",
+    "width_r": "Width in r per layer",
+    "sparsity": "Sparsity (fraction of zero voxels) per layer",
+    "response_per_energy": "Response per incident energy (dataset 1)",
+}
+
+
+def _separations(report: Any, name: str) -> dict[str, float]:
+    return {label: r["histograms"][name]["separation_power"] for label, r in report.generated.items()}
+
+
+def _spread(items: list[Any], n: int) -> list[Any]:
+    if len(items) <= n:
+        return items
+    return [items[i] for i in sorted({int(round(v)) for v in np.linspace(0, len(items) - 1, n)})]
+
+
+def _build(arts: Any, report: Any, max_panels: int = 10) -> dict[str, Any]:
+    figs: dict[str, Any] = {}
+    by_name = {s.name: s for s in arts.specs}
+    figs["response"] = histogram_figure(by_name["response"], arts.ref_hists["response"],
+                                        {k: v["response"] for k, v in arts.gen_hists.items()},
+                                        _separations(report, "response"), FIGURE_TITLES["response"])
+    figs["linearity"] = response_figure(arts.responses["reference"],
+                                        {k: v for k, v in arts.responses.items() if k != "reference"})
+    layer_ids = np.asarray(arts.reference.features.layer_ids, dtype=np.float64)
+    figs["longitudinal_profile"] = profile_figure(
+        layer_ids, arts.reference.features.e_layer.mean(axis=0),
+        {k: s.features.e_layer.mean(axis=0) for k, s in arts.generated.items()},
+        xlabel="layer", ylabel="mean energy [MeV]", title=FIGURE_TITLES["longitudinal_profile"])
+    r, ref_r = radial_profile(arts.geometry, arts.reference.mean_shower)
+    figs["radial_profile"] = profile_figure(
+        r, ref_r, {k: radial_profile(arts.geometry, s.mean_shower)[1] for k, s in arts.generated.items()},
+        xlabel="r [mm]", ylabel="mean energy [MeV]", title=FIGURE_TITLES["radial_profile"])
+    figs["voxel_energy"] = histogram_figure(arts.voxel_spec, arts.ref_hists["voxel_energy"],
+                                            {k: v["voxel_energy"] for k, v in arts.gen_hists.items()},
+                                            _separations(report, "voxel_energy"), FIGURE_TITLES["voxel_energy"])
+    means = {"reference": arts.reference.mean_shower, **{k: s.mean_shower for k, s in arts.generated.items()}}
+    figs["shower_images"] = layer_images_figure(arts.geometry, means)
+    figs["separation_by_layer"] = separation_by_layer_figure(report, arts.specs)
+    for family in ("e_layer", *SPATIAL_FAMILIES, "sparsity"):
+        specs = _spread([s for s in arts.specs if s.family == family], max_panels)
+        if specs:
+            figs[family] = histogram_grid(specs, arts.ref_hists, arts.gen_hists, FIGURE_TITLES[family], ncols=5)
+    discrete = [s for s in arts.specs if s.energy_range is not None]
+    if discrete:
+        figs["response_per_energy"] = histogram_grid(discrete, arts.ref_hists, arts.gen_hists,
+                                                     FIGURE_TITLES["response_per_energy"], ncols=5)
+    return figs
+
+
+def write_figures(arts: Any, report: Any, out_dir: Path, formats: tuple[str, ...] = ("png", "pdf")) -> dict[str, bytes]:
+    """Draws all figures, saves them as ``out_dir/<name>.<fmt>`` and returns PNG bytes by name for the HTML.
+
+    Arguments:
+        arts: :class:`~caloforge.evaluation.report.EvaluationArtifacts`.
+        report: The :class:`~caloforge.evaluation.report.EvaluationReport` (separation powers for legends).
+        out_dir: Folder for the figure files (created).
+        formats: File formats to write.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = {}
+    for name, fig in _build(arts, report).items():
+        paths = save_figure(fig, out_dir / name, formats)
+        png = next((p for p in paths if p.suffix == ".png"), None)
+        images[name] = png.read_bytes() if png is not None else figure_png(fig)
+        logger.debug("figure %s written", name)
+    return images

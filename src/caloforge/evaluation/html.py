@@ -1,0 +1,153 @@
+"""A single self-contained HTML page for an :class:`~caloforge.evaluation.report.EvaluationReport`.
+
+The summary table comes first (one column per generated sample, plus the reference-vs-reference
+baseline), then warnings, figures (embedded as base64 PNG), per-family tables and the settings.
+
+Example:
+    >>> from caloforge.evaluation.report import EvaluationReport
+    >>> html = render_html(EvaluationReport({"threshold_mev": 0.015}, {"path": "ref.h5", "n_events": 10}, {}))
+    >>> html.startswith("<!DOCTYPE html>") and "ref.h5" in html
+    True
+"""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["render_html"]
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.warn{background:#fff3cd;border:1px solid #e0c060;
+padding:0.6em 1em;margin:1em 0}.good{color:#1a7f37}.bad{color:#b42318;font-weight:bold}figure{margin:1em 0}
+img{max-width:100%}figcaption{font-weight:bold}details{margin:1em 0}code{background:#f4f4f4;padding:0 3px}
+"""
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return _html.escape(str(value))
+
+
+def _pm(entry: Mapping[str, Any] | None, scale: float = 1e3) -> str:
+    if not entry:
+        return "–"
+    return f"{_fmt(entry['value'] * scale)} ± {_fmt(entry['error'] * scale, 2)}"
+
+
+def _auc_cell(result: Mapping[str, Any] | None) -> str:
+    if not result or "auc" not in result:
+        return "–"
+    auc = result["auc"]
+    cls = "good" if auc < 0.6 else ("bad" if auc > 0.8 else "")
+    return f'<span class="{cls}">{auc:.3f}</span> / {result["jsd"]:.3f}'
+
+
+def _summary_rows(report: Any) -> list[tuple[str, list[str]]]:
+    gens = report.generated
+    base = report.baseline or {}
+    rows: list[tuple[str, list[str]]] = []
+
+    def add(name: str, cells: list[str], baseline: str = "") -> None:
+        rows.append((name, [*cells, baseline]))
+
+    add("showers (invalid)", [f"{g['n_events']} ({g['n_invalid']})" for g in gens.values()],
+        f"2 × {base['n_per_half']}" if base else "")
+    add("mean separation power", [_fmt(g["summary"]["separation_power_mean"]) for g in gens.values()],
+        _fmt(base["summary"]["separation_power_mean"]) if base else "")
+    add("max separation power (feature)",
+        [f"{_fmt(g['summary']['separation_power_max'])} ({_html.escape(g['summary']['worst'][0]['name'])})"
+         if g["summary"]["worst"] else "–" for g in gens.values()],
+        _fmt(base["summary"]["separation_power_max"]) if base else "")
+    add("median χ²/NDF", [_fmt(g["summary"]["chi2_ndf_median"]) for g in gens.values()],
+        _fmt(base["summary"]["chi2_ndf_median"]) if base else "")
+    add("FPD × 10³", [_pm(g.get("fpd")) for g in gens.values()], _pm(base.get("fpd")))
+    add("KPD × 10³", [_pm(g.get("kpd")) for g in gens.values()], _pm(base.get("kpd")))
+    kinds = sorted({k for g in gens.values() for k in g.get("classifier", {})}, key=["low", "low-normed", "high"].index)
+    for kind in kinds:
+        add(f"classifier {kind}: AUC / JSD", [_auc_cell(g["classifier"].get(kind)) for g in gens.values()])
+    return rows
+
+
+def _table(header: list[str], rows: list[tuple[str, list[str]]]) -> str:
+    head = "".join(f"<th>{_html.escape(h)}</th>" for h in header)
+    body = "".join(f"<tr><td>{_html.escape(n)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>" for n, cells in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _family_table(report: Any) -> str:
+    gens = report.generated
+    families = sorted({f for g in gens.values() for f in g["summary"]["separation_power_by_family"]})
+    rows = [(f, [_fmt(g["summary"]["separation_power_by_family"].get(f)) for g in gens.values()]) for f in families]
+    return _table(["feature family", *gens], rows)
+
+
+def _histogram_details(report: Any) -> str:
+    parts = []
+    for label, g in report.generated.items():
+        rows = [
+            (name, [_fmt(h["separation_power"]), _fmt(h["chi2_ndf"]), str(h["ndf"]), _fmt(h["p_value"], 3),
+                    _fmt(h["outside_reference"], 3), _fmt(h["outside_generated"], 3)])
+            for name, h in g["histograms"].items()
+        ]
+        table = _table(["histogram", "separation power", "χ²/NDF", "NDF", "p-value", "outside (ref)", "outside (gen)"], rows)
+        parts.append(f"<details><summary>All histograms — {_html.escape(label)}</summary>{table}</details>")
+    return "".join(parts)
+
+
+def _figures(images: Mapping[str, bytes]) -> str:
+    from caloforge.evaluation.figures import FIGURE_TITLES
+
+    out = []
+    for name, png in images.items():
+        data = base64.b64encode(png).decode("ascii")
+        caption = _html.escape(FIGURE_TITLES.get(name, name))
+        out.append(f'<figure><figcaption>{caption}</figcaption><img alt="{caption}" src="data:image/png;base64,{data}"></figure>')
+    return "".join(out)
+
+
+def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
+    """The report as one HTML string with embedded figures.
+
+    Arguments:
+        report: An :class:`~caloforge.evaluation.report.EvaluationReport`.
+        images: PNG bytes by figure name.
+    """
+    settings = report.settings
+    ref = report.reference
+    header = ["", *report.generated, "reference vs reference" if report.baseline else ""]
+    flags = "".join(f"<li>{_html.escape(f)}</li>" for f in report.flags)
+    cls = settings.get("classifier_settings") or {}
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>caloforge evaluation</title>",
+        f"<style>{_STYLE}</style></head><body><h1>caloforge evaluation</h1>",
+        f"<p>Reference <code>{_html.escape(str(ref.get('path')))}</code> ({ref.get('n_events')} showers, geometry "
+        f"{_html.escape(str(ref.get('geometry')))}), voxel threshold {_fmt(settings.get('threshold_mev'))} MeV, "
+        f"classifier recipe <b>{_html.escape(str(cls.get('recipe', 'none')))}</b>, FPD/KPD preset "
+        f"<b>{_html.escape(str(settings.get('distances')))}</b>.</p>",
+        "<h2>Summary</h2>",
+        _table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
+        "<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "
+        "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
+        "isotonic calibration on held-out data (0.5 / 0 = indistinguishable).</p>",
+    ]
+    if flags:
+        parts.append(f'<div class="warn"><b>Warnings</b><ul>{flags}</ul></div>')
+    if report.generated:
+        parts += ["<h2>Separation power by feature family (mean)</h2>", _family_table(report)]
+    if images:
+        parts += ["<h2>Figures</h2>", _figures(images)]
+    if report.generated:
+        parts += ["<h2>Every histogram</h2>", _histogram_details(report)]
+    parts.append("<h2>Settings</h2><pre>" + _html.escape(json.dumps(settings, indent=2, default=str)) + "</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,365 @@
+"""Runs the whole validation suite: reference vs one or more generated files → :class:`EvaluationReport`.
+
+Steps: one streaming pass per file (features, average shower, voxel spectrum, classifier subset), a
+second light pass over the reference for its voxel spectrum, then every histogram comparison, FPD/KPD
+(with the reference-vs-reference baseline), the classifier tests and the figures. :func:`evaluate`
+writes ``metrics.json``, the figures and a self-contained ``report.html`` into an output folder.
+
+Example:
+    >>> import numpy as np, tempfile, pathlib
+    >>> from caloforge.data import ShowerData, write_showers
+    >>> from caloforge.geometry import Geometry
+    >>> g = Geometry.regular("toy", n_layers=2, n_alpha=2, r_edges=[0, 5, 10])
+    >>> rng = np.random.default_rng(0)
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("ref", "gen"):
+    ...     e = rng.uniform(1e3, 1e4, 200)
+    ...     write_showers(tmp / f"{name}.h5", ShowerData(e, e[:, None] * rng.dirichlet(np.ones(8), 200), g))
+    >>> cfg = EvaluationConfig(classifier="none", distances="none", plots=False)
+    >>> report = run_evaluation(tmp / "ref.h5", {"gen": tmp / "gen.h5"}, cfg)[0]
+    >>> report.generated["gen"]["histograms"]["response"]["separation_power"] < 0.1
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from caloforge import __version__
+from caloforge.data.io import ShowerFile
+from caloforge.evaluation.binning import dataset_kind, default_threshold, log_edges
+from caloforge.evaluation.classifier import classifier_test
+from caloforge.evaluation.compare import (
+    HistComparison, compare_histogram, energy_bins, fill_all, response_table, summarise_comparisons,
+)
+from caloforge.evaluation.config import EvaluationConfig
+from caloforge.evaluation.features import FeatureTable, hlf_vector
+from caloforge.evaluation.histograms import HistSpec, Histogram, histogram_specs
+from caloforge.evaluation.inputs import classifier_inputs
+from caloforge.evaluation.metrics import fpd, kpd
+from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
+
+__all__ = ["EvaluationArtifacts", "EvaluationReport", "evaluate", "run_evaluation"]
+
+logger = logging.getLogger(__name__)
+
+_BASELINE_MIN_EVENTS = 1000
+
+
+@dataclass
+class EvaluationReport:
+    """Every number of an evaluation, JSON-ready.
+
+    Attributes:
+        settings: The configuration, threshold, dataset kind, classifier and FPD/KPD settings used.
+        reference: Reference file summary (path, events, geometry).
+        generated: Per generated label: file summary, ``flags``, ``summary``, ``histograms``,
+            ``response``, ``fpd``, ``kpd``, ``classifier``.
+        baseline: Reference-half vs reference-half FPD, KPD and separation-power summary (or ``None``).
+        flags: Warnings that concern the whole evaluation.
+        timing: Seconds spent per stage.
+    """
+
+    settings: dict[str, Any]
+    reference: dict[str, Any]
+    generated: dict[str, dict[str, Any]]
+    baseline: dict[str, Any] | None = None
+    flags: list[str] = field(default_factory=list)
+    timing: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form; NaN and inf become ``null``."""
+        raw = {
+            "caloforge_version": __version__,
+            "settings": self.settings,
+            "reference": self.reference,
+            "generated": self.generated,
+            "baseline": self.baseline,
+            "flags": self.flags,
+            "timing_s": self.timing,
+        }
+        return _clean(raw)
+
+    def write_json(self, path: str | Path) -> None:
+        """Writes :meth:`to_dict` as strict JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+@dataclass
+class EvaluationArtifacts:
+    """Intermediate results the figures are drawn from.
+
+    Attributes:
+        geometry: The readout geometry.
+        specs: Feature-histogram binnings.
+        voxel_spec: Voxel-energy binning.
+        reference: Reference scan.
+        generated: Generated scans by label.
+        ref_hists: Reference histograms by name (``"voxel_energy"`` included).
+        gen_hists: Generated histograms by label, then name.
+        responses: Response tables by label (``"reference"`` first).
+    """
+
+    geometry: Any
+    specs: list[HistSpec]
+    voxel_spec: HistSpec
+    reference: SampleScan
+    generated: dict[str, SampleScan]
+    ref_hists: dict[str, Histogram]
+    gen_hists: dict[str, dict[str, Histogram]]
+    responses: dict[str, dict[str, list[float]]]
+
+
+def _chunks(f: ShowerFile, config: EvaluationConfig, label: str) -> Any:
+    from tqdm.auto import tqdm
+
+    total = math.ceil(len(f) / config.chunk_size)
+    return tqdm(f.iter_chunks(config.chunk_size, validate=False), total=total, desc=label, disable=not config.progress)
+
+
+def _keep_rows(n: int, config: EvaluationConfig, n_voxels: int, rng: np.random.Generator) -> np.ndarray | None:
+    cls = config.classifier_config()
+    if cls is None or not ({"low", "low-normed"} & set(config.classifier_inputs)):
+        return None
+    cap = min(cls.max_events or n, (config.classifier_memory_mb << 20) // (4 * n_voxels), n)
+    return np.sort(rng.choice(n, cap, replace=False))
+
+
+def _open_files(reference: str | Path, generated: Mapping[str, str | Path], config: EvaluationConfig) -> tuple[
+    ShowerFile, dict[str, ShowerFile], list[str]
+]:
+    if not generated:
+        msg = "give at least one generated file"
+        raise ValueError(msg)
+    ref = ShowerFile(reference, config.geometry)
+    gens: dict[str, ShowerFile] = {}
+    flags: list[str] = []
+    try:
+        for label, path in generated.items():
+            gen = ShowerFile(path, config.geometry or ref.geometry)
+            gens[label] = gen
+            if not gen.geometry.same_binning(ref.geometry):
+                msg = f"{path}: geometry {gen.geometry.name!r} differs from the reference's {ref.geometry.name!r}"
+                raise ValueError(msg)
+            if len(gen) != len(ref):
+                flags.append(f"{label}: {len(gen)} showers vs {len(ref)} in the reference (histograms are "
+                             "normalised; the classifier uses equal numbers per class)")
+            ks = stats.ks_2samp(ref.energies, gen.energies)
+            if ks.pvalue < 1e-3:
+                flags.append(f"{label}: incident-energy spectrum differs from the reference (KS p = {ks.pvalue:.2g}); "
+                             "feature comparisons assume the same conditions")
+    except BaseException:
+        for f in (ref, *gens.values()):
+            f.close()
+        raise
+    return ref, gens, flags
+
+
+def _scan_all(
+    ref: ShowerFile, gens: dict[str, ShowerFile], config: EvaluationConfig, threshold: float
+) -> tuple[SampleScan, dict[str, SampleScan], np.ndarray, Histogram]:
+    rng = np.random.default_rng(config.seed)
+    geometry = ref.geometry
+    keep = _keep_rows(len(ref), config, geometry.n_voxels, rng)
+    ref_scan = scan_showers(_chunks(ref, config, "reference"), geometry, threshold, keep=keep, invalid="error",
+                            label=f"reference {ref.path}")
+    low = threshold if threshold > 0 else (ref_scan.min_positive_voxel if math.isfinite(ref_scan.min_positive_voxel) else 1e-6)
+    edges = log_edges(low, ref_scan.max_voxel, 50)
+    scans = {}
+    for label, f in gens.items():
+        keep = _keep_rows(len(f), config, geometry.n_voxels, rng)
+        scans[label] = scan_showers(_chunks(f, config, label), geometry, threshold, voxel_edges=edges, keep=keep,
+                                    invalid=config.invalid, label=f"{label} ({f.path})")
+    counts, outside = voxel_histogram(_chunks(ref, config, "reference voxels"), edges, threshold)
+    return ref_scan, scans, edges, Histogram(counts, overflow=outside)
+
+
+def _compare_all(specs: list[HistSpec], ref: dict[str, Histogram], gen: dict[str, Histogram]) -> dict[str, HistComparison]:
+    return {s.name: compare_histogram(s.name, s.family, ref[s.name], gen[s.name]) for s in specs}
+
+
+def _distances(ref: np.ndarray, gen: np.ndarray, config: EvaluationConfig) -> dict[str, Any]:
+    if config.distances == "none":
+        return {}
+    fpd_kw, kpd_kw = config.distance_settings(min(len(ref), len(gen)))
+    return {"fpd": fpd(ref, gen, **fpd_kw).to_dict(), "kpd": kpd(ref, gen, **kpd_kw).to_dict()}
+
+
+def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig) -> dict[str, Any] | None:
+    if not config.baseline or len(ref) < _BASELINE_MIN_EVENTS:
+        return None
+    perm = np.random.default_rng(config.seed + 1).permutation(len(ref))
+    half_a, half_b = ref.subset(perm[: len(ref) // 2]), ref.subset(perm[len(ref) // 2 :])
+    comps = _compare_all(specs, fill_all(specs, half_a), fill_all(specs, half_b))
+    out: dict[str, Any] = {"n_per_half": len(half_a), "summary": summarise_comparisons(comps)}
+    out.update(_distances(hlf_vector(half_a), hlf_vector(half_b), config))
+    return out
+
+
+def _classifiers(ref: SampleScan, gen: SampleScan, geometry: Any, config: EvaluationConfig) -> dict[str, Any]:
+    cls = config.classifier_config()
+    if cls is None:
+        return {}
+    out: dict[str, Any] = {}
+    for kind in config.classifier_inputs:
+        if kind == "high":
+            x_ref = classifier_inputs("high", None, None, geometry, ref.features)
+            x_gen = classifier_inputs("high", None, None, geometry, gen.features)
+        elif ref.kept_voxels is None or gen.kept_voxels is None:
+            out[kind] = {"skipped": "no voxels kept for the classifier"}
+            continue
+        else:
+            x_ref = classifier_inputs(kind, ref.kept_voxels, ref.features.e_inc[ref.kept_index], geometry)
+            x_gen = classifier_inputs(kind, gen.kept_voxels, gen.features.e_inc[gen.kept_index], geometry)
+        out[kind] = {"recipe": cls.recipe, **classifier_test(x_gen, x_ref, cls).to_dict()}
+    return out
+
+
+def _sample_summary(label: str, scan: SampleScan, path: Path) -> tuple[dict[str, Any], list[str]]:
+    flags = []
+    if scan.n_invalid:
+        flags.append(f"{label}: {scan.n_invalid} of {scan.n_events} showers contain NaN/inf and were excluded")
+    if scan.n_negative_voxels:
+        flags.append(f"{label}: {scan.n_negative_voxels} negative voxel values were set to zero by the threshold")
+    info = {
+        "path": str(path), "n_events": scan.n_events, "n_invalid": scan.n_invalid,
+        "invalid_fraction": scan.n_invalid / scan.n_events, "n_negative_voxels": scan.n_negative_voxels,
+        "n_classifier_voxel_subset": 0 if scan.kept_voxels is None else len(scan.kept_voxels),
+    }
+    return info, flags
+
+
+def _evaluate_sample(
+    label: str, scan: SampleScan, path: Path, arts: EvaluationArtifacts, ref_vec: np.ndarray, config: EvaluationConfig
+) -> dict[str, Any]:
+    hists = fill_all(arts.specs, scan.features)
+    hists["voxel_energy"] = Histogram(scan.voxel_counts if scan.voxel_counts is not None else np.zeros(0, np.int64),
+                                      overflow=scan.voxel_outside)
+    arts.gen_hists[label] = hists
+    comps = _compare_all([*arts.specs, arts.voxel_spec], arts.ref_hists, hists)
+    info, flags = _sample_summary(label, scan, path)
+    resp = response_table(scan.features.e_inc, scan.features.response, _edges_of(arts))
+    arts.responses[label] = resp
+    out: dict[str, Any] = {**info, "flags": flags, "summary": summarise_comparisons(comps),
+                           "histograms": {n: c.to_dict() for n, c in comps.items()}, "response": resp}
+    out.update(_distances(ref_vec, hlf_vector(scan.features), config))
+    out["classifier"] = _classifiers(arts.reference, scan, arts.geometry, config)
+    return out
+
+
+def _edges_of(arts: EvaluationArtifacts) -> np.ndarray:
+    return np.asarray([*arts.responses["reference"]["e_low"], arts.responses["reference"]["e_high"][-1]])
+
+
+def run_evaluation(
+    reference: str | Path, generated: Mapping[str, str | Path], config: EvaluationConfig | None = None
+) -> tuple[EvaluationReport, EvaluationArtifacts]:
+    """Evaluates generated files against a reference file; writes nothing.
+
+    Arguments:
+        reference: Reference (Geant4) CaloChallenge file.
+        generated: Generated files by label (several models side by side).
+        config: Settings (defaults: :class:`EvaluationConfig`).
+
+    Raises:
+        ShowerFileError: Unreadable, empty or inconsistent files.
+        ValueError: Different geometries, NaN/inf in the reference (or in generated showers with
+            ``invalid="error"``), or a generated file without any valid shower.
+    """
+    config = config or EvaluationConfig()
+    timing: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ref_file, gen_files, flags = _open_files(reference, generated, config)
+    try:
+        geometry = ref_file.geometry
+        threshold = default_threshold(geometry) if config.threshold is None else config.threshold
+        kind = dataset_kind(geometry)
+        ref_scan, scans, voxel_edges, ref_voxels = _scan_all(ref_file, gen_files, config, threshold)
+    finally:
+        for f in (ref_file, *gen_files.values()):
+            f.close()
+    specs = histogram_specs(ref_scan.features, kind, threshold, particle=geometry.particle)
+    timing["read_and_features"] = time.perf_counter() - t0
+    ref_hists = fill_all(specs, ref_scan.features)
+    voxel_spec = HistSpec("voxel_energy", "voxel_energy", None, voxel_edges, log_x=True)
+    ref_hists["voxel_energy"] = ref_voxels
+    resp = response_table(ref_scan.features.e_inc, ref_scan.features.response, energy_bins(ref_scan.features.e_inc))
+    arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp})
+    ref_vec = hlf_vector(ref_scan.features)
+    results = {}
+    for label, scan in scans.items():
+        t1 = time.perf_counter()
+        results[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config)
+        timing[f"metrics_{label}"] = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    baseline = _baseline(ref_scan.features, specs, config)
+    timing["baseline"] = time.perf_counter() - t1
+    settings = {
+        **config.to_dict(), "threshold_mev": threshold, "dataset_kind": kind, "geometry_name": geometry.name,
+        "n_voxels": geometry.n_voxels, "classifier_settings": (cc.to_dict() if (cc := config.classifier_config()) else None),
+        "distance_settings": dict(zip(("fpd", "kpd"), config.distance_settings(len(ref_scan.features)), strict=True)),
+        "separation_power": "0.5 * sum((h1 - h2)^2 / (h1 + h2)) on unit-normalised histograms (CaloChallenge 'hist-chi')",
+        "chi2": "two-histogram chi2 test with statistical errors (Gagunashvili / ROOT Chi2Test UU)",
+    }
+    reference_info = {"path": str(reference), "n_events": ref_scan.n_events, "geometry": geometry.name}
+    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing)
+    for label in results:
+        report.flags.extend(results[label]["flags"])
+    return report, arts
+
+
+def evaluate(
+    reference: str | Path,
+    generated: Mapping[str, str | Path],
+    out_dir: str | Path,
+    config: EvaluationConfig | None = None,
+    *,
+    force: bool = False,
+) -> EvaluationReport:
+    """Runs :func:`run_evaluation` and writes ``metrics.json``, the figures and ``report.html`` to ``out_dir``.
+
+    Raises:
+        FileExistsError: If ``out_dir`` exists, is not empty and ``force`` is false.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not force:
+        msg = f"{out} exists and is not empty; pass force=True (--force) to write into it"
+        raise FileExistsError(msg)
+    config = config or EvaluationConfig()
+    report, arts = run_evaluation(reference, generated, config)
+    out.mkdir(parents=True, exist_ok=True)
+    images: dict[str, bytes] = {}
+    if config.plots:
+        from caloforge.evaluation.figures import write_figures
+
+        t0 = time.perf_counter()
+        images = write_figures(arts, report, out / "plots", config.plot_formats)
+        report.timing["plots"] = time.perf_counter() - t0
+    report.write_json(out / "metrics.json")
+    from caloforge.evaluation.html import render_html
+
+    (out / "report.html").write_text(render_html(report, images), encoding="utf-8")
+    logger.info("evaluation written to %s", out)
+    return report

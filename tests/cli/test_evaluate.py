@@ -1,0 +1,38 @@
+"""``caloforge evaluate`` in-process on tiny files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caloforge.cli.evaluate import parse_generated
+from caloforge.cli.main import main
+
+
+def test_evaluate_cli(tmp_path: Path, shower_file: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    ref, gen = shower_file("ref.h5", n=120, seed=1), shower_file("gen.h5", n=120, seed=2)
+    out = tmp_path / "out"
+    argv = ["evaluate", "--reference", str(ref), "--generated", f"mine={gen}", "--generated", str(ref),
+            "--out", str(out), "--classifier", "none", "--distances", "none", "--no-plots", "--threshold", "0.5"]
+    assert main(argv) == 0
+    data = json.loads((out / "metrics.json").read_text())
+    assert list(data["generated"]) == ["mine", "ref"] and data["settings"]["threshold_mev"] == 0.5
+    assert "mean separation power" in capsys.readouterr().out
+    assert main(argv) == 2  # existing non-empty output folder without --force
+    assert "--force" in capsys.readouterr().err
+    assert main([*argv, "--force"]) == 0
+
+
+def test_evaluate_cli_bad_input(tmp_path: Path, shower_file: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    ref = shower_file("ref.h5", n=20)
+    code = main(["evaluate", "--reference", str(ref), "--generated", str(tmp_path / "missing.h5"), "--out", str(tmp_path / "o")])
+    assert code == 2 and "no such file" in capsys.readouterr().err
+
+
+def test_parse_generated_labels() -> None:
+    assert parse_generated(["a=x.h5", "dir/y.h5"]) == {"a": "x.h5", "y": "dir/y.h5"}
+    with pytest.raises(ValueError, match="duplicate"):
+        parse_generated(["a/x.h5", "b/x.h5"])

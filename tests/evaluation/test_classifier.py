@@ -1,0 +1,58 @@
+"""Classifier test: AUC ≈ 0.5 for one distribution, ≈ 1 for clearly different ones; calibration helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from caloforge.evaluation import ClassifierConfig, classifier_test
+from caloforge.evaluation.classifier import isotonic_fit, roc_auc
+
+FAST = ClassifierConfig.preset("fast", hidden=(32,), epochs=8, patience=3)
+
+
+def test_same_distribution_auc_half() -> None:
+    rng = np.random.default_rng(0)
+    r = classifier_test(rng.normal(size=(1200, 4)), rng.normal(size=(1200, 4)), FAST)
+    assert abs(r.auc - 0.5) < 0.08
+    assert abs(r.jsd) < 0.05
+
+
+def test_different_distributions_auc_one() -> None:
+    rng = np.random.default_rng(0)
+    r = classifier_test(rng.normal(size=(1500, 5)), rng.normal(3.0, 1.0, size=(1500, 5)), FAST)
+    assert r.auc > 0.97 and r.jsd > 0.7
+
+
+def test_unbalanced_and_bad_inputs() -> None:
+    rng = np.random.default_rng(0)
+    r = classifier_test(rng.normal(size=(300, 3)), rng.normal(size=(900, 3)), FAST)
+    assert r.n_train == 180
+    with pytest.raises(ValueError, match="width"):
+        classifier_test(np.zeros((20, 3)), np.zeros((20, 4)), FAST)
+    with pytest.raises(ValueError, match="NaN"):
+        classifier_test(np.full((20, 3), np.nan), np.zeros((20, 3)), FAST)
+
+
+def test_official_preset() -> None:
+    cfg = ClassifierConfig.preset("official")
+    assert (cfg.hidden, cfg.lr, cfg.batch_size, cfg.epochs, cfg.max_events) == ((2048,) * 3, 2e-4, 1000, 50, None)
+    with pytest.raises(ValueError, match="choices"):
+        ClassifierConfig.preset("slow")  # type: ignore[arg-type]
+
+
+def test_roc_auc_with_ties() -> None:
+    assert roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx(0.75)
+    assert roc_auc(np.array([0, 1]), np.array([0.5, 0.5])) == pytest.approx(0.5)
+
+
+def test_isotonic_is_monotone_and_clipped() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=500)
+    y = (rng.uniform(size=500) < x).astype(float)
+    f = isotonic_fit(x, y, y_min=1e-6, y_max=1 - 1e-6)
+    grid = np.linspace(-1, 2, 301)
+    p = f(grid)
+    assert np.all(np.diff(p) >= 0) and p.min() >= 1e-6 and p.max() <= 1 - 1e-6
+    # least-squares property of PAV: the fitted training values have mean equal to the labels' mean
+    assert f(x).mean() == pytest.approx(y.mean(), abs=1e-6)

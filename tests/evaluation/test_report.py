@@ -1,0 +1,85 @@
+"""End to end on tiny files: metrics.json, figures and report.html; bad inputs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from caloforge.data import ShowerData, ShowerFileError, write_showers
+from caloforge.evaluation import EvaluationConfig, evaluate, run_evaluation
+from caloforge.geometry import Geometry
+from tests.conftest import make_showers
+
+QUICK = EvaluationConfig(classifier="none", distances="none", plots=False)
+
+
+def test_report_written_and_readable(tmp_path: Path, shower_file: Callable[..., Path]) -> None:
+    ref, gen = shower_file("ref.h5", n=300, seed=1), shower_file("gen.h5", n=200, seed=2)
+    cfg = EvaluationConfig(classifier="fast", classifier_inputs=("high", "low"), classifier_epochs=2,
+                           distances="fast", plot_formats=("png",))
+    report = evaluate(ref, {"model": gen}, tmp_path / "out", cfg)
+    data = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    g = data["generated"]["model"]
+    assert data["settings"]["classifier_settings"]["recipe"] == "fast"
+    assert set(g["classifier"]) == {"high", "low"} and 0 <= g["classifier"]["high"]["auc"] <= 1
+    assert g["fpd"]["value"] >= 0 and "kpd" in g
+    assert g["histograms"]["response"]["separation_power"] >= 0
+    assert any("300" in f for f in data["flags"])  # different event counts are reported
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.index("Summary") < html.index("Figures") and "data:image/png;base64," in html
+    assert (tmp_path / "out" / "plots" / "response.png").exists()
+    assert report.generated["model"]["n_events"] == 200
+
+
+def test_identical_files_give_zero_separation(shower_file: Callable[..., Path]) -> None:
+    ref = shower_file("ref.h5", n=100)
+    report, _ = run_evaluation(ref, {"same": ref}, QUICK)
+    seps = [h["separation_power"] for h in report.generated["same"]["histograms"].values()]
+    assert np.nanmax(seps) == 0.0
+
+
+def test_several_models_side_by_side(shower_file: Callable[..., Path]) -> None:
+    ref = shower_file("ref.h5", n=100)
+    report, _ = run_evaluation(ref, {"a": shower_file("a.h5", seed=3), "b": shower_file("b.h5", seed=4)}, QUICK)
+    assert list(report.generated) == ["a", "b"]
+
+
+def test_nan_showers_flagged_or_refused(tmp_path: Path, tiny_geometry: Geometry, shower_file: Callable[..., Path]) -> None:
+    ref = shower_file("ref.h5", n=100)
+    bad = make_showers(tiny_geometry, 50, seed=5)
+    bad.showers[7, 3] = np.nan
+    write_showers(tmp_path / "bad.h5", bad)
+    report, _ = run_evaluation(ref, {"bad": tmp_path / "bad.h5"}, QUICK)
+    assert report.generated["bad"]["n_invalid"] == 1
+    assert any("NaN" in f for f in report.flags)
+    strict = EvaluationConfig(classifier="none", distances="none", plots=False, invalid="error")
+    with pytest.raises(ValueError, match="NaN"):
+        run_evaluation(ref, {"bad": tmp_path / "bad.h5"}, strict)
+    with pytest.raises(ValueError, match="NaN"):  # NaN in the reference is always an error
+        run_evaluation(tmp_path / "bad.h5", {"ref": ref}, QUICK)
+
+
+def test_geometry_mismatch_and_empty_file(tmp_path: Path, shower_file: Callable[..., Path]) -> None:
+    ref = shower_file("ref.h5", n=50)
+    other = Geometry.regular("other", n_layers=2, n_alpha=2, r_edges=[0, 1, 2])
+    write_showers(tmp_path / "other.h5", ShowerData(np.ones(5), np.ones((5, 8)), other))
+    with pytest.raises(ValueError, match="voxels|geometry"):
+        run_evaluation(ref, {"other": tmp_path / "other.h5"}, QUICK)
+    (tmp_path / "empty.h5").write_bytes(b"")
+    with pytest.raises(ShowerFileError, match="empty"):
+        run_evaluation(ref, {"empty": tmp_path / "empty.h5"}, QUICK)
+
+
+def test_refuses_non_empty_out_dir(tmp_path: Path, shower_file: Callable[..., Path]) -> None:
+    ref = shower_file("ref.h5", n=50)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(FileExistsError, match="force"):
+        evaluate(ref, {"g": ref}, out, QUICK)
+    evaluate(ref, {"g": ref}, out, QUICK, force=True)
+    assert (out / "metrics.json").exists()
