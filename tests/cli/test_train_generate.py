@@ -22,8 +22,20 @@ def trained(shower_file: Callable[..., Path], tmp_path: Path) -> tuple[Path, Pat
     """A dry-run VAE trained on a 64-event file: (data file, checkpoint)."""
     data = shower_file(n=64)
     out = tmp_path / "run"
-    argv = ["-q", "train", "--model", "vae", "--data", str(data), "--out", str(out), "--dry-run",
-            "--device", "cpu", "--no-progress"]
+    argv = [
+        "-q",
+        "train",
+        "--model",
+        "vae",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--dry-run",
+        "--device",
+        "cpu",
+        "--no-progress",
+    ]
     assert main(argv) == 0
     return data, out / "checkpoints" / "last.pt"
 
@@ -41,12 +53,16 @@ def test_dry_run_writes_run_directory(trained: tuple[Path, Path], capsys: pytest
 def test_config_file_overrides_and_resume(shower_file: Callable[..., Path], tmp_path: Path) -> None:
     data = shower_file(n=64)
     config = tmp_path / "run.yaml"
-    config.write_text(yaml.safe_dump({
-        "model": {"name": "vae", "config": {"latent_dim": 3, "hidden": [8]}},
-        "data": {"path": str(data)},
-        "train": {"max_steps": 2, "batch_size": 16, "device": "cpu", "progress": False, "checkpoint_every": 2},
-        "out": str(tmp_path / "run"),
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "model": {"name": "vae", "config": {"latent_dim": 3, "hidden": [8]}},
+                "data": {"path": str(data)},
+                "train": {"max_steps": 2, "batch_size": 16, "device": "cpu", "progress": False, "checkpoint_every": 2},
+                "out": str(tmp_path / "run"),
+            }
+        )
+    )
     assert main(["-q", "train", "--config", str(config), "--set", "train.seed=3"]) == 0
     saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
     assert saved["train"]["seed"] == 3
@@ -59,24 +75,54 @@ def test_config_file_overrides_and_resume(shower_file: Callable[..., Path], tmp_
 def test_generate_energies_and_like(trained: tuple[Path, Path], tmp_path: Path) -> None:
     data, checkpoint = trained
     out = tmp_path / "gen.h5"
-    argv = ["-q", "generate", "--checkpoint", str(checkpoint), "--energies", "log-uniform:2:50", "--n", "25",
-            "-o", str(out), "--batch-size", "10", "--device", "cpu", "--no-progress"]
+    argv = [
+        "-q",
+        "generate",
+        "--checkpoint",
+        str(checkpoint),
+        "--energies",
+        "log-uniform:2:50",
+        "--n",
+        "25",
+        "-o",
+        str(out),
+        "--batch-size",
+        "10",
+        "--device",
+        "cpu",
+        "--no-progress",
+    ]
     assert main(argv) == 0
     generated = read_showers(out)
     assert generated.showers.shape == (25, 60)
     assert (generated.showers >= 0).all()
-    assert 2e3 <= generated.energies.min() and generated.energies.max() <= 5e4
+    assert generated.energies.min() >= 2e3
+    assert generated.energies.max() <= 5e4
     like = tmp_path / "like.h5"
-    assert main(["-q", "generate", "--checkpoint", str(checkpoint), "--like", str(data), "-o", str(like),
-                 "--no-progress", "--threshold", "0.5"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "generate",
+                "--checkpoint",
+                str(checkpoint),
+                "--like",
+                str(data),
+                "-o",
+                str(like),
+                "--no-progress",
+                "--threshold",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     reference, copy = read_showers(data), read_showers(like)
     np.testing.assert_array_equal(copy.energies, reference.energies)
     assert ((copy.showers == 0) | (copy.showers >= 0.5)).all()
 
 
-def test_generate_bad_input(
-    trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_generate_bad_input(trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, checkpoint = trained
     out = tmp_path / "gen.h5"
     base = ["-q", "generate", "--checkpoint", str(checkpoint), "--no-progress"]
@@ -87,8 +133,23 @@ def test_generate_bad_input(
     assert main([*base, "--energies", "fixed:10", "-o", str(tmp_path / "x.h5")]) == 2
     broken = tmp_path / "broken.pt"
     broken.write_bytes(checkpoint.read_bytes()[:500])
-    assert main(["-q", "generate", "--checkpoint", str(broken), "--energies", "fixed:10", "--n", "3",
-                 "-o", str(tmp_path / "y.h5")]) == 2
+    assert (
+        main(
+            [
+                "-q",
+                "generate",
+                "--checkpoint",
+                str(broken),
+                "--energies",
+                "fixed:10",
+                "--n",
+                "3",
+                "-o",
+                str(tmp_path / "y.h5"),
+            ]
+        )
+        == 2
+    )
     assert "broken.pt: cannot read checkpoint" in capsys.readouterr().err
     other = tmp_path / "other.h5"
     write_showers(other, make_showers(Geometry.regular("other", n_layers=2, n_alpha=1, r_edges=[0, 1, 2]), 4))

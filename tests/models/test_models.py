@@ -96,8 +96,16 @@ def test_resume_is_bit_identical(name: str, tiny_geometry: Geometry, tmp_path: P
     data = make_showers(tiny_geometry, 64)
     smoke = MODELS.get(name).smoke_config()  # type: ignore[attr-defined]
     config = TrainConfig(
-        max_steps=6, batch_size=16, checkpoint_every=3, keep_checkpoints=5, progress=False, device="cpu",
-        warmup_steps=2, ema_decay=0.9, limit_val_batches=1, seed=5,
+        max_steps=6,
+        batch_size=16,
+        checkpoint_every=3,
+        keep_checkpoints=5,
+        progress=False,
+        device="cpu",
+        warmup_steps=2,
+        ema_decay=0.9,
+        limit_val_batches=1,
+        seed=5,
     )
 
     def run(out: Path, resume: Path | None = None) -> GenerativeModel:

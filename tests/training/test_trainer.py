@@ -36,13 +36,15 @@ def test_fit_counts_steps_and_writes_logs(tiny_geometry: Geometry, data: ShowerD
     result = Trainer(model, _cfg(max_epochs=3, log_every=2, checkpoint_every=4), out_dir=tmp_path).fit(
         data.subset(slice(0, 64)), data.subset(slice(64, 80))
     )
-    assert result.steps == 12  # 64 showers / 16 per batch × 3 epochs
+    assert result.steps == 12  # 64 showers / 16 per batch, 3 epochs
     assert result.epochs == 3
     assert result.showers_per_second > 0
     assert "val/loss" in result.val_metrics
     assert result.checkpoint == tmp_path / "checkpoints" / "last.pt"
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
-        "last.pt", "step-0000008.pt", "step-0000012.pt"
+        "last.pt",
+        "step-0000008.pt",
+        "step-0000012.pt",
     ]
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     train = [r for r in records if r["split"] == "train"]

@@ -30,10 +30,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--no-ema", action="store_true", help="use the raw weights instead of the EMA weights")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--workers", type=int, help="generate in shards on a local Dask cluster of N processes "
-                   "(the file depends on --seed and --shard-size only; needs caloforge[dask])")
-    p.add_argument("--dask-scheduler", metavar="ADDRESS", help="generate in shards on a running Dask cluster "
-                   "(tcp://host:8786 or a scheduler file), e.g. SLURM/HTCondor via dask-jobqueue")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="generate in shards on a local Dask cluster of N processes "
+        "(the file depends on --seed and --shard-size only; needs caloforge[dask])",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="generate in shards on a running Dask cluster "
+        "(tcp://host:8786 or a scheduler file), e.g. SLURM/HTCondor via dask-jobqueue",
+    )
     p.add_argument("--shard-size", type=int, default=10_000, help="showers per shard with --workers/--dask-scheduler")
     p.set_defaults(func=run)
 
@@ -46,22 +54,44 @@ def run(args: argparse.Namespace) -> int:
         msg = "--energies needs --n (the number of showers)"
         raise ValueError(msg)
     model, conditions = load_generation_conditions(
-        args.checkpoint, energies=args.energies, like=args.like, n=args.n, angle=args.angle, seed=args.seed,
+        args.checkpoint,
+        energies=args.energies,
+        like=args.like,
+        n=args.n,
+        angle=args.angle,
+        seed=args.seed,
         use_ema=not args.no_ema,
     )
     if args.workers is not None or args.dask_scheduler is not None:
         from caloforge.distributed import generate_checkpoint_sharded
 
         sharded = generate_checkpoint_sharded(
-            args.checkpoint, args.output, conditions, seed=args.seed, workers=args.workers or 1,
-            scheduler=args.dask_scheduler, shard_size=args.shard_size, batch_size=args.batch_size, device=args.device,
-            threshold=args.threshold, use_ema=not args.no_ema, overwrite=args.force, progress=not args.no_progress,
+            args.checkpoint,
+            args.output,
+            conditions,
+            seed=args.seed,
+            workers=args.workers or 1,
+            scheduler=args.dask_scheduler,
+            shard_size=args.shard_size,
+            batch_size=args.batch_size,
+            device=args.device,
+            threshold=args.threshold,
+            use_ema=not args.no_ema,
+            overwrite=args.force,
+            progress=not args.no_progress,
         )
         sys.stdout.write(f"wrote {sharded.n_showers} showers in {sharded.n_shards} shards to {args.output}\n")
         return 0
     ms = generate_to_file(
-        model, args.output, conditions, batch_size=args.batch_size, seed=args.seed, device=args.device,
-        threshold=args.threshold, overwrite=args.force, progress=not args.no_progress,
+        model,
+        args.output,
+        conditions,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        device=args.device,
+        threshold=args.threshold,
+        overwrite=args.force,
+        progress=not args.no_progress,
         attrs={"checkpoint": str(args.checkpoint)},
     )
     sys.stdout.write(f"wrote {len(conditions)} showers to {args.output} ({ms:.4g} ms/shower incl. writing)\n")

@@ -20,14 +20,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("config_file", nargs="?", metavar="CONFIG", help="YAML run config")
     p.add_argument("--config", dest="config_opt", metavar="FILE", help="YAML run config (same as CONFIG)")
     p.add_argument("--model", help="model name (when no config file gives one)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set train.max_steps=100 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set train.max_steps=100 (repeatable)",
+    )
     p.add_argument("--data", help="training file (sets data.path)")
     p.add_argument("--geometry", help="geometry name (sets data.geometry)")
     p.add_argument("--out", help="run directory (sets out)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
-    p.add_argument("--dry-run", action="store_true",
-                   help="smoke run: the model's smoke config, 2 steps on 128 showers")
+    p.add_argument("--dry-run", action="store_true", help="smoke run: the model's smoke config, 2 steps on 128 showers")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="sets train.device")
     p.add_argument("--seed", type=int, help="sets train.seed")
     p.add_argument("--max-steps", type=int, help="sets train.max_steps")
@@ -37,8 +42,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _overrides(args: argparse.Namespace) -> list[str]:
     flags = {
-        "data.path": args.data, "data.geometry": args.geometry, "out": args.out, "train.device": args.device,
-        "train.seed": args.seed, "train.max_steps": args.max_steps,
+        "data.path": args.data,
+        "data.geometry": args.geometry,
+        "out": args.out,
+        "train.device": args.device,
+        "train.seed": args.seed,
+        "train.max_steps": args.max_steps,
         "train.progress": False if args.no_progress else None,
     }
     out = [f"{key}={value}" for key, value in flags.items() if value is not None]

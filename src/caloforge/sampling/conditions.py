@@ -22,8 +22,13 @@ if TYPE_CHECKING:
 __all__ = ["conditions_from_spec", "load_generation_conditions"]
 
 
-def _with_angles(energies: NDArray[np.float32], angles: NDArray[np.float32] | None, n_conditions: int,
-                 angle: float | None, where: str) -> NDArray[np.float32]:
+def _with_angles(
+    energies: NDArray[np.float32],
+    angles: NDArray[np.float32] | None,
+    n_conditions: int,
+    angle: float | None,
+    where: str,
+) -> NDArray[np.float32]:
     if n_conditions == 1:
         return energies[:, None].astype(np.float32)
     if angle is not None:

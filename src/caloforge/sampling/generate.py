@@ -69,7 +69,7 @@ def _as_conditions(model: GenerativeModel, conditions: Any, angles: Any) -> NDAr
         cond = cond[:, None]
     if angles is not None:
         cond = np.concatenate([cond[:, :1], np.asarray(angles, dtype=np.float32).reshape(-1, 1)], axis=1)
-    if cond.ndim != 2 or cond.shape[1] != model.n_conditions:  # noqa: PLR2004
+    if cond.ndim != 2 or cond.shape[1] != model.n_conditions:
         msg = (
             f"the model expects {model.n_conditions} condition column(s) (energy in MeV"
             f"{', angle in rad' if model.n_conditions > 1 else ''}), got an array of shape {cond.shape}"
@@ -129,8 +129,13 @@ def _batches(
 
 
 def _setup(
-    model: GenerativeModel, conditions: Any, angles: Any, seed: int | None, generator: torch.Generator | None,
-    device: str | torch.device | None, batch_size: int,
+    model: GenerativeModel,
+    conditions: Any,
+    angles: Any,
+    seed: int | None,
+    generator: torch.Generator | None,
+    device: str | torch.device | None,
+    batch_size: int,
 ) -> tuple[NDArray[np.float32], torch.device, torch.Generator]:
     if batch_size < 1:
         msg = f"batch size must be at least 1, got {batch_size}"

@@ -91,7 +91,7 @@ class EMA(Callback):
         """Attaches to the trainer's model."""
         self.attach(trainer.model)
 
-    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:  # noqa: ARG002
         """Updates the average."""
         self.update(trainer.model)
 
@@ -154,7 +154,7 @@ class CheckpointEvery(Callback):
     def __init__(self, directory: str | Path, every_n_steps: int, keep: int = 2) -> None:
         self.directory, self.every, self.keep = Path(directory), every_n_steps, keep
 
-    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:  # noqa: ARG002
         """Saves on multiples of the interval and prunes old files."""
         if self.every <= 0 or trainer.step % self.every or not trainer.dist.is_main:
             return

@@ -178,7 +178,8 @@ def run_config_from_dict(data: Mapping[str, Any]) -> RunConfig:
     try:
         cls = MODELS.get(config.model.name)
     except KeyError as err:
-        raise ConfigError(f"model.name: {err.args[0]}") from None
+        msg = f"model.name: {err.args[0]}"
+        raise ConfigError(msg) from None
     try:
         from_dict(cls.config_class, config.model.config, where="model.config")  # type: ignore[attr-defined]
     except ValueError as err:

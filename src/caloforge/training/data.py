@@ -73,7 +73,7 @@ def split_data(data: ShowerData, val_fraction: float, *, seed: int) -> tuple[Sho
     Returns:
         ``(train, val)``; ``val`` is ``None`` when ``val_fraction`` is 0 or leaves no shower.
     """
-    n_val = int(round(len(data) * val_fraction))
+    n_val = round(len(data) * val_fraction)
     if n_val == 0:
         return data, None
     if n_val >= len(data):

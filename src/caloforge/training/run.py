@@ -34,8 +34,14 @@ def dry_run_config(config: RunConfig) -> RunConfig:
     """The same run shrunk to seconds: the model's ``smoke_config``, 2 steps, 128 showers, 1 val batch."""
     smoke = MODELS.get(config.model.name).smoke_config()  # type: ignore[attr-defined]
     train = dataclasses.replace(
-        config.train, max_steps=2, max_epochs=1, batch_size=min(config.train.batch_size, 32),
-        limit_val_batches=1, checkpoint_every=0, log_every=1, val_fraction=max(config.train.val_fraction, 0.25),
+        config.train,
+        max_steps=2,
+        max_epochs=1,
+        batch_size=min(config.train.batch_size, 32),
+        limit_val_batches=1,
+        checkpoint_every=0,
+        log_every=1,
+        val_fraction=max(config.train.val_fraction, 0.25),
     )
     data = config.data
     if data.path is not None:
@@ -80,16 +86,27 @@ def train_run(
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         save_config_file(config, out / "config.yaml")
-    logger.info("training %s on %d showers (%s), %d for validation, run directory %s",
-                config.model.name, len(train), showers.geometry.name, 0 if val is None else len(val), out)
+    logger.info(
+        "training %s on %d showers (%s), %d for validation, run directory %s",
+        config.model.name,
+        len(train),
+        showers.geometry.name,
+        0 if val is None else len(val),
+        out,
+    )
     trainer = Trainer(model, config.train, out_dir=out, run_config=config.to_dict())
     result = trainer.fit(train, val, resume=resume)
     if is_main:
         summary = {
-            "steps": result.steps, "epochs": result.epochs, "seconds": result.seconds,
-            "showers_per_second": result.showers_per_second, "val_metrics": result.val_metrics,
+            "steps": result.steps,
+            "epochs": result.epochs,
+            "seconds": result.seconds,
+            "showers_per_second": result.showers_per_second,
+            "val_metrics": result.val_metrics,
             "checkpoint": None if result.checkpoint is None else str(result.checkpoint),
-            "n_train": len(train), "device": str(trainer.device), "world_size": trainer.dist.world_size,
+            "n_train": len(train),
+            "device": str(trainer.device),
+            "world_size": trainer.dist.world_size,
         }
         (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
     return result

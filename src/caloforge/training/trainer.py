@@ -174,8 +174,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def fit(
-        self, train: ShowerData | ShowerTensors, val: ShowerData | ShowerTensors | None = None,
-        *, resume: str | Path | None = None,
+        self,
+        train: ShowerData | ShowerTensors,
+        val: ShowerData | ShowerTensors | None = None,
+        *,
+        resume: str | Path | None = None,
     ) -> FitResult:
         """Trains until ``max_steps``/``max_epochs`` or early stopping.
 
@@ -200,8 +203,13 @@ class Trainer:
             cb.on_fit_start(self)
         val_metrics: dict[str, float] = {}
         try:
-            with tqdm(total=total, initial=self.step, disable=not (self.config.progress and self.dist.is_main),
-                      desc="train", unit="step") as bar:
+            with tqdm(
+                total=total,
+                initial=self.step,
+                disable=not (self.config.progress and self.dist.is_main),
+                desc="train",
+                unit="step",
+            ) as bar:
                 while self.step < total and self.epoch < self.config.max_epochs and not self.should_stop:
                     self._run_epoch(train_t, n_batches, total, bar)
                     if self.batch_in_epoch >= n_batches:
@@ -219,8 +227,12 @@ class Trainer:
 
     def _run_epoch(self, train: ShowerTensors, n_batches: int, total: int, bar: tqdm[Any]) -> None:
         batches = train.batches(
-            self.config.batch_size, epoch=self.epoch, seed=self.config.seed, rank=self.dist.rank,
-            world_size=self.dist.world_size, start=self.batch_in_epoch,
+            self.config.batch_size,
+            epoch=self.epoch,
+            seed=self.config.seed,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+            start=self.batch_in_epoch,
         )
         for batch in batches:
             if self.batch_in_epoch >= n_batches or self.step >= total or self.should_stop:
@@ -268,15 +280,23 @@ class Trainer:
         sums: dict[str, float] = defaultdict(float)
         n = 0
         limit = self.config.limit_val_batches
-        for i, batch in enumerate(val.batches(self.config.batch_size, epoch=0, seed=0, shuffle=False,
-                                              rank=self.dist.rank, world_size=self.dist.world_size,
-                                              drop_last=False)):
+        for i, batch in enumerate(
+            val.batches(
+                self.config.batch_size,
+                epoch=0,
+                seed=0,
+                shuffle=False,
+                rank=self.dist.rank,
+                world_size=self.dist.world_size,
+                drop_last=False,
+            )
+        ):
             if limit is not None and i >= limit:
                 break
-            batch = batch.to(self.device)
+            on_device = batch.to(self.device)
             for group in self._group_params:
                 with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-                    out = self.model.loss(batch, group)
+                    out = self.model.loss(on_device, group)
                 sums[f"val/{group}"] += float(out.loss.detach())
                 sums["val/loss"] += float(out.loss.detach())
                 for key, value in out.metrics.items():
