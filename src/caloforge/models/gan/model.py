@@ -12,7 +12,7 @@ Example:
     ['critic', 'generator', 'critic']
     >>> out = model.loss(ShowerBatch(showers, conditions), "critic")
     >>> sorted(out.metrics)
-    ['constrainer', 'critic', 'gradient_penalty', 'wasserstein']
+    ['constrainer', 'gradient_penalty', 'wasserstein']
     >>> model.sample(conditions[:4]).shape
     torch.Size([4, 60])
 """
@@ -181,7 +181,6 @@ class WGAN(GenerativeModel):
         constrainer = torch.mean((self.constrainer(batch.showers.float()) - encoded[:, 0]) ** 2)
         total = wasserstein + self.config.gp_weight * penalty + constrainer
         metrics = {
-            "critic": float(total.detach()),
             "wasserstein": -float(wasserstein.detach()),
             "gradient_penalty": float(penalty.detach()),
             "constrainer": float(constrainer.detach()),
@@ -199,7 +198,6 @@ class WGAN(GenerativeModel):
         mismatch = torch.mean((estimate - encoded[:, 0]) ** 2)
         total = adversarial + self.config.constrainer_weight * mismatch
         metrics = {
-            "generator": float(total.detach()),
             "adversarial": float(adversarial.detach()),
             "energy_mismatch": float(mismatch.detach()),
         }
