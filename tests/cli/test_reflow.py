@@ -11,36 +11,110 @@ from caloforge.cli.main import main
 from caloforge.data import read_showers
 from caloforge.models import load_model
 
-SMOKE = ["--set", "model.config.dim=8", "--set", "model.config.heads=2", "--set", "model.config.depth=1",
-         "--set", "model.config.layer_hidden=[16]", "--set", "train.batch_size=16"]
+SMOKE = [
+    "--set",
+    "model.config.dim=8",
+    "--set",
+    "model.config.heads=2",
+    "--set",
+    "model.config.depth=1",
+    "--set",
+    "model.config.layer_hidden=[16]",
+    "--set",
+    "train.batch_size=16",
+]
 
 
 @pytest.fixture
 def teacher(tmp_path: Path, shower_file: Callable[..., Path]) -> tuple[Path, Path]:
     """A flow-matching checkpoint trained for 3 steps and its training file."""
     data = shower_file()
-    args = ["train", "--model", "flow-matching", "--data", str(data), "--out", str(tmp_path / "run"),
-            "--max-steps", "3", "--device", "cpu", "--no-progress", *SMOKE]
+    args = [
+        "train",
+        "--model",
+        "flow-matching",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "run"),
+        "--max-steps",
+        "3",
+        "--device",
+        "cpu",
+        "--no-progress",
+        *SMOKE,
+    ]
     assert main(args) == 0
     return tmp_path / "run" / "checkpoints" / "last.pt", data
 
 
 def test_train_resume_reflow_and_generate(tmp_path: Path, teacher: tuple[Path, Path]) -> None:
     checkpoint, data = teacher
-    resumed = ["train", "--model", "flow-matching", "--data", str(data), "--out", str(tmp_path / "run"),
-               "--max-steps", "5", "--device", "cpu", "--no-progress", "--resume", str(checkpoint), *SMOKE]
+    resumed = [
+        "train",
+        "--model",
+        "flow-matching",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "run"),
+        "--max-steps",
+        "5",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--resume",
+        str(checkpoint),
+        *SMOKE,
+    ]
     assert main(resumed) == 0
     student = tmp_path / "student.pt"
-    args = ["reflow", "--checkpoint", str(checkpoint), "--data", str(data), "--stop", "48", "-o", str(student),
-            "--steps", "2", "--pairs", "32", "--teacher-steps", "3", "--train-steps", "4", "--no-progress"]
+    args = [
+        "reflow",
+        "--checkpoint",
+        str(checkpoint),
+        "--data",
+        str(data),
+        "--stop",
+        "48",
+        "-o",
+        str(student),
+        "--steps",
+        "2",
+        "--pairs",
+        "32",
+        "--teacher-steps",
+        "3",
+        "--train-steps",
+        "4",
+        "--no-progress",
+    ]
     assert main(args) == 0
     model = load_model(student)
     assert (model.config.solver, model.config.n_steps) == ("euler", 2)
     out = tmp_path / "generated.h5"
-    assert main(["generate", "--checkpoint", str(student), "--like", str(data), "--n", "10", "-o", str(out),
-                 "--no-progress", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(student),
+                "--like",
+                str(data),
+                "--n",
+                "10",
+                "-o",
+                str(out),
+                "--no-progress",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     generated = read_showers(out)
-    assert generated.showers.shape == (10, model.geometry.n_voxels) and (generated.showers >= 0).all()
+    assert generated.showers.shape == (10, model.geometry.n_voxels)
+    assert (generated.showers >= 0).all()
 
 
 def test_sampler_only_and_errors(tmp_path: Path, teacher: tuple[Path, Path]) -> None:
@@ -49,5 +123,5 @@ def test_sampler_only_and_errors(tmp_path: Path, teacher: tuple[Path, Path]) -> 
     base = ["reflow", "--checkpoint", str(checkpoint), "--data", str(data), "-o", str(out), "--no-progress"]
     assert main([*base, "--solver", "rk4", "--steps", "3", "--train-steps", "0"]) == 0
     assert load_model(out).config.solver == "rk4"
-    assert main([*base, "--train-steps", "0"]) == 2, "an existing output needs --force"  # noqa: PLR2004
-    assert main([*base, "--steps", "0", "--force"]) == 2  # noqa: PLR2004
+    assert main([*base, "--train-steps", "0"]) == 2, "an existing output needs --force"
+    assert main([*base, "--steps", "0", "--force"]) == 2

@@ -25,7 +25,7 @@ from tests.conftest import make_showers
 
 
 def _fitted(geometry: Geometry, n_conditions: int = 1, **changes: object) -> tuple[FlowMatching, ShowerBatch]:
-    data = make_showers(geometry, 64, angles=n_conditions == 2)  # noqa: PLR2004
+    data = make_showers(geometry, 64, angles=n_conditions == 2)
     config = FlowMatchingConfig(**{**FlowMatching.smoke_config().__dict__, **changes})
     model = FlowMatching(geometry, config, n_conditions=n_conditions)
     batch = ShowerBatch(torch.as_tensor(data.showers), torch.as_tensor(data.conditions()))
@@ -58,7 +58,8 @@ def test_path_rejects_bad_sigma() -> None:
 @pytest.mark.parametrize("kind", ["uniform", "logit-normal"])
 def test_sample_times_lie_in_the_unit_interval(kind: str) -> None:
     t = sample_times(1000, kind)  # type: ignore[arg-type]
-    assert t.shape == (1000,) and bool((t > 0).all() and (t < 1).all())
+    assert t.shape == (1000,)
+    assert bool((t > 0).all() and (t < 1).all())
     with pytest.raises(ValueError, match="choices"):
         sample_times(3, "beta")  # type: ignore[arg-type]
 
@@ -79,22 +80,26 @@ def test_layer_transformer_mixes_layers(tiny_geometry: Geometry) -> None:
     out = net(x, torch.rand(3), torch.randn(3, 2))
     assert out.shape == x.shape
     out[:, tiny_geometry.layer_slice(2)].sum().backward()
-    assert x.grad is not None and float(x.grad[:, tiny_geometry.layer_slice(0)].abs().sum()) > 0
+    assert x.grad is not None
+    assert float(x.grad[:, tiny_geometry.layer_slice(0)].abs().sum()) > 0
 
 
 # ---------------------------------------------------------------------------------------------- model
 def test_registered_and_built_from_a_dict(tiny_geometry: Geometry) -> None:
     assert MODELS.get("flow-matching") is FlowMatching
     model = build_model("flow-matching", tiny_geometry, {"dim": 8, "heads": 2, "depth": 1}, n_conditions=2)
-    assert isinstance(model, FlowMatching) and model.config.dim == 8  # noqa: PLR2004
+    assert isinstance(model, FlowMatching)
+    assert model.config.dim == 8
     assert model.noise_dim == tiny_geometry.n_layers + tiny_geometry.n_voxels
 
 
 def test_preprocessing_round_trip(tiny_geometry: Geometry) -> None:
     model, batch = _fitted(tiny_geometry)
     y_layers, y_voxels = model.preprocess(batch.showers, batch.conditions)
-    assert y_layers.shape == (64, tiny_geometry.n_layers) and y_voxels.shape == batch.showers.shape
-    assert abs(float(y_layers.mean())) < 0.1 and abs(float(y_voxels.std()) - 1) < 0.2  # noqa: PLR2004
+    assert y_layers.shape == (64, tiny_geometry.n_layers)
+    assert y_voxels.shape == batch.showers.shape
+    assert abs(float(y_layers.mean())) < 0.1
+    assert abs(float(y_voxels.std()) - 1) < 0.2
     back = model.postprocess(y_layers, y_voxels, batch.conditions)
     assert torch.allclose(back, batch.showers, rtol=1e-3, atol=1e-3)
 
@@ -113,7 +118,8 @@ def test_generated_layer_energies_match_the_layer_stage(tiny_geometry: Geometry)
 def test_loss_reaches_every_parameter(tiny_geometry: Geometry, n_conditions: int) -> None:
     model, batch = _fitted(tiny_geometry, n_conditions)
     out = model.loss(batch)
-    assert torch.isfinite(out.loss) and set(out.metrics) == {"layer_loss", "shape_loss"}
+    assert torch.isfinite(out.loss)
+    assert set(out.metrics) == {"layer_loss", "shape_loss"}
     out.loss.backward()
     assert all(p.grad is not None and bool(torch.isfinite(p.grad).all()) for p in model.parameters())
     with pytest.raises(KeyError, match="main"):
@@ -124,8 +130,10 @@ def test_decode_is_deterministic_and_physical(tiny_geometry: Geometry) -> None:
     model, batch = _fitted(tiny_geometry, voxel_threshold_mev=0.5)
     noise = model.sample_noise(10, generator=torch.Generator().manual_seed(1))
     a, b = model.decode(batch.conditions[:10], noise), model.decode(batch.conditions[:10], noise)
-    assert torch.equal(a, b) and a.shape == (10, tiny_geometry.n_voxels)
-    assert bool((a >= 0).all()) and bool(((a == 0) | (a > 0.5)).all())  # noqa: PLR2004
+    assert torch.equal(a, b)
+    assert a.shape == (10, tiny_geometry.n_voxels)
+    assert bool((a >= 0).all())
+    assert bool(((a == 0) | (a > 0.5)).all())
 
 
 def test_solver_and_steps_come_from_the_config(tiny_geometry: Geometry) -> None:
@@ -142,7 +150,8 @@ def test_save_and_load_round_trip(tiny_geometry: Geometry, tmp_path: Path) -> No
     save_model(model, tmp_path / "fm.pt")
     loaded = load_model(tmp_path / "fm.pt")
     noise = model.sample_noise(3)
-    assert loaded.config == model.config and loaded.is_fitted
+    assert loaded.config == model.config
+    assert loaded.is_fitted
     assert torch.equal(loaded.decode(batch.conditions[:3], noise), model.decode(batch.conditions[:3], noise))
 
 
@@ -171,9 +180,11 @@ def test_reflow_pairs_are_the_teacher_solution() -> None:
     conditions = torch.full((3, 1), 5e3)
     config = ReflowConfig(n_pairs=5, teacher_solver="heun", teacher_steps=3, generation_batch_size=2)
     pairs = make_reflow_pairs(teacher, conditions, config, generator=torch.Generator().manual_seed(0))
-    assert len(pairs) == 5 and pairs.noise.shape == (5, teacher.noise_dim)  # noqa: PLR2004
+    assert len(pairs) == 5
+    assert pairs.noise.shape == (5, teacher.noise_dim)
     layers, voxels = teacher.integrate(pairs.conditions, pairs.noise, solver="heun", n_steps=3)
-    assert torch.allclose(pairs.layers, layers, atol=1e-5) and torch.allclose(pairs.voxels, voxels, atol=1e-5)
+    assert torch.allclose(pairs.layers, layers, atol=1e-5)
+    assert torch.allclose(pairs.voxels, voxels, atol=1e-5)
 
 
 def test_reflow_reduces_the_steps_needed_for_a_given_error() -> None:
@@ -198,7 +209,8 @@ def test_reflow_reduces_the_steps_needed_for_a_given_error() -> None:
         tolerance = 0.6 * error(teacher, 1)
         assert error(student, 1) <= tolerance
         assert steps_needed(student, tolerance) < steps_needed(teacher, tolerance)
-    assert student.config.solver == "euler" and student.config.n_steps == 1
+    assert student.config.solver == "euler"
+    assert student.config.n_steps == 1
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items()), "the teacher must not change"
 
 

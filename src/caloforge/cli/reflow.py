@@ -44,13 +44,26 @@ def run(args: argparse.Namespace) -> int:
     from caloforge.models.diffusion import ReflowConfig, reflow_checkpoint
 
     config = ReflowConfig(
-        n_pairs=args.pairs, teacher_solver=args.teacher_solver, teacher_steps=args.teacher_steps,
-        student_solver=args.solver, student_steps=args.steps, train_steps=args.train_steps,
-        batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        n_pairs=args.pairs,
+        teacher_solver=args.teacher_solver,
+        teacher_steps=args.teacher_steps,
+        student_solver=args.solver,
+        student_steps=args.steps,
+        train_steps=args.train_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
     )
     reflow_checkpoint(
-        args.checkpoint, args.data, args.output, config, start=args.start, stop=args.stop,
-        use_ema=not args.no_ema, overwrite=args.force, progress=not args.no_progress,
+        args.checkpoint,
+        args.data,
+        args.output,
+        config,
+        start=args.start,
+        stop=args.stop,
+        use_ema=not args.no_ema,
+        overwrite=args.force,
+        progress=not args.no_progress,
     )
     sys.stdout.write(f"wrote the {args.solver} {args.steps}-step student to {args.output}\n")
     return 0

@@ -31,7 +31,7 @@ class SinusoidalEmbedding(nn.Module):
 
     def __init__(self, dim: int, max_period: float = 10_000.0, scale: float = 1000.0) -> None:
         super().__init__()
-        if dim < 2 or dim % 2:  # noqa: PLR2004
+        if dim < 2 or dim % 2:
             msg = f"embedding width must be even and at least 2, got {dim}"
             raise ValueError(msg)
         half = dim // 2

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from caloforge.models.diffusion.config import FlowMatchingConfig
 from caloforge.models.diffusion.denoiser import LayerEnergyNet, LayerTransformer
-from caloforge.models.diffusion.distill import ReflowConfig, ReflowPairs, make_reflow_pairs, reflow, reflow_checkpoint, reflow_loss
+from caloforge.models.diffusion.distill import (
+    ReflowConfig,
+    ReflowPairs,
+    make_reflow_pairs,
+    reflow,
+    reflow_checkpoint,
+    reflow_loss,
+)
 from caloforge.models.diffusion.flow_matching import FlowMatching, with_sampler
 from caloforge.models.diffusion.paths import LinearPath, sample_times
 

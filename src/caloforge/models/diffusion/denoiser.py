@@ -36,7 +36,9 @@ class LayerEnergyNet(nn.Module):
         embed_dim: Width of the time + condition embedding.
     """
 
-    def __init__(self, n_features: int, n_context: int, hidden: Sequence[int] = (256, 256), embed_dim: int = 64) -> None:
+    def __init__(
+        self, n_features: int, n_context: int, hidden: Sequence[int] = (256, 256), embed_dim: int = 64
+    ) -> None:
         super().__init__()
         self.embed = ScalarEmbedding(n_context, embed_dim)
         self.net = MLP(n_features + embed_dim, n_features, hidden, "silu")
@@ -81,7 +83,7 @@ class LayerTransformer(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        sizes = [s for s in geometry.layer_sizes]
+        sizes = list(geometry.layer_sizes)
         self.n_layers, self.n_voxels, self.token_size = len(sizes), geometry.n_voxels, max(sizes)
         gather, scatter = _token_indices(sizes, self.token_size)
         self.register_buffer("gather_index", gather, persistent=False)

@@ -255,7 +255,7 @@ def reflow_checkpoint(
     teacher = load_model(checkpoint, use_ema=use_ema)
     if not isinstance(teacher, FlowMatching):
         msg = f"{checkpoint} holds a {type(teacher).__name__}, reflow needs a flow-matching model"
-        raise ValueError(msg)
+        raise ValueError(msg)  # noqa: TRY004  (a bad input file, reported by the CLI like other bad inputs)
     showers = read_showers(data, teacher.geometry, start=start, stop=stop)
     conditions = torch.as_tensor(showers.conditions()[:, : teacher.n_conditions])
     student = reflow(teacher, conditions, config, progress=progress)

@@ -72,7 +72,11 @@ class LinearPath:
 
 
 def sample_times(
-    n: int, kind: TimeSampling = "uniform", *, device: torch.device | None = None, generator: torch.Generator | None = None
+    n: int,
+    kind: TimeSampling = "uniform",
+    *,
+    device: torch.device | None = None,
+    generator: torch.Generator | None = None,
 ) -> Tensor:
     """Training times t ∈ (0, 1), (n,).
 
