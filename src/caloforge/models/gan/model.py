@@ -55,9 +55,9 @@ def _frozen_call(module: nn.Module, *args: Tensor) -> Tensor:
 class WGAN(GenerativeModel):
     """Conditional Wasserstein GAN with gradient penalty and an energy constrainer.
 
-    Voxels are modelled as standardised ``log(x / E_inc + log_eps)``; :meth:`decode` inverts this
-    exactly (clamping at 0 and applying the readout threshold), so showers come out in MeV, in
-    CaloChallenge order. Training alternates two optimizer groups through :meth:`group_for_step`:
+    Voxels are modelled as standardised ``log(x / E_inc + log_eps)``; :meth:`decode` inverts this,
+    setting voxels within log 2 of the empty-voxel peak or below ``voxel_threshold_mev`` to exactly
+    0, so showers come out in MeV >= 0, in CaloChallenge order. Training alternates two optimizer groups through :meth:`group_for_step`:
     ``n_critic`` steps of ``"critic"`` (critic and constrainer parameters, one optimizer), then one
     step of ``"generator"``.
 
