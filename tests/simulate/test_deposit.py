@@ -4,7 +4,13 @@ import itertools
 
 import numpy as np
 
-from caloforge.simulate import rectangle_fractions, ring_fractions, sample_deposits, sample_ring_deposits
+from caloforge.simulate import (
+    RectangleTable,
+    rectangle_fractions,
+    ring_fractions,
+    sample_deposits,
+    sample_ring_deposits,
+)
 
 
 def test_ring_fractions_match_cdf() -> None:
@@ -54,3 +60,12 @@ def test_ring_spots_match_voxel_sampling() -> None:
     np.testing.assert_allclose(a.mean(0), per_voxel[0], rtol=0.08)
     np.testing.assert_allclose((a > 0).mean(0), (b > 0).mean(0), atol=0.03)
     np.testing.assert_allclose(a.reshape(3000, 4, 3).sum(1).var(0), b.reshape(3000, 4, 3).sum(1).var(0), rtol=0.15)
+
+
+def test_rectangle_table_matches_exact_fractions() -> None:
+    edges = tuple(float(v) for v in np.linspace(-40.0, 40.0, 11))
+    table = RectangleTable(edges, edges)
+    rng = np.random.default_rng(2)
+    core, tail, weight = rng.uniform(0.5, 20, (4, 6)), rng.uniform(5, 3000, (4, 6)), rng.uniform(0, 1, (4, 6))
+    exact = rectangle_fractions(np.asarray(edges), np.asarray(edges), core, tail, weight).reshape(4, 6, -1)
+    np.testing.assert_allclose(table.fractions(core, tail, weight), exact, rtol=2e-3, atol=1e-6)

@@ -30,10 +30,12 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["rectangle_fractions", "ring_fractions", "sample_deposits", "sample_ring_deposits"]
+__all__ = ["RectangleTable", "rectangle_fractions", "ring_fractions", "sample_deposits", "sample_ring_deposits"]
 
 Array = NDArray[np.float64]
 
@@ -94,6 +96,43 @@ def rectangle_fractions(
     """
     p = core_fraction[..., None, None]
     return p * _rectangles(x_edges_mm, y_edges_mm, core_mm) + (1.0 - p) * _rectangles(x_edges_mm, y_edges_mm, tail_mm)
+
+
+@dataclass(frozen=True, eq=False)
+class RectangleTable:
+    """Cell fractions of one-component profiles tabulated on a log-spaced radius grid (fast Cartesian path).
+
+    Linear interpolation in ln R over ``n_radii`` points from ``r_min_mm`` to ``r_max_mm``; radii outside the
+    range are clamped. With the defaults the interpolation error is below 1e-3 of a cell's fraction.
+
+    Arguments:
+        x_edges_mm: Cell edges in x, (n_x + 1,), mm.
+        y_edges_mm: Cell edges in y, (n_y + 1,), mm.
+    """
+
+    x_edges_mm: tuple[float, ...]
+    y_edges_mm: tuple[float, ...]
+    r_min_mm: float = 0.05
+    r_max_mm: float = 5e3
+    n_radii: int = 384
+    table: NDArray[np.float32] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        radii = np.geomspace(self.r_min_mm, self.r_max_mm, self.n_radii)
+        cells = _rectangles(np.asarray(self.x_edges_mm), np.asarray(self.y_edges_mm), radii)
+        object.__setattr__(self, "table", cells.reshape(self.n_radii, -1).astype(np.float32))
+
+    def _component(self, radius: Array) -> NDArray[np.float32]:
+        step = np.log(self.r_max_mm / self.r_min_mm) / (self.n_radii - 1)
+        u = np.clip(np.log(radius / self.r_min_mm) / step, 0.0, self.n_radii - 1.0)
+        i = np.minimum(u.astype(np.int64), self.n_radii - 2)
+        w = (u - i).astype(np.float32)[..., None]
+        return self.table[i] * (1.0 - w) + self.table[i + 1] * w
+
+    def fractions(self, core_mm: Array, tail_mm: Array, core_fraction: Array) -> NDArray[np.float32]:
+        """Like :func:`rectangle_fractions`, flattened: (N, L) radii and weights → (N, L, n_x · n_y), float32."""
+        p = core_fraction.astype(np.float32)[..., None]
+        return p * self._component(core_mm) + (1.0 - p) * self._component(tail_mm)
 
 
 def sample_deposits(

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData
 from caloforge.geometry import Geometry, Layer
-from caloforge.simulate.deposit import rectangle_fractions, ring_fractions, sample_deposits, sample_ring_deposits
+from caloforge.simulate.deposit import RectangleTable, ring_fractions, sample_deposits, sample_ring_deposits
 
 __all__ = ["GFlashConfig", "GFlashSimulator", "ShowerParameters", "transverse_profile"]
 
@@ -185,6 +185,11 @@ class GFlashSimulator:
         self._edges_x0 = np.arange(geometry.n_layers + 1) * pitch
         self._centres_x0 = (np.arange(geometry.n_layers) + 0.5) * pitch
         self._groups = _group_layers(geometry.layers)
+        self._tables = {
+            id(tmpl): RectangleTable(tmpl.x_edges, tmpl.y_edges)
+            for _, tmpl in self._groups
+            if tmpl.x_edges is not None and tmpl.y_edges is not None
+        }
 
     def sample_parameters(self, energies: Array, rng: np.random.Generator) -> ShowerParameters:
         """Draws each shower's visible energy and longitudinal profile.
@@ -256,9 +261,8 @@ class GFlashSimulator:
         blocks = []
         for layers, tmpl in self._groups:
             e, rc, rt, w = layer_energy[:, layers], core[:, layers], tail[:, layers], weight[:, layers]
-            if tmpl.x_edges is not None and tmpl.y_edges is not None:
-                frac = rectangle_fractions(np.asarray(tmpl.x_edges), np.asarray(tmpl.y_edges), rc, rt, w)
-                blocks.append((layers, tmpl, e[..., None] * frac.reshape(*frac.shape[:2], -1)))
+            if id(tmpl) in self._tables:
+                blocks.append((layers, tmpl, e[..., None] * self._tables[id(tmpl)].fractions(rc, rt, w)))
             else:
                 blocks.append((layers, tmpl, e[..., None] * ring_fractions(np.asarray(tmpl.r_edges), rc, rt, w)))
         return blocks
