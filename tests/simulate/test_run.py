@@ -44,3 +44,13 @@ def test_simulate_to_file_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="energy spec"):
         simulate_to_file(tmp_path / "x.h5", "calochallenge-2", 3, "weird:1")
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_simulate_to_file_records_fresh_seed(tmp_path: Path) -> None:
+    first = tmp_path / "first.h5"
+    simulate_to_file(first, "calochallenge-2", 5, "fixed:5")
+    seed = read_showers(first).attrs["seed"]
+    assert seed >= 0
+    again = tmp_path / "again.h5"
+    simulate_to_file(again, "calochallenge-2", 5, "fixed:5", seed=seed)
+    np.testing.assert_array_equal(read_showers(first).showers, read_showers(again).showers)

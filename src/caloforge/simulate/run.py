@@ -73,7 +73,8 @@ def simulate_to_file(
         geometry: Geometry name or object (needs ``layer_thickness_mm``).
         n: Number of showers.
         energy_spec: Incident-energy distribution (GeV), e.g. ``"log-uniform:1:100"``.
-        seed: Seed of the random generator; the same seed and arguments give the same file.
+        seed: Seed of the random generator; the same seed and arguments give the same file. Without one a
+            fresh seed is drawn, logged and stored in the file's ``seed`` attribute.
         batch_size: Showers per batch (default: the simulator's).
         overwrite: Replace an existing file.
         progress: Show a progress bar.
@@ -89,11 +90,14 @@ def simulate_to_file(
     spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
     config = config or GFlashConfig()
     simulator = GFlashSimulator(get_geometry(geometry), config, batch_size=batch_size)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+        logger.info("no seed given; using seed %d (stored in the file)", seed)
     rng = np.random.default_rng(seed)
     energies = spec.sample(n, rng)
     attrs = {
         "generator": "caloforge GFlash",
-        "seed": -1 if seed is None else int(seed),
+        "seed": int(seed),
         "energy_spec": _spec_text(spec),
         "simulator_config": json.dumps(dataclasses.asdict(config)),
     }
