@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "fixed:E or discrete:E1,E2 (default log-uniform:1:100)",
     )
     p.add_argument("-o", "--output", required=True, type=Path, help="output HDF5 file")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy)")
+    p.add_argument("--seed", type=int, help="random seed (default: a fresh one, logged and stored in the file)")
     p.add_argument("--batch-size", type=int, default=None, help="showers per vectorised batch")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
