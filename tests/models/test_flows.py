@@ -21,6 +21,7 @@ from caloforge.models.flows import (
     distillation_loss,
     student_discrepancy,
 )
+from caloforge.models.flows.made import MADE
 from tests.conftest import make_showers
 
 pytest.importorskip("zuko")
@@ -258,3 +259,16 @@ def test_config_validation() -> None:
             torch.randn(2, 3),
             torch.rand(2, 1),
         )
+
+
+@pytest.mark.parametrize("hidden", [(4,), (32, 16)])
+def test_made_masks_follow_the_order(hidden: tuple[int, ...]) -> None:
+    order = torch.tensor([3, 0, 4, 1, 2])
+    made = MADE(5, 2, 3, hidden, order)
+    x, c = torch.randn(5), torch.rand(2)
+    jac = torch.autograd.functional.jacobian(lambda v: made(v[None, :5], v[None, 5:])[0].sum(-1), torch.cat([x, c]))
+    allowed = order[:, None] > order[None, :]
+    assert torch.count_nonzero(jac[:, :5][~allowed]) == 0
+    assert torch.count_nonzero(jac[:, 5:]) > 0
+    if hidden == (32, 16):  # wide enough: every allowed dependency is present
+        assert (jac[:, :5][allowed] != 0).all()

@@ -33,14 +33,12 @@ class FlowConfig:
             of features keep every feature's full autoregressive context.
         bins: Number of spline bins K on the domain [-bound, bound].
         bound: Half-width of the spline domain; features outside pass through unchanged.
-        residual: Use zuko's residual masked blocks in the hidden layers.
     """
 
     transforms: int = 4
     hidden: tuple[int, ...] = (256, 256)
     bins: int = 8
     bound: float = 5.0
-    residual: bool = False
 
     def __post_init__(self) -> None:
         if self.transforms < 1:

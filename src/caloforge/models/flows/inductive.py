@@ -81,7 +81,7 @@ class ICaloFlow(TwoStageFlow):
     def smoke_config(cls) -> ICaloFlowConfig:
         """A tiny configuration that trains in seconds (tests, ``--dry-run``)."""
         tiny = FlowConfig(transforms=2, hidden=(16,), bins=4)
-        return ICaloFlowConfig(energy_flow=tiny, layer_flow=tiny, student_flow=tiny, teacher_steps=2)
+        return ICaloFlowConfig(energy_flow=tiny, layer_flow=tiny, student_flow=tiny, teacher_steps=1)
 
     @property
     def voxel_teacher(self) -> ConditionalMAF:

@@ -1,7 +1,7 @@
 """Conditional autoregressive spline flows: the MAF teacher and the IAF student.
 
-Both are stacks of zuko's masked autoregressive transforms (MADE blocks emitting the parameters
-of monotonic rational-quadratic splines); they differ only in which direction is the cheap one.
+Both are stacks of autoregressive blocks (a MADE emitting the parameters of zuko's monotonic
+rational-quadratic splines, see :mod:`.made`); they differ only in which direction is the cheap one.
 
 * :class:`ConditionalMAF` maps data ``x`` to latent ``z`` in one pass per block, so the density
   ``log p(x | c)`` is fast and sampling (the inverse) needs one pass *per feature*.
@@ -34,13 +34,13 @@ References:
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from caloforge.models.flows.config import FlowConfig
+from caloforge.models.flows.made import SplineBlock
 
 __all__ = ["ConditionalIAF", "ConditionalMAF", "require_zuko", "standard_normal_log_prob"]
 
@@ -68,7 +68,7 @@ def standard_normal_log_prob(z: Tensor) -> Tensor:
 
 
 class _SplineStack(nn.Module):
-    """``config.transforms`` MADE blocks with spline transforms, feature orders alternating."""
+    """``config.transforms`` MADE spline blocks, feature orders alternating (ascending, descending)."""
 
     def __init__(self, features: int, context: int, config: FlowConfig) -> None:
         super().__init__()
@@ -77,18 +77,10 @@ class _SplineStack(nn.Module):
             raise ValueError(msg)
         zuko = require_zuko()
         self.features, self.context = features, context
-        spline = partial(zuko.transforms.MonotonicRQSTransform, bound=config.bound)
-        shapes = [(config.bins,), (config.bins,), (config.bins - 1,)]
         orders = [torch.arange(features), torch.arange(features).flip(0)]
         self.blocks = nn.ModuleList(
-            zuko.flows.autoregressive.MaskedAutoregressiveTransform(
-                features,
-                context,
-                order=orders[i % 2],
-                univariate=spline,
-                shapes=shapes,
-                hidden_features=tuple(config.hidden),
-                residual=config.residual,
+            SplineBlock(
+                features, context, config.hidden, orders[i % 2], bins=config.bins, bound=config.bound, zuko=zuko
             )
             for i in range(config.transforms)
         )
