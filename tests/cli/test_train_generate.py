@@ -162,3 +162,54 @@ def test_generate_bad_input(trained: tuple[Path, Path], tmp_path: Path, capsys: 
 def test_train_needs_a_config_or_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "train"]) == 2
     assert "--model" in capsys.readouterr().err
+
+
+CONFIGS = [  # run configs (a "model" section); other YAML files in configs/ drive other commands
+    path
+    for path in sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+    if "model" in (yaml.safe_load(path.read_text()) or {})
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_every_shipped_config_dry_runs_and_generates(
+    config: Path, shower_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    data = shower_file(n=64)
+    out = tmp_path / "run"
+    argv = [
+        "-q",
+        "train",
+        str(config),
+        "--data",
+        str(data),
+        "--set",
+        "data.geometry=null",
+        "--set",
+        "data.stop=null",
+        "--out",
+        str(out),
+        "--dry-run",
+        "--device",
+        "cpu",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    gen = tmp_path / "gen.h5"
+    argv = [
+        "-q",
+        "generate",
+        "--checkpoint",
+        str(out / "checkpoints" / "last.pt"),
+        "--like",
+        str(data),
+        "--n",
+        "5",
+        "-o",
+        str(gen),
+        "--no-progress",
+        "--angle",
+        "0",
+    ]
+    assert main(argv) == 0
+    assert read_showers(gen).showers.shape == (5, 60)

@@ -52,16 +52,20 @@ def test_validation_batches_keep_the_remainder(tiny_geometry: Geometry) -> None:
     assert sizes == [4, 4, 2]
 
 
-def test_load_file_slice_and_simulated(tiny_geometry: Geometry, shower_file, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_load_file_slice(tiny_geometry: Geometry, shower_file, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = shower_file(n=30, angles=True)
     data = load_training_data(DataConfig(path=str(path), start=5, stop=25))
     assert len(data) == 20
     assert data.angles is not None
     assert load_training_data(DataConfig(path=str(path), use_angles=False)).angles is None
+    with pytest.raises(ValueError, match="geometry"):
+        load_training_data(DataConfig(simulate=SimulateConfig(n=4)))
+
+
+@pytest.mark.slow
+def test_load_simulated() -> None:
     simulated = load_training_data(
         DataConfig(geometry="calochallenge-2", simulate=SimulateConfig(n=4, energy="fixed:10", seed=0))
     )
     assert simulated.showers.shape == (4, 6480)
     assert np.allclose(simulated.energies, 1e4)
-    with pytest.raises(ValueError, match="geometry"):
-        load_training_data(DataConfig(simulate=SimulateConfig(n=4)))
