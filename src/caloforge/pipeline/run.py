@@ -81,11 +81,9 @@ def run_pipeline(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_config(config, run_dir)
-    ctx = PipelineContext(config, run_dir, force=force, progress=progress)
-    plan = ["data", *(f"{s}/{m.label}" for m in config.models for s in ("train", "generate")), "evaluate"]
-    plan += [f"export/{m.label}" for m in config.models if config.export.enabled]
-    plan += [f"bench/{m.label}" for m in config.models if config.bench.enabled]
-    logger.info("pipeline %r: %d stages into %s", config.name, len(plan), run_dir)
+    n_stages = 2 + len(config.models) * (2 + int(config.export.enabled) + int(config.bench.enabled))
+    ctx = PipelineContext(config, run_dir, force=force, progress=progress, n_stages=n_stages)
+    logger.info("pipeline %r: %d stages into %s", config.name, n_stages, run_dir)
     data_stage(ctx)
     for spec in config.models:
         train_stage(ctx, spec)

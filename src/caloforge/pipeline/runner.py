@@ -82,6 +82,7 @@ class PipelineContext:
         force: Re-run every stage even when up to date.
         progress: Show progress bars inside stages.
         results: Results by stage name, in run order.
+        n_stages: Stages planned (for the ``[i/n]`` progress lines; 0: unknown).
     """
 
     config: PipelineConfig
@@ -89,6 +90,11 @@ class PipelineContext:
     force: bool = False
     progress: bool = True
     results: dict[str, StageResult] = field(default_factory=dict)
+    n_stages: int = 0
+
+    def _tag(self, name: str) -> str:
+        index = len(self.results) + 1
+        return f"[{index}/{self.n_stages}] {name}" if self.n_stages else f"[{name}]"
 
     def keys(self, names: Sequence[str]) -> list[str]:
         """Input keys of already-run stages (to chain into a downstream key)."""
@@ -117,13 +123,13 @@ class PipelineContext:
         key = input_key(settings, self.keys(upstream))
         stamp = read_stamp(directory)
         if not self.force and stamp is not None and up_to_date(directory, key):
-            logger.info("[%s] up to date (finished %s), skipped", name, stamp.finished)
+            logger.info("%s: up to date (finished %s), skipped", self._tag(name), stamp.finished)
             result = StageResult(name, directory, key, True, stamp.seconds, stamp.outputs, stamp.info)
         elif optional:
             try:
                 result = self._execute(name, directory, key, body)
             except Exception as err:  # noqa: BLE001  (optional stage: recorded, reported, retried next run)
-                logger.warning("[%s] failed: %s: %s", name, type(err).__name__, err)
+                logger.warning("%s failed: %s: %s", self._tag(name), type(err).__name__, err)
                 result = StageResult(name, directory, key, False, 0.0, [], {}, f"{type(err).__name__}: {err}")
         else:
             result = self._execute(name, directory, key, body)
@@ -131,7 +137,7 @@ class PipelineContext:
         return result
 
     def _execute(self, name: str, directory: Path, key: str, body: StageBody) -> StageResult:
-        logger.info("[%s] running", name)
+        logger.info("%s: running", self._tag(name))
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
@@ -143,5 +149,5 @@ class PipelineContext:
             msg = f"stage {name} did not produce {missing}"
             raise RuntimeError(msg)
         write_stamp(directory, StageStamp(name, key, list(outputs), seconds, info))
-        logger.info("[%s] done in %.1f s", name, seconds)
+        logger.info("%s: done in %.1f s", self._tag(name), seconds)
         return StageResult(name, directory, key, False, seconds, list(outputs), info)

@@ -67,39 +67,30 @@ def data_stage(ctx: PipelineContext) -> StageResult:
     return result
 
 
-def _train_config(spec: ModelSpec, progress: bool) -> Any:
-    from caloforge.training.config import TrainConfig
-
-    settings = {"seed": spec.seed, "progress": progress, "device": "auto", **spec.train}
-    return from_dict(TrainConfig, settings, where=f"models[{spec.label}].train")
-
-
 def train_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
-    """Trains one model on ``data``'s training file into ``train/<label>/model.pt``."""
+    """Trains one model on ``data``'s training file into ``train/<label>/`` (via the trainer's ``train_run``)."""
     settings = {"model": to_dict(spec)}
 
     def train(directory: Path) -> tuple[list[str], dict[str, Any]]:
-        import torch
+        from caloforge.models import load_model, save_model
+        from caloforge.training import run_config_from_dict, train_run
 
-        from caloforge.data import read_showers
-        from caloforge.models import MODELS, build_model, load_model, save_model
-        from caloforge.training import Trainer
-        from caloforge.training.data import split_data
-
-        data = read_showers(ctx.results["data"].info["train"])
-        config = _train_config(spec, ctx.progress)
-        torch.manual_seed(config.seed)
-        model_config = from_dict(MODELS.get(spec.name).config_class, spec.config, where=f"models[{spec.label}].config")
-        model = build_model(spec.name, data.geometry, model_config, n_conditions=data.conditions().shape[1])
-        train_data, val_data = split_data(data, config.val_fraction, seed=config.seed)
-        result = Trainer(model, config, out_dir=directory).fit(train_data, val_data)
-        final = load_model(result.checkpoint) if result.checkpoint is not None else model
-        save_model(final, directory / "model.pt")
-        n_params = sum(p.numel() for p in model.parameters())
+        run_config = run_config_from_dict({
+            "model": {"name": spec.name, "config": spec.config},
+            "data": {"path": ctx.results["data"].info["train"]},
+            "train": {"seed": spec.seed, "progress": ctx.progress, **spec.train},
+            "out": str(directory),
+        })
+        result = train_run(run_config)
+        if result.checkpoint is None:
+            msg = f"training {spec.label} wrote no checkpoint"
+            raise RuntimeError(msg)
+        model = load_model(result.checkpoint)  # the EMA weights when the run kept them
+        save_model(model, directory / "model.pt")
         info = {
             "model": spec.name, "steps": result.steps, "epochs": result.epochs, "train_seconds": result.seconds,
             "showers_per_second": result.showers_per_second, "val_metrics": result.val_metrics,
-            "n_parameters": n_params,
+            "n_parameters": sum(p.numel() for p in model.parameters()),
         }
         return ["model.pt"], info
 
