@@ -99,7 +99,7 @@ class WGAN(GenerativeModel):
             config.activation,
             layer_features=config.critic_layer_features,
         )
-        self.constrainer = Constrainer(n_voxels, config.constrainer_hidden, config.activation)
+        self.constrainer = Constrainer(geometry, config.constrainer_hidden, config.activation)
 
     @classmethod
     def smoke_config(cls) -> WGANConfig:
@@ -129,7 +129,7 @@ class WGAN(GenerativeModel):
             )
         self.voxel_norm.fit(fractions, conditions)
         self.critic.fit(fractions)
-        self.constrainer.fit(showers, conditions)
+        self.constrainer.fit(showers)
         super().fit_preprocessing(showers, conditions)
 
     # ------------------------------------------------------------------ training
