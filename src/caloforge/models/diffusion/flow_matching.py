@@ -71,6 +71,10 @@ class FlowMatching(GenerativeModel):
         self.path = LinearPath(config.sigma_min)
         self.condition_encoder = ConditionEncoder(n_conditions)
         self.layer_fractions = LayerFractions(geometry)
+        # Voxel → layer membership (V, L): layer sums as a matrix product, which exports to ONNX
+        # (index_add with repeated indices does not).
+        membership = nn.functional.one_hot(torch.as_tensor(geometry.voxel_layer, dtype=torch.long), n_layers)
+        self.register_buffer("layer_membership", membership.float(), persistent=False)
         self.layer_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
         self.voxel_norm = Compose(Log(config.voxel_log_eps), Standardize(geometry.n_voxels, min_std=config.min_std))
         self.layer_net = LayerEnergyNet(n_layers, n_conditions, config.layer_hidden, config.layer_embed_dim)
@@ -115,7 +119,7 @@ class FlowMatching(GenerativeModel):
         """Model space → showers (B, V) in MeV ≥ 0; each layer's fractions are renormalised to sum to 1."""
         layers = self.layer_norm.inverse(y_layers, conditions)
         fractions = self.voxel_norm.inverse(y_voxels, conditions)
-        sums = self.layer_fractions.layer_energies(fractions)[:, self.layer_fractions.voxel_layer]
+        sums = (fractions @ self.layer_membership)[:, self.layer_fractions.voxel_layer]
         fractions = torch.where(sums > 0, fractions / sums.clamp_min(1e-30), torch.zeros_like(fractions))
         showers = self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
         threshold = self.config.voxel_threshold_mev

@@ -198,9 +198,10 @@ def solve(
     x = x0
     if trajectory is not None:
         trajectory.append(x0)
-    batch = x0.shape[0] if x0.dim() > 0 else 1
+    # Ones shaped like the batch axis, built from x0 so that a traced graph keeps the batch dynamic.
+    ones = torch.ones_like(x0.flatten(1)[:, 0] if x0.dim() > 1 else x0.reshape(-1))
     for t in solver.timesteps.tolist():
-        t_batch = torch.full((batch,), t, dtype=x0.dtype, device=x0.device)
+        t_batch = ones * t
         out = solver.step(velocity_fn(x, t_batch), t, x)
         x = out.prev_sample
         if trajectory is not None and out.step_finished:
