@@ -17,6 +17,11 @@ def fitted(name: str, geometry: Geometry, *, n_conditions: int = 1) -> Generativ
     model = build_model(name, geometry, MODELS.get(name).smoke_config(), n_conditions=n_conditions)
     data = make_showers(geometry, 64, angles=n_conditions == 2)
     model.fit_preprocessing(torch.from_numpy(data.showers), torch.from_numpy(data.conditions()))
+    student_steps = getattr(model, "_student_steps", None)
+    if isinstance(student_steps, torch.Tensor):
+        # teacher-student flows deploy their single-pass student (as after distillation): the
+        # autoregressive teacher inverse unrolls into one network call per voxel
+        student_steps.fill_(1)
     return model.eval()
 
 

@@ -134,7 +134,15 @@ def check_onnx(
     session = onnx_session(path, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
     feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
-    out = session.run(None, feeds)[0]
+    try:
+        out = session.run(None, feeds)[0]
+    except Exception as err:  # onnxruntime raises its own Fail/InvalidArgument types
+        msg = (
+            f"ONNX Runtime cannot run the exported graph on a batch of {n}: {str(err).strip()[:300]}. "
+            "If decode uses the batch size as a Python number (len(x), int(x.shape[0]), a size list), "
+            "tracing froze it into the graph: use x.shape[0] or tensor operations such as expand_as"
+        )
+        raise ParityError(msg) from None
     return compare_outputs(_reference(graph, inputs), out, rtol=rtol, atol=atol)
 
 
@@ -151,6 +159,13 @@ def check_torchscript(
     import torch
 
     inputs = _batch(graph, n, seed)
-    with torch.no_grad():
-        out = scripted(*inputs).detach().cpu().numpy()
+    try:
+        with torch.no_grad():
+            out = scripted(*inputs).detach().cpu().numpy()
+    except RuntimeError as err:
+        msg = (
+            f"the traced graph cannot run on a batch of {n}: {str(err).strip().splitlines()[-1][:300]}. "
+            "If decode uses the batch size as a Python number, tracing froze it: use x.shape[0]"
+        )
+        raise ParityError(msg) from None
     return compare_outputs(_reference(graph, inputs), out, rtol=rtol, atol=atol)

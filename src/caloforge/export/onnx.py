@@ -27,8 +27,11 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -38,11 +41,17 @@ from caloforge.export.graph import GenerationGraph, Par04Graph, Par04Settings, S
 from caloforge.export.metadata import ModelCard
 from caloforge.models.base import GenerativeModel
 
-__all__ = ["DEFAULT_OPSET", "ExportResult", "attach_card", "export_onnx", "model_card", "registry_name"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "ExportResult", "exportable_attention", "attach_card", "export_onnx", "model_card", "registry_name"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OPSET = 17
+#: Batch size the graph is traced with; the parity batch differs, so a frozen batch size is caught.
+TRACE_BATCH = 4
+
+
+class ExportError(ValueError):
+    """The model's generation path cannot be converted (unsupported operation); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -105,21 +114,81 @@ def attach_card(path: str | Path, card: ModelCard) -> None:
 
 def _write_graph(graph: GenerationGraph | Par04Graph, path: Path, opset: int) -> None:
     """Traces ``graph`` into an ONNX file with a dynamic batch axis on every input and output."""
-    inputs = graph.example_inputs(4, generator=torch.Generator().manual_seed(1))
+    inputs = graph.example_inputs(TRACE_BATCH, generator=torch.Generator().manual_seed(1))
     axes = {name: {0: "batch"} for name in (*graph.input_names, *graph.output_names)}
-    with warnings.catch_warnings(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad(), exportable_attention(), summing_index_add(opset):
         warnings.simplefilter("ignore")  # legacy-exporter deprecation and tracer warnings
-        torch.onnx.export(
-            graph,
-            inputs,
-            str(path),
-            dynamo=False,
-            input_names=list(graph.input_names),
-            output_names=list(graph.output_names),
-            dynamic_axes=axes,
-            opset_version=opset,
-            do_constant_folding=True,
-        )
+        try:
+            torch.onnx.export(
+                graph,
+                inputs,
+                str(path),
+                dynamo=False,
+                input_names=list(graph.input_names),
+                output_names=list(graph.output_names),
+                dynamic_axes=axes,
+                opset_version=opset,
+                do_constant_folding=True,
+            )
+        except (torch.onnx.errors.OnnxExporterError, RuntimeError) as err:
+            first = str(err).strip().splitlines()[-1][:300]
+            msg = f"cannot export the {type(graph.model).__name__} generation path to ONNX: {first}"
+            raise ExportError(msg) from None
+
+
+def _index_add_symbolic(g: Any, self: Any, dim: Any, index: Any, source: Any, alpha: Any = None) -> Any:
+    """``index_add`` as ``ScatterElements(reduction="add")``: repeated indices are summed."""
+    from torch.onnx import symbolic_helper as sh
+
+    axis = sh._get_const(dim, "i", "dim")
+    rank = sh._get_tensor_rank(source)
+    if rank is None:
+        return sh._unimplemented("index_add", "source of unknown rank")
+    axis = axis % rank
+    if alpha is not None and not sh._is_none(alpha) and sh._maybe_get_const(alpha, "f") != 1:
+        source = g.op("Mul", source, alpha)
+    shape = [1] * rank
+    shape[axis] = -1
+    idx = g.op("Reshape", index, g.op("Constant", value_t=torch.tensor(shape, dtype=torch.int64)))
+    idx = g.op("Expand", idx, g.op("Shape", source))
+    return g.op("ScatterElements", self, idx, source, axis_i=axis, reduction_s="add")
+
+
+@contextmanager
+def summing_index_add(opset: int) -> Iterator[None]:
+    """Exports ``torch.index_add`` correctly inside the block.
+
+    The stock conversion writes ``ScatterElements`` without reduction, so repeated indices (summing
+    voxels into layers, as :class:`~caloforge.data.transforms.LayerFractions` does) keep one value
+    instead of their sum; the parity check catches it. This symbolic sums them (opset ≥ 16).
+    """
+    if opset < 16:  # noqa: PLR2004
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.register_custom_op_symbolic("aten::index_add", _index_add_symbolic, opset)
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.unregister_custom_op_symbolic("aten::index_add", opset)
+
+
+@contextmanager
+def exportable_attention() -> Iterator[None]:
+    """Disables PyTorch's fused multi-head-attention fast path (not traceable to ONNX) inside the block."""
+    mha = getattr(torch.backends, "mha", None)
+    if mha is None:  # pragma: no cover - old torch
+        yield
+        return
+    before = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(before)
 
 
 def _temporary(path: Path) -> Path:
@@ -158,6 +227,7 @@ def export_onnx(
 
     Raises:
         ParityError: If ONNX Runtime does not reproduce PyTorch; no file is written.
+        ExportError: If the graph uses an operation ONNX cannot express.
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
         ValueError: If the model is not fitted, or the signature does not fit its geometry.
     """

@@ -29,7 +29,7 @@ import torch
 
 from caloforge.export.check import DEFAULT_ATOL, DEFAULT_RTOL, ParityError, check_torchscript
 from caloforge.export.graph import GenerationGraph, Par04Graph, Par04Settings, Signature, build_graph
-from caloforge.export.onnx import ExportResult, _temporary, model_card
+from caloforge.export.onnx import ExportResult, _temporary, exportable_attention, model_card
 from caloforge.models.base import GenerativeModel
 
 __all__ = ["CARD_FILE", "export_torchscript", "load_torchscript", "trace_graph"]
@@ -42,8 +42,9 @@ CARD_FILE = "caloforge.json"
 
 def trace_graph(graph: GenerationGraph | Par04Graph) -> torch.jit.ScriptModule:
     """Traces ``graph`` on a seeded batch of 8 showers."""
-    inputs = graph.example_inputs(8, generator=torch.Generator().manual_seed(1))
-    with warnings.catch_warnings(), torch.no_grad():
+    device = next(iter(graph.parameters()), torch.empty(0)).device
+    inputs = tuple(t.to(device) for t in graph.example_inputs(8, generator=torch.Generator().manual_seed(1)))
+    with warnings.catch_warnings(), torch.no_grad(), exportable_attention():
         warnings.simplefilter("ignore")  # tracer and deprecation warnings
         return torch.jit.trace(graph, inputs, check_trace=False)  # type: ignore[no-any-return]
 

@@ -1,0 +1,84 @@
+"""``caloforge bench``: generation time per shower against batch size, per backend, as a table and a plot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["register", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Adds the ``bench`` subcommand."""
+    p = subparsers.add_parser(
+        "bench",
+        help="benchmark generation speed and memory (PyTorch, TorchScript, ONNX Runtime fp32/int8/fp16)",
+        description="Time generation (ms/shower) against batch size for each backend, on the CPU with each thread "
+        "count and on the GPU when present, with peak memory. Give a checkpoint (all backends; ONNX models are "
+        "exported into --workdir) or ONNX files only (ONNX Runtime backends, no PyTorch needed).",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="training checkpoint or saved model (.pt)")
+    source.add_argument("--model", type=Path, nargs="+", metavar="MODEL.onnx",
+                        help="exported ONNX model(s); precision read from each model card")
+    p.add_argument("--backends", nargs="+", help="pytorch torchscript torch-compile onnxruntime-fp32 "
+                   "onnxruntime-int8 onnxruntime-fp16 (default: pytorch torchscript onnxruntime-fp32 onnxruntime-int8)")
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 10, 100, 1000, 10_000],
+                   help="default: 1 10 100 1000 10000")
+    p.add_argument("--threads", nargs="+", default=["1", "all"], help="CPU thread counts; 'all' = every core "
+                   "(default: 1 all)")
+    p.add_argument("--cpu-only", action="store_true", help="skip the GPU even when one is present")
+    p.add_argument("--geant4-ms", type=float, help="reference Geant4 time per shower in ms, shown as a row "
+                   "(e.g. 130 for 1-100 GeV electrons in the Si-W calorimeter on a 2-core CPU)")
+    p.add_argument("--min-seconds", type=float, default=0.5, help="minimum measured time per cell (default 0.5)")
+    p.add_argument("--workdir", type=Path, default=Path("bench-models"), help="where exported models go")
+    p.add_argument("-o", "--output", type=Path, help="write the table as JSON (and Markdown beside it)")
+    p.add_argument("--plot", type=Path, help="write the figure (PNG/PDF/SVG)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Benchmarks; prints the Markdown table; returns 0."""
+    from caloforge.bench.speed import DEFAULT_BACKENDS, BenchConfig
+    from caloforge.bench.suite import benchmark
+
+    threads = tuple(None if t == "all" else int(t) for t in args.threads)
+    model, onnx_files = None, {}
+    if args.checkpoint is not None:
+        from caloforge.models.serialization import load_model
+
+        model = load_model(args.checkpoint)
+        backends = tuple(args.backends or DEFAULT_BACKENDS)
+    else:
+        from caloforge.export.runtime import OnnxGenerator
+
+        for path in args.model:
+            onnx_files[f"onnxruntime-{OnnxGenerator(path, threads=1).card.precision}"] = path
+        backends = tuple(args.backends or onnx_files)
+    config = BenchConfig(
+        batch_sizes=tuple(args.batch_sizes), threads=threads, backends=backends,
+        devices=("cpu",) if args.cpu_only else ("cpu", "cuda"), min_seconds=args.min_seconds,
+        geant4_ms=args.geant4_ms,
+    )
+    table = benchmark(model, onnx_files=onnx_files, config=config, workdir=args.workdir,
+                      progress=not args.no_progress)
+    markdown = table.to_markdown()
+    sys.stdout.write(markdown + "\n")
+    if table.files:
+        sys.stdout.write("model files: " + ", ".join(f"{k} {v / 1e3:.1f} kB" for k, v in table.files.items()) + "\n")
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(table.to_dict(), indent=1))
+        args.output.with_suffix(".md").write_text(markdown + "\n")
+    if args.plot is not None:
+        from caloforge.bench.plot import save_bench_plot
+
+        save_bench_plot(table, args.plot)
+        logger.info("wrote %s", args.plot)
+    return 0
