@@ -132,11 +132,16 @@ class EvaluationArtifacts:
     responses: dict[str, dict[str, list[float]]]
 
 
+_CHUNK_BYTES = 256 << 20
+
+
 def _chunks(f: ShowerFile, config: EvaluationConfig, label: str) -> Any:
+    """Chunks of at most ``config.chunk_size`` showers and 256 MiB of voxels (bounded memory on dataset 3)."""
     from tqdm.auto import tqdm
 
-    total = math.ceil(len(f) / config.chunk_size)
-    return tqdm(f.iter_chunks(config.chunk_size, validate=False), total=total, desc=label, disable=not config.progress)
+    size = max(1, min(config.chunk_size, _CHUNK_BYTES // (4 * f.geometry.n_voxels)))
+    total = math.ceil(len(f) / size)
+    return tqdm(f.iter_chunks(size, validate=False), total=total, desc=label, disable=not config.progress)
 
 
 def _keep_rows(n: int, config: EvaluationConfig, n_voxels: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -152,6 +157,9 @@ def _open_files(reference: str | Path, generated: Mapping[str, str | Path], conf
 ]:
     if not generated:
         msg = "give at least one generated file"
+        raise ValueError(msg)
+    if "reference" in generated:
+        msg = "'reference' is reserved for the reference sample; label the generated file otherwise"
         raise ValueError(msg)
     ref = ShowerFile(reference, config.geometry)
     gens: dict[str, ShowerFile] = {}

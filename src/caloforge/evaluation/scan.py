@@ -81,8 +81,8 @@ def _log_bin_index(values: NDArray[np.floating], edges: NDArray[np.float64]) -> 
     return np.where(inside, guess, -1)
 
 
-def _fill_voxels(showers: NDArray[np.floating], edges: NDArray[np.float64], counts: NDArray[np.int64]) -> int:
-    values = showers[showers > 0]
+def _fill_voxels(values: NDArray[np.floating], edges: NDArray[np.float64], counts: NDArray[np.int64]) -> int:
+    """Adds the non-zero voxel ``values`` (1-D) to ``counts``; returns how many fall outside ``edges``."""
     idx = _log_bin_index(values, edges)
     counts += np.bincount(idx[idx >= 0], minlength=len(counts))
     return int(np.count_nonzero(idx < 0))
@@ -101,12 +101,14 @@ def voxel_histogram(
     outside = 0
     for chunk in chunks:
         showers = chunk.showers[np.isfinite(chunk.showers).all(axis=1)]
-        outside += _fill_voxels(apply_threshold(showers, threshold), edges, counts)
+        showers = apply_threshold(showers, threshold)
+        outside += _fill_voxels(showers[showers > 0], edges, counts)
     return counts, outside
 
 
 def _check_invalid(chunk: ShowerData, offset: int, policy: str, label: str) -> NDArray[np.bool_]:
-    valid = np.isfinite(chunk.showers).all(axis=1)
+    # a float64 row sum is finite exactly when every voxel is (no overflow from finite float32 values)
+    valid = np.isfinite(chunk.showers.sum(axis=1, dtype=np.float64))
     if not valid.all() and policy == "error":
         first = offset + int(np.argmin(valid))
         msg = f"{label}: showers contain NaN or inf (first in event {first})"
@@ -152,16 +154,16 @@ def scan_showers(
         valid = _check_invalid(chunk, n_events, invalid, label)
         sel = np.flatnonzero(valid)
         showers = chunk.showers if valid.all() else chunk.showers[sel]
-        n_negative += int(np.count_nonzero(showers < 0))
+        if showers.size and showers.min() < 0:
+            n_negative += int(np.count_nonzero(showers < 0))
         showers = apply_threshold(showers, threshold)
         parts.append(features_of(showers, chunk.energies[sel], geometry, moments=moments))
         total += showers.sum(axis=0, dtype=np.float64)
-        if showers.size:
-            vmax = max(vmax, float(showers.max()))
-            positive = showers[showers > 0]
-            vmin = min(vmin, float(positive.min())) if positive.size else vmin
+        positive = showers[showers > 0]
+        if positive.size:
+            vmax, vmin = max(vmax, float(positive.max())), min(vmin, float(positive.min()))
         if counts is not None and voxel_edges is not None:
-            outside += _fill_voxels(showers, voxel_edges, counts)
+            outside += _fill_voxels(positive, voxel_edges, counts)
         rows = np.flatnonzero(np.isin(n_events + sel, keep))
         if rows.size:
             kept.append(showers[rows].astype(np.float32))
