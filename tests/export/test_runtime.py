@@ -93,6 +93,10 @@ from caloforge.data import read_showers
 run = generate_onnx_to_file(sys.argv[1], sys.argv[2], 25, "log-uniform:1:100", seed=4, batch_size=10, threads=1)
 data = read_showers(sys.argv[2])
 assert data.showers.shape[0] == 25 and (data.showers >= 0).all()
+from caloforge.cli.main import main
+code = main(["generate", "--model", sys.argv[1], "--like", sys.argv[2], "--n", "7", "-o", sys.argv[3], "--no-progress"])
+assert code == 0
+assert read_showers(sys.argv[3]).energies.tolist() == data.energies[:7].tolist()
 assert not any(name == "torch" or name.startswith("torch.") for name, mod in sys.modules.items() if mod is not None)
 print("ok", run.n_showers)
 """
@@ -102,7 +106,7 @@ def test_generation_works_without_torch(exported: Callable[..., tuple[Path, Gene
     path, _ = exported()
     out = tmp_path / "gen.h5"
     proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_NO_TORCH), str(path), str(out)],
+        [sys.executable, "-c", textwrap.dedent(_NO_TORCH), str(path), str(out), str(tmp_path / "cli.h5")],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Generate showers for sampled energies (--energies SPEC --n N) or for the energies "
         "(and angles) of a reference file (--like REF.h5), written in the CaloChallenge format.",
     )
-    p.add_argument("--checkpoint", required=True, help="training checkpoint or saved model (.pt)")
+    model_source = p.add_mutually_exclusive_group(required=True)
+    model_source.add_argument("--checkpoint", help="training checkpoint or saved model (.pt)")
+    model_source.add_argument("--model", metavar="MODEL.onnx", help="exported model, run by ONNX Runtime (no torch)")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--energies", metavar="SPEC", help="incident energies in GeV, e.g. log-uniform:1:100")
     source.add_argument("--like", metavar="REF.h5", help="reproduce this file's incident energies (and angles)")
@@ -48,6 +50,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Generates; prints the count and speed; returns 0."""
+    if args.model is not None:  # ONNX Runtime path: works on an install without PyTorch
+        from caloforge.export.runtime import generate_onnx_to_file
+
+        onnx_run = generate_onnx_to_file(
+            args.model, args.output, args.n, args.energies, like=args.like, angle=args.angle, seed=args.seed,
+            batch_size=args.batch_size, overwrite=args.force, progress=not args.no_progress,
+        )
+        sys.stdout.write(f"wrote {onnx_run.n_showers} showers to {args.output} ({onnx_run.ms_per_shower:.4g} ms/shower)\n")
+        return 0
     from caloforge.sampling import generate_to_file, load_generation_conditions
 
     if args.energies is not None and args.n is None:

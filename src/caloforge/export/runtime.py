@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from caloforge.data import EnergySpec, ShowerData, ShowerWriter, parse_energy_spec
+from caloforge.data import EnergySpec, ShowerData, ShowerFile, ShowerWriter, parse_energy_spec
 from caloforge.export.metadata import ModelCard
 
 __all__ = ["GenerationRun", "OnnxGenerator", "generate_onnx_to_file", "onnx_session"]
@@ -182,12 +182,29 @@ class GenerationRun:
         return 1e3 * self.seconds / max(self.n_showers, 1)
 
 
+def _conditions(
+    n: int | None, energy_spec: str | EnergySpec | None, like: str | Path | None, rng: np.random.Generator
+) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+    """Incident energies (MeV) and angles (rad, or ``None``) from a reference file or an energy spec."""
+    if like is not None:
+        with ShowerFile(like) as ref:
+            stop = len(ref) if n is None else min(n, len(ref))
+            return ref.energies[:stop], None if ref.angles is None else ref.angles[:stop]
+    if n is None or n < 1 or energy_spec is None:
+        msg = f"give an energy spec and a number of showers of at least 1 (got n={n}, energies={energy_spec})"
+        raise ValueError(msg)
+    spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
+    return spec.sample(n, rng), None
+
+
 def generate_onnx_to_file(
     model: str | Path,
     output: str | Path,
-    n: int,
-    energy_spec: str | EnergySpec = "log-uniform:1:100",
+    n: int | None,
+    energy_spec: str | EnergySpec | None = "log-uniform:1:100",
     *,
+    like: str | Path | None = None,
+    angle: float | None = None,
     angle_range: tuple[float, float] = (0.0, 0.0),
     seed: int | None = None,
     batch_size: int = 1000,
@@ -200,8 +217,10 @@ def generate_onnx_to_file(
     Arguments:
         model: ``.onnx`` file from ``caloforge export``.
         output: Output HDF5 file.
-        n: Number of showers.
+        n: Number of showers (with ``like``: the first ``n`` events, ``None`` for all).
         energy_spec: Incident-energy distribution in GeV (``"log-uniform:1:100"``, ``"fixed:10"``, ...).
+        like: Take the incident energies (and angles) of this CaloChallenge file instead.
+        angle: Fixed incidence angle in rad (angle-conditioned models; overrides ``angle_range``).
         angle_range: Uniform range of incidence angles in rad (angle-conditioned models only).
         seed: Seed for energies, angles and noise.
         batch_size: Showers per ONNX Runtime call (and per written chunk).
@@ -212,16 +231,19 @@ def generate_onnx_to_file(
     Raises:
         FileExistsError: If ``output`` exists and ``overwrite`` is false.
         ValueError: On a bad count or energy spec.
+        caloforge.data.ShowerFileError: If ``like`` cannot be read.
     """
-    if n < 1:
-        msg = f"number of showers must be at least 1, got {n}"
-        raise ValueError(msg)
-    spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
     gen = OnnxGenerator(model, threads=threads)
     rng = np.random.default_rng(seed)
-    energies = spec.sample(n, rng)
+    energies, angles = _conditions(n, energy_spec, like, rng)
+    n = len(energies)
     with_angles = gen.card.n_conditions == 2
-    angles = rng.uniform(*angle_range, n).astype(np.float32) if with_angles else None
+    if not with_angles:
+        angles = None
+    elif angle is not None:
+        angles = np.full(n, angle, np.float32)
+    elif angles is None:
+        angles = rng.uniform(*angle_range, n).astype(np.float32)
     attrs = {"generator": f"caloforge {gen.card.model} (ONNX Runtime)", "model_file": Path(model).name,
              "seed": -1 if seed is None else int(seed)}
     start = time.perf_counter()
