@@ -254,7 +254,7 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             out = self.model.loss(batch, group)
         if not torch.isfinite(out.loss):
-            msg = f"non-finite {group} loss {float(out.loss)} at step {self.step}; lower the learning rate"
+            msg = f"non-finite {group} loss {float(out.loss.detach())} at step {self.step}; lower the learning rate"
             raise FloatingPointError(msg)
         self.model.zero_grad(set_to_none=True)
         self.scaler.scale(out.loss).backward()

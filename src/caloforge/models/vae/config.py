@@ -35,6 +35,10 @@ class VAEConfig:
             empty voxels form their own value.
         min_std: Floor on the fitted per-voxel standard deviation in log space.
         voxel_threshold_mev: Generated voxels below this energy (MeV) are set to 0.
+        output_noise: Standard deviation of Gaussian noise added to the decoder output in
+            standardised space when generating, i.e. sampling p(x|z) of the unit-variance likelihood
+            (1.0) instead of returning its mean (0.0, Par04's deterministic decoding). The noise is
+            part of :meth:`VAE.decode`'s input, which then has ``latent_dim + n_voxels`` columns.
         lr: Recommended AdamW learning rate.
     """
 
@@ -49,6 +53,7 @@ class VAEConfig:
     log_eps: float = 1e-8
     min_std: float = 0.1
     voxel_threshold_mev: float = 0.0
+    output_noise: float = 0.0
     lr: float = 1e-3
 
     def __post_init__(self) -> None:
@@ -61,6 +66,9 @@ class VAEConfig:
         if min(self.beta, self.energy_weight, self.layer_weight) < 0:
             msg = f"loss weights must be non-negative, got beta={self.beta}, "
             msg += f"energy_weight={self.energy_weight}, layer_weight={self.layer_weight}"
+            raise ValueError(msg)
+        if self.output_noise < 0:
+            msg = f"output_noise must be non-negative, got {self.output_noise}"
             raise ValueError(msg)
         if self.log_eps <= 0:
             msg = f"log_eps must be positive, got {self.log_eps}"

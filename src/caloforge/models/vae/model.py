@@ -57,7 +57,9 @@ class VAE(GenerativeModel):
     * ``energy_weight · (Σ_v x̂_v − Σ_v x_v)² / E_inc²`` (total deposited energy);
     * ``layer_weight · Σ_l (Ê_l − E_l)² / E_inc²`` (energy per layer), as in the ATLAS VAE.
 
-    Generation decodes ``z ~ N(0, 1)``.
+    Generation decodes ``z ~ N(0, 1)`` and, with ``output_noise > 0``, adds ``output_noise · ε``
+    (ε ~ N(0, 1) per voxel) to the decoded standardised voxels, sampling the likelihood rather than
+    returning its mean.
 
     Arguments:
         geometry: Readout geometry.
@@ -174,21 +176,26 @@ class VAE(GenerativeModel):
     # ------------------------------------------------------------------ generation
     @property
     def noise_dim(self) -> int:
-        """The latent width."""
-        return self.config.latent_dim
+        """The latent width, plus one column per voxel when ``output_noise > 0``."""
+        extra = self.geometry.n_voxels if self.config.output_noise > 0 else 0
+        return self.config.latent_dim + extra
 
     def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
         """Generated showers.
 
         Arguments:
             conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
-            noise: Latent vectors, (B, latent_dim), standard normal for sampling.
+            noise: Standard-normal noise, (B, noise_dim): the latent vector, then (with
+                ``output_noise > 0``) one value per voxel.
 
         Returns:
             Voxel energies, (B, n_voxels), MeV ≥ 0, CaloChallenge order.
         """
-        conditions = conditions.float()
-        y = self.decoder(torch.cat([noise.to(conditions.dtype), self._condition_features(conditions)], dim=1))
+        conditions, noise = conditions.float(), noise.float()
+        latent = noise[:, : self.config.latent_dim]
+        y = self.decoder(torch.cat([latent, self._condition_features(conditions)], dim=1))
+        if self.config.output_noise > 0:
+            y = y + self.config.output_noise * noise[:, self.config.latent_dim :]
         threshold = max(self.config.voxel_threshold_mev, 0.0)
         if torch.is_grad_enabled() and y.requires_grad:
             showers = self.energy_scale.inverse(self.voxel_norm.inverse(y, conditions), conditions)
