@@ -173,3 +173,16 @@ def test_geant4_end_to_end(tmp_path: Path) -> None:
     ratio = data.showers.sum(axis=1) / data.energies
     assert data.showers.shape == (4, 6480)
     assert np.all((ratio > 0.7) & (ratio < 1.2))
+
+
+def test_cli_reports_missing_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from caloforge.cli.main import main
+
+    for var in ("GEANT4_DATA_DIR", "G4LEDATA", "G4ENSDFSTATEDATA"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code = main(["geant4", "-n", "2", "--g4-data-dir", str(tmp_path), "-o", str(tmp_path / "g4.h5")])
+    assert code == 2
+    assert "Geant4 physics data sets not found" in capsys.readouterr().err
+    assert "geant4_pybind" not in sys.modules
+    assert not (tmp_path / "g4.h5").exists()
