@@ -54,10 +54,6 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return html.escape(str(value))
 
 
-def _milli(value: float | None) -> float | None:
-    return None if value is None else value * 1e3
-
-
 def _auc(value: float | None) -> str:
     if value is None:
         return "–"
@@ -94,8 +90,8 @@ def comparison_rows(config: PipelineConfig, results: Mapping[str, StageResult]) 
 
 def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]], baseline: Mapping[str, Any]) -> str:
     head = [
-        "model", "AUC (voxels)", "AUC (high-level)", "mean sep. power", "worst feature (sep.)", "FPD ×10³",
-        "KPD ×10³", "train s", "ms/shower torch", "ms/shower ONNX", f"speed-up vs {config.reference_name}",
+        "model", "AUC (voxels)", "AUC (high-level)", "mean sep. power", "worst feature (sep.)", "FPD",
+        "KPD", "train s", "ms/shower torch", "ms/shower ONNX", f"speed-up vs {config.reference_name}",
     ]
     out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
@@ -103,15 +99,15 @@ def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]],
             f"{html.escape(r['label'])} ({html.escape(r['model'])})", _auc(r.get("auc_low")), _auc(r.get("auc_high")),
             _fmt(r.get("separation_power_mean")),
             f"{_fmt(r.get('worst_feature'))} ({_fmt(r.get('separation_power_max'))})",
-            _fmt(_milli(r.get("fpd"))), _fmt(_milli(r.get("kpd"))), _fmt(r.get("train_seconds")),
+            _fmt(r.get("fpd")), _fmt(r.get("kpd")), _fmt(r.get("train_seconds")),
             _fmt(r.get("torch_ms_per_shower")), _fmt(r.get("onnx_ms_per_shower")),
             "–" if r.get("speedup") is None else f"×{r['speedup']:,.0f}",
         ]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     if baseline:
         cells = ["reference vs reference (two halves)", "0.5 ideal", "0.5 ideal",
-                 _fmt(baseline.get("separation_power_mean")), "", _fmt((baseline.get("fpd") or 0) * 1e3),
-                 _fmt((baseline.get("kpd") or 0) * 1e3), "", "", "", ""]
+                 _fmt(baseline.get("separation_power_mean")), "", _fmt(baseline.get("fpd")),
+                 _fmt(baseline.get("kpd")), "", "", "", ""]
         out.append('<tr class="skipped">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
