@@ -85,3 +85,34 @@ def test_score_rejects_unknown_format_and_models_without_density(
     assert (
         main(["-q", "score", "--checkpoint", str(tmp_path / "gan.pt"), str(path), "-o", str(tmp_path / "s.npy")]) == 2
     )
+
+
+@pytest.mark.parametrize("model", ["caloflow", pytest.param("icaloflow", marks=pytest.mark.slow)])
+def test_train_resume_generate_score_from_the_command_line(
+    model: str, tmp_path: Path, shower_file: Callable[..., Path]
+) -> None:
+    data, run = shower_file("train.h5", n=64), tmp_path / "run"
+    flow = "{transforms: 2, hidden: [16], bins: 4}"
+    voxel_key = "layer_flow" if model == "icaloflow" else "voxel_flow"
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"model:\n  name: {model}\n  config:\n    teacher_steps: 2\n    energy_flow: {flow}\n"
+        f"    {voxel_key}: {flow}\n    student_flow: {flow}\n"
+        f"data:\n  path: {data}\ntrain:\n  max_steps: 2\n  batch_size: 16\n  device: cpu\n"
+        f"  checkpoint_every: 2\nout: {run}\n"
+    )
+    assert main(["-q", "train", str(config), "--no-progress"]) == 0
+    last = run / "checkpoints" / "last.pt"
+    assert not load_model(last).student_trained
+    assert main(["-q", "train", str(config), "--no-progress", "--resume", str(last), "--max-steps", "4"]) == 0
+    assert load_model(last).student_trained
+    generated = tmp_path / "gen.h5"
+    args = ["--checkpoint", str(last), "--like", str(data), "--n", "10", "-o", str(generated), "--no-progress"]
+    assert main(["-q", "generate", *args]) == 0
+    showers = read_showers(generated)
+    assert len(showers) == 10
+    assert np.isfinite(showers.showers).all()
+    assert (showers.showers >= 0).all()
+    out = tmp_path / "ll.npy"
+    assert main(["-q", "score", "--checkpoint", str(last), str(generated), "-o", str(out), "--no-progress"]) == 0
+    assert np.isfinite(np.load(out)).all()
