@@ -68,6 +68,11 @@ class _State:
 
 def build_classes(g4: Any) -> dict[str, type]:
     """The Geant4 user classes (they subclass geant4-pybind types, so they are built after import)."""
+    return {**_detector_classes(g4), **_action_classes(g4)}
+
+
+def _detector_classes(g4: Any) -> dict[str, type]:
+    """The calorimeter construction and the sensitive detector of its active slabs."""
 
     class Calorimeter(g4.G4VUserDetectorConstruction):  # type: ignore[misc, name-defined]
         def __init__(self, config: Geant4Config, state: _State) -> None:
@@ -120,6 +125,12 @@ def build_classes(g4: Any) -> dict[str, type]:
             self.state.rows.append((self.state.event, layer, 0.5 * (a.x + b.x), 0.5 * (a.y + b.y), edep))
             return True
 
+    return {"Calorimeter": Calorimeter, "ActiveLayers": ActiveLayers}
+
+
+def _action_classes(g4: Any) -> dict[str, type]:
+    """The particle gun and the action initialisation."""
+
     class Gun(g4.G4VUserPrimaryGeneratorAction):  # type: ignore[misc, name-defined]
         def __init__(self, config: Geant4Config, state: _State) -> None:
             super().__init__()
@@ -144,7 +155,7 @@ def build_classes(g4: Any) -> dict[str, type]:
             self.gun = Gun(self.config, self.state)
             self.SetUserAction(self.gun)
 
-    return {"Calorimeter": Calorimeter, "ActiveLayers": ActiveLayers, "Gun": Gun, "Actions": Actions}
+    return {"Gun": Gun, "Actions": Actions}
 
 
 def _physics(g4: Any, config: Geant4Config) -> Any:
