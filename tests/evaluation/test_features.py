@@ -97,4 +97,4 @@ def test_scan_flags_nan_and_negative(tiny_geometry: Geometry) -> None:
     scan = scan_showers([data], tiny_geometry, 0.0)
     assert (scan.n_events, scan.n_invalid, scan.n_negative_voxels, len(scan.features)) == (20, 1, 1, 19)
     with pytest.raises(InvalidShowersError, match="NaN or inf"):
-        scan_showers([make_showers(tiny_geometry, 4)] + [data], tiny_geometry, 0.0, invalid="error")
+        scan_showers([make_showers(tiny_geometry, 4), data], tiny_geometry, 0.0, invalid="error")

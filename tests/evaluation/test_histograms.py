@@ -70,9 +70,9 @@ def test_feature_values_energy_slice(tiny_geometry: object) -> None:
 
 @pytest.mark.slow
 def test_geant4_halves_indistinguishable(g4_file: Path) -> None:
+    from caloforge.data import ShowerFile
     from caloforge.evaluation import ClassifierConfig, classifier_test, hlf_vector
     from caloforge.evaluation.scan import scan_showers
-    from caloforge.data import ShowerFile
 
     with ShowerFile(g4_file) as f:
         t = scan_showers(f.iter_chunks(5000, validate=False), f.geometry, 0.5e-3 / 0.033).features

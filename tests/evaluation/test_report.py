@@ -67,7 +67,7 @@ def test_geometry_mismatch_and_empty_file(tmp_path: Path, shower_file: Callable[
     ref = shower_file("ref.h5", n=50)
     other = Geometry.regular("other", n_layers=2, n_alpha=2, r_edges=[0, 1, 2])
     write_showers(tmp_path / "other.h5", ShowerData(np.ones(5), np.ones((5, 8)), other))
-    with pytest.raises(ValueError, match="voxels|geometry"):
+    with pytest.raises(ValueError, match=r"voxels|geometry"):
         run_evaluation(ref, {"other": tmp_path / "other.h5"}, QUICK)
     (tmp_path / "empty.h5").write_bytes(b"")
     with pytest.raises(ShowerFileError, match="empty"):

@@ -34,8 +34,8 @@ from caloforge.geometry import Geometry, get_geometry
 
 __all__ = [
     "DatasetKind",
-    "default_threshold",
     "dataset_kind",
+    "default_threshold",
     "feature_range",
     "log_edges",
     "quantile_range",

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from caloforge.evaluation.features import FeatureTable
-from caloforge.evaluation.histograms import HistSpec, Histogram, feature_values, fill
+from caloforge.evaluation.histograms import Histogram, HistSpec, feature_values, fill
 from caloforge.evaluation.metrics import chi2_ndf, separation_power
 
 __all__ = ["HistComparison", "compare_histogram", "energy_bins", "response_table", "summarise_comparisons"]

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from caloforge.evaluation.histograms import SPATIAL_FAMILIES
-from caloforge.evaluation.plots import figure_png, histogram_figure, histogram_grid, save_figure, separation_by_layer_figure
+from caloforge.evaluation.plots import (
+    figure_png,
+    histogram_figure,
+    histogram_grid,
+    save_figure,
+    separation_by_layer_figure,
+)
 from caloforge.evaluation.plots_showers import layer_images_figure, profile_figure, radial_profile, response_figure
 
 __all__ = ["FIGURE_TITLES", "write_figures"]
@@ -49,7 +55,7 @@ def _separations(report: Any, name: str) -> dict[str, float]:
 def _spread(items: list[Any], n: int) -> list[Any]:
     if len(items) <= n:
         return items
-    return [items[i] for i in sorted({int(round(v)) for v in np.linspace(0, len(items) - 1, n)})]
+    return [items[i] for i in sorted({round(v) for v in np.linspace(0, len(items) - 1, n)})]
 
 
 def _build(arts: Any, report: Any, max_panels: int = 10) -> dict[str, Any]:

@@ -130,15 +130,15 @@ def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>caloforge evaluation</title>",
         f"<style>{_STYLE}</style></head><body><h1>caloforge evaluation</h1>",
-        f"<p>Reference <code>{_html.escape(str(ref.get('path')))}</code> ({ref.get('n_events')} showers, geometry "
-        f"{_html.escape(str(ref.get('geometry')))}), voxel threshold {_fmt(settings.get('threshold_mev'))} MeV, "
-        f"classifier recipe <b>{_html.escape(str(cls.get('recipe', 'none')))}</b>, FPD/KPD preset "
-        f"<b>{_html.escape(str(settings.get('distances')))}</b>.</p>",
+        (f"<p>Reference <code>{_html.escape(str(ref.get('path')))}</code> ({ref.get('n_events')} showers, geometry "
+         f"{_html.escape(str(ref.get('geometry')))}), voxel threshold {_fmt(settings.get('threshold_mev'))} MeV, "
+         f"classifier recipe <b>{_html.escape(str(cls.get('recipe', 'none')))}</b>, FPD/KPD preset "
+         f"<b>{_html.escape(str(settings.get('distances')))}</b>.</p>"),
         "<h2>Summary</h2>",
         _table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
-        "<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "
-        "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
-        "isotonic calibration on held-out data (0.5 / 0 = indistinguishable).</p>",
+        ("<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "
+         "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
+         "isotonic calibration on held-out data (0.5 / 0 = indistinguishable).</p>"),
     ]
     if flags:
         parts.append(f'<div class="warn"><b>Warnings</b><ul>{flags}</ul></div>')

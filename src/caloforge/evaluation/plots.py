@@ -25,10 +25,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from caloforge.evaluation.histograms import HistSpec, Histogram
+from caloforge.evaluation.histograms import Histogram, HistSpec
 
-__all__ = ["COLOURS", "REFERENCE_COLOUR", "figure", "figure_png", "histogram_figure", "histogram_grid", "save_figure", "two_panels",
-           "separation_by_layer_figure"]
+__all__ = [
+    "COLOURS",
+    "REFERENCE_COLOUR",
+    "figure",
+    "figure_png",
+    "histogram_figure",
+    "histogram_grid",
+    "save_figure",
+    "separation_by_layer_figure",
+    "two_panels",
+]
 
 #: Line colours of the generated samples (colour-blind friendly).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -196,7 +205,7 @@ def separation_by_layer_figure(report: Any, specs: Sequence[HistSpec]) -> Any:
             names = [s.name for s in specs if s.family == family]
             layer = [int(n.rsplit("_", 1)[1]) for n in names]
             ax.plot(layer, [hists[n]["separation_power"] for n in names], ".-", lw=1, ms=3,
-                    color=(COLOURS + ("#000000", "#777777"))[i % (len(COLOURS) + 2)], label=family)
+                    color=(*COLOURS, "#000000", "#777777")[i % (len(COLOURS) + 2)], label=family)
         ax.set_yscale("log")
         ax.set_xlabel("layer id")
         ax.set_ylabel("separation power")

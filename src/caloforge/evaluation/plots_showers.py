@@ -105,7 +105,7 @@ def response_figure(ref: Mapping[str, list[float]], gens: Mapping[str, Mapping[s
 def _choose_layers(n_layers: int, max_layers: int) -> list[int]:
     if n_layers <= max_layers:
         return list(range(n_layers))
-    return sorted({int(round(v)) for v in np.linspace(0, n_layers - 1, max_layers)})
+    return sorted({round(v) for v in np.linspace(0, n_layers - 1, max_layers)})
 
 
 def layer_images_figure(

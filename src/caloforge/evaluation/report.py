@@ -40,11 +40,16 @@ from caloforge.data.io import ShowerFile
 from caloforge.evaluation.binning import dataset_kind, default_threshold, log_edges
 from caloforge.evaluation.classifier import classifier_test
 from caloforge.evaluation.compare import (
-    HistComparison, compare_histogram, energy_bins, fill_all, response_table, summarise_comparisons,
+    HistComparison,
+    compare_histogram,
+    energy_bins,
+    fill_all,
+    response_table,
+    summarise_comparisons,
 )
 from caloforge.evaluation.config import EvaluationConfig
 from caloforge.evaluation.features import FeatureTable, hlf_vector
-from caloforge.evaluation.histograms import HistSpec, Histogram, histogram_specs
+from caloforge.evaluation.histograms import Histogram, HistSpec, histogram_specs
 from caloforge.evaluation.inputs import classifier_inputs
 from caloforge.evaluation.metrics import fpd, kpd
 from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
