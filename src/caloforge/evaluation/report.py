@@ -28,6 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,11 +202,15 @@ def _scan_all(
     low = threshold if threshold > 0 else (ref_scan.min_positive_voxel if math.isfinite(ref_scan.min_positive_voxel) else 1e-6)
     edges = log_edges(low, ref_scan.max_voxel, 50)
     scans = {}
-    for label, f in gens.items():
-        keep = _keep_rows(len(f), config, geometry.n_voxels, rng)
-        scans[label] = scan_showers(_chunks(f, config, label), geometry, threshold, voxel_edges=edges, keep=keep,
-                                    invalid=config.invalid, label=f"{label} ({f.path})")
-    counts, outside = voxel_histogram(_chunks(ref, config, "reference voxels"), edges, threshold)
+    # the reference's second (voxel-spectrum) pass runs in a thread beside the generated passes: numpy
+    # releases the GIL, so two cores are used
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ref_voxels = pool.submit(voxel_histogram, _chunks(ref, config, "reference voxels"), edges, threshold)
+        for label, f in gens.items():
+            keep = _keep_rows(len(f), config, geometry.n_voxels, rng)
+            scans[label] = scan_showers(_chunks(f, config, label), geometry, threshold, voxel_edges=edges, keep=keep,
+                                        invalid=config.invalid, label=f"{label} ({f.path})")
+        counts, outside = ref_voxels.result()
     return ref_scan, scans, edges, Histogram(counts, overflow=outside)
 
 
