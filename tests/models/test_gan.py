@@ -218,3 +218,16 @@ def test_warns_when_log_eps_hides_real_voxels(tiny_geometry: Geometry, caplog: p
     with caplog.at_level("WARNING", logger="caloforge.models.gan.model"):
         model.fit_preprocessing(batch.showers, batch.conditions)
     assert "log_eps" not in caplog.text
+
+
+@pytest.mark.parametrize("n", [8, 600])
+def test_generated_voxels_are_capped_at_twice_the_largest_real_fraction(tiny_geometry: Geometry, n: int) -> None:
+    batch = _batch(tiny_geometry, 64)
+    model = _model(tiny_geometry, batch)
+    with torch.no_grad():
+        model.generator.head.bias.fill_(50.0)  # a wildly overshooting generator
+    conditions = batch.conditions[:1].expand(n, -1)
+    cap = 2 * (batch.showers / batch.conditions).amax(dim=0) * conditions
+    for showers in (model.sample(conditions), model.decode(conditions, model.sample_noise(n))):
+        assert torch.isfinite(showers).all()
+        assert (showers <= cap * (1 + 1e-4) + 1e-3).all()

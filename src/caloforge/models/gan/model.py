@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import Any, ClassVar
 
 import torch
@@ -89,6 +90,8 @@ class WGAN(GenerativeModel):
         self.condition_encoder = ConditionEncoder(n_conditions)
         self.energy_scale = EnergyScale()
         self.voxel_norm = Compose(Log(eps=config.log_eps), Standardize(n_voxels, min_std=config.min_std))
+        #: Per-voxel cap on generated log(fraction + eps): log 2 above the largest real value.
+        self.register_buffer("log_max", torch.zeros(n_voxels))
         self.generator = Generator(
             n_voxels, config.latent_dim, n_conditions, config.generator_hidden, config.activation
         )
@@ -128,6 +131,7 @@ class WGAN(GenerativeModel):
                 self.config.log_eps,
             )
         self.voxel_norm.fit(fractions, conditions)
+        self.log_max.copy_(torch.log(fractions.amax(dim=0) + self.config.log_eps) + math.log(2.0))
         self.critic.fit(fractions)
         self.constrainer.fit(showers)
         super().fit_preprocessing(showers, conditions)
@@ -174,7 +178,7 @@ class WGAN(GenerativeModel):
         real = self.voxel_norm(self.energy_scale(batch.showers.float(), conditions), conditions)
 
         def score(x: Tensor) -> Tensor:
-            return self.critic(x, self.voxel_norm.inverse(x, conditions), encoded)
+            return self.critic(x, self._fractions(x), encoded)
 
         wasserstein = critic_loss(score(real), score(fake))
         penalty = gradient_penalty(score, real, fake)
@@ -191,7 +195,7 @@ class WGAN(GenerativeModel):
         conditions = batch.conditions.float()
         encoded = self.condition_encoder(conditions)
         fake = self.generator(self.sample_noise(len(batch), device=conditions.device), encoded)
-        fractions = self.voxel_norm.inverse(fake, conditions)
+        fractions = self._fractions(fake)
         adversarial = generator_adversarial_loss(_frozen_call(self.critic, fake, fractions, encoded))
         showers = self._fractions_to_mev(fractions, conditions)
         estimate = _frozen_call(self.constrainer, showers)
@@ -208,6 +212,15 @@ class WGAN(GenerativeModel):
     def noise_dim(self) -> int:
         """The generator's latent width."""
         return self.config.latent_dim
+
+    def _fractions(self, y: Tensor) -> Tensor:
+        """Differentiable: preprocessed voxels (B, V) → energy fractions, capped at ``log_max``.
+
+        The cap keeps single voxels of an imperfect generator from exploding through the exp.
+        """
+        log_norm, standardize = self.voxel_norm.transforms
+        log_fractions = torch.minimum(standardize.inverse(y, y), self.log_max)
+        return log_norm.inverse(log_fractions, y)  # type: ignore[no-any-return]
 
     def _min_fractions(self, conditions: Tensor) -> Tensor:
         """Per-shower cut (B, 1): larger fractions are kept, smaller ones are empty voxels.
@@ -239,7 +252,7 @@ class WGAN(GenerativeModel):
         conditions = conditions.float()
         encoded = self.condition_encoder(conditions)
         if torch.is_grad_enabled() and any(p.requires_grad for p in self.generator.parameters()):
-            fractions = self.voxel_norm.inverse(self.generator(noise, encoded), conditions)
+            fractions = self._fractions(self.generator(noise, encoded))
             return self._fractions_to_mev(fractions, conditions)
         with torch.no_grad():
             return self._decode_fused(conditions, encoded, noise)
@@ -259,7 +272,7 @@ class WGAN(GenerativeModel):
         else:
             bias = head.bias * standardize.std + standardize.mean
             y = torch.addmm(bias, features, (head.weight * standardize.std[:, None]).T)
-        return self._log_fractions_to_mev_(y, conditions)
+        return self._log_fractions_to_mev_(y.clamp_(max=self.log_max), conditions)
 
     def _log_fractions_to_mev_(self, y: Tensor, conditions: Tensor) -> Tensor:
         """In place: log(fraction + eps) (B, V) → MeV, empty voxels exactly 0 (ONNX-exportable ops)."""
