@@ -118,7 +118,8 @@ def check_onnx(
     """Runs ``graph`` (PyTorch) and the ONNX file at ``path`` (ONNX Runtime, CPU) on one batch.
 
     Arguments:
-        graph: The exported :class:`~caloforge.export.graph.GenerationGraph` or ``Par04Graph``.
+        graph: The exported :class:`~caloforge.export.graph.GenerationGraph` or ``Par04Graph``
+            (whose energy-normalised outputs are compared after scaling back to MeV).
         path: The ``.onnx`` file.
         n: Batch size (energies log-uniform 1–100 GeV, seeded noise).
         seed: Seed of the batch.
@@ -143,7 +144,8 @@ def check_onnx(
             "tracing froze it into the graph: use x.shape[0] or tensor operations such as expand_as"
         )
         raise ParityError(msg) from None
-    return compare_outputs(_reference(graph, inputs), out, rtol=rtol, atol=atol)
+    scale = graph.output_mev(inputs).numpy()  # type: ignore[operator]
+    return compare_outputs(_reference(graph, inputs) * scale, out * scale, rtol=rtol, atol=atol)
 
 
 def check_torchscript(
@@ -168,4 +170,5 @@ def check_torchscript(
             "If decode uses the batch size as a Python number, tracing froze it: use x.shape[0]"
         )
         raise ParityError(msg) from None
-    return compare_outputs(_reference(graph, inputs), out, rtol=rtol, atol=atol)
+    scale = graph.output_mev(inputs).numpy()  # type: ignore[operator]
+    return compare_outputs(_reference(graph, inputs) * scale, out * scale, rtol=rtol, atol=atol)

@@ -82,6 +82,10 @@ class GenerationGraph(nn.Module):
             conditions = incident_energy
         return self.model.decode(conditions, noise)
 
+    def output_mev(self, inputs: tuple[Tensor, ...]) -> Tensor:
+        """Per-row factor turning outputs into MeV, (B, 1): ones (outputs are already MeV)."""
+        return torch.ones_like(inputs[0])
+
     def example_inputs(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, ...]:
         """A reproducible input batch of ``n`` rows: energies 1–100 GeV, angles 0–0.3 rad, normal noise."""
         energy = _example_energies(n, generator)
@@ -156,6 +160,10 @@ class Par04Graph(nn.Module):
         showers = self.model.decode(conditions, noise) / energy
         n_z, n_phi, n_r = self.shape
         return showers.reshape(-1, n_z, n_phi, n_r).permute(0, 3, 2, 1).reshape(-1, n_r * n_phi * n_z)
+
+    def output_mev(self, inputs: tuple[Tensor, ...]) -> Tensor:
+        """Per-row factor turning the normalised outputs into MeV, (B, 1): the incident energy."""
+        return inputs[0][:, self.noise_dim : self.noise_dim + 1] * self.settings.max_energy_mev
 
     def example_inputs(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor]:
         """A reproducible Par04 input batch: energies 1–100 GeV, angles 0–17°, SiW one-hot."""

@@ -131,7 +131,7 @@ def _write_graph(graph: GenerationGraph | Par04Graph, path: Path, opset: int) ->
                 do_constant_folding=True,
             )
         except (torch.onnx.errors.OnnxExporterError, RuntimeError) as err:
-            first = str(err).strip().splitlines()[-1][:300]
+            first = next((line for line in str(err).splitlines() if line.strip()), repr(err))[:300]
             msg = f"cannot export the {type(graph.model).__name__} generation path to ONNX: {first}"
             raise ExportError(msg) from None
 
@@ -154,26 +154,34 @@ def _index_add_symbolic(g: Any, self: Any, dim: Any, index: Any, source: Any, al
     return g.op("ScatterElements", self, idx, source, axis_i=axis, reduction_s="add")
 
 
+def _threshold_symbolic(g: Any, self: Any, threshold: Any, value: Any) -> Any:
+    """``threshold(x, t, v)`` = ``x if x > t else v`` for any ``t`` (the stock conversion needs ``t = 0``)."""
+    return g.op("Where", g.op("Greater", self, threshold), self, g.op("CastLike", value, self))
+
+
 @contextmanager
 def summing_index_add(opset: int) -> Iterator[None]:
-    """Exports ``torch.index_add`` correctly inside the block.
+    """Exports ``torch.index_add`` and ``threshold`` correctly inside the block.
 
-    The stock conversion writes ``ScatterElements`` without reduction, so repeated indices (summing
-    voxels into layers, as :class:`~caloforge.data.transforms.LayerFractions` does) keep one value
-    instead of their sum; the parity check catches it. This symbolic sums them (opset ≥ 16).
+    The stock ``index_add`` conversion writes ``ScatterElements`` without reduction, so repeated
+    indices (summing voxels into layers, as :class:`~caloforge.data.transforms.LayerFractions`
+    does) keep one value instead of their sum; the parity check catches it. This symbolic sums them
+    (opset ≥ 16). ``threshold`` with a non-zero threshold (a readout cut) has no stock conversion.
     """
-    if opset < 16:  # noqa: PLR2004
-        yield
-        return
+    symbolics = {"aten::threshold": _threshold_symbolic}
+    if opset >= 16:  # noqa: PLR2004
+        symbolics["aten::index_add"] = _index_add_symbolic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.register_custom_op_symbolic("aten::index_add", _index_add_symbolic, opset)
+        for name, function in symbolics.items():
+            torch.onnx.register_custom_op_symbolic(name, function, opset)
     try:
         yield
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.unregister_custom_op_symbolic("aten::index_add", opset)
+            for name in symbolics:
+                torch.onnx.unregister_custom_op_symbolic(name, opset)
 
 
 @contextmanager
