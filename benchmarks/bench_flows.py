@@ -38,7 +38,7 @@ def _synthetic(n_voxels: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(showers.astype(np.float32)), torch.from_numpy(energies[:, None])
 
 
-def _build(args: argparse.Namespace) -> TwoStageFlow:
+def _build(args: argparse.Namespace) -> tuple[str, TwoStageFlow]:
     if args.config:
         spec = load_config_file(args.config)
         name, config, geometry = spec["model"]["name"], spec["model"]["config"], spec["data"]["geometry"]
@@ -52,7 +52,7 @@ def _build(args: argparse.Namespace) -> TwoStageFlow:
     model.train()
     model.loss(ShowerBatch(showers[:8], conditions[:8]), "student").loss.backward()
     model.zero_grad(set_to_none=True)
-    return model.eval()
+    return name, model.eval()
 
 
 def _time(model: TwoStageFlow, batch: int, repeats: int) -> float:
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--out", help="write the results as JSON")
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = _build(args)
+    name, model = _build(args)
     rows: list[dict[str, Any]] = []
     for flow in ("student", "teacher"):
         model.sample_with = flow  # type: ignore[assignment]
