@@ -99,7 +99,7 @@ def main() -> None:
             previous = (batch, seconds)
             rows.append({"flow": flow, "batch": batch, "ms_per_shower": 1e3 * seconds / batch})
     print(
-        f"{model.name or args.model} on {model.geometry.name} ({model.geometry.n_voxels} voxels), "
+        f"{name} on {model.geometry.name} ({model.geometry.n_voxels} voxels), "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
     )
     print("| flow | batch | ms/shower |\n|---|---:|---:|")
