@@ -20,17 +20,7 @@ from caloforge.export.runtime import onnx_session
 from caloforge.models import MODELS, GenerativeModel
 
 
-# The VAE's decode sizes its geometry label with ``len(encoded)``, a Python int that tracing freezes
-# (batch 4 in the graph): ONNX Runtime then fails on any other batch and the export is refused.
-# Fix in models/vae/model.py: ``expand(encoded.shape[0], -1)``; this mark then turns into a failure.
-_FROZEN_BATCH = pytest.mark.xfail(raises=ParityError, strict=True, reason="vae decode freezes the batch size (len())")
-
-
-def _registered() -> list[Any]:
-    return [pytest.param(n, marks=_FROZEN_BATCH) if n == "vae" else n for n in MODELS]
-
-
-@pytest.mark.parametrize("name", _registered())
+@pytest.mark.parametrize("name", MODELS.names())
 def test_every_model_exports_with_parity(
     name: str, fitted_model: Callable[..., GenerativeModel], tmp_path: Path
 ) -> None:

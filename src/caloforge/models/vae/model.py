@@ -123,7 +123,7 @@ class VAE(GenerativeModel):
     def _condition_features(self, conditions: Tensor) -> Tensor:
         """(B, C) raw → (B, C + n_labels) network conditions."""
         encoded = self.condition_encoder(conditions)
-        return torch.cat([encoded, self.geometry_label.expand(len(encoded), -1)], dim=1)
+        return torch.cat([encoded, self.geometry_label.expand(encoded.shape[0], -1)], dim=1)
 
     def _layer_sums(self, fractions: Tensor) -> Tensor:
         out = torch.zeros(fractions.shape[0], self.geometry.n_layers, dtype=fractions.dtype, device=fractions.device)
