@@ -1,4 +1,5 @@
-"""Data producers: the built-in GFlash-style parameterised shower simulator and file generation."""
+"""Data producers: the built-in GFlash-style parameterised shower simulator, file generation and the
+optional Geant4 full-simulation producer (extra ``geant4``; geant4-pybind is imported only when run)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,25 @@ from caloforge.simulate.deposit import (
     sample_ring_deposits,
 )
 from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator, ShowerParameters, transverse_profile
+from caloforge.simulate.geant4 import Geant4Config, Geant4DataError, find_geant4_data, simulate_geant4_to_file
+from caloforge.simulate.readout import Deposits, deposits_to_showers
 from caloforge.simulate.run import simulate_to_file
 
 __all__ = [
+    "Deposits",
+    "Geant4Config",
+    "Geant4DataError",
     "GFlashConfig",
     "GFlashSimulator",
     "RectangleTable",
     "ShowerParameters",
+    "deposits_to_showers",
+    "find_geant4_data",
     "rectangle_fractions",
     "ring_fractions",
     "sample_deposits",
     "sample_ring_deposits",
+    "simulate_geant4_to_file",
     "simulate_to_file",
     "transverse_profile",
 ]
