@@ -325,7 +325,7 @@ def run_evaluation(
     ref_hists["voxel_energy"] = ref_voxels
     resp = response_table(ref_scan.features.e_inc, ref_scan.features.response, energy_bins(ref_scan.features.e_inc))
     arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp})
-    ref_vec = hlf_vector(ref_scan.features)
+    ref_vec = hlf_vector(ref_scan.features) if config.distances != "none" else np.zeros((0, 0))
     results = {}
     for label, scan in scans.items():
         t1 = time.perf_counter()
