@@ -56,9 +56,9 @@ def test_loss_terms_and_weights(tiny_geometry: Geometry) -> None:
     torch.manual_seed(1)
     out = model.loss(batch)
     m = out.metrics
-    expected = m["reconstruction"] + m["kl"] + 10 * m["total_energy"] + 10 * m["layer_energy"]
+    expected = m["reconstruction"] + m["kl"] + 10 * m["total_energy"] + 10 * m["layer_energy"] + m["layer_head"]
     assert float(out.loss.detach()) == pytest.approx(expected, rel=1e-5)
-    model_no_energy = _model(tiny_geometry, energy_weight=0.0, layer_weight=0.0, beta=0.0)
+    model_no_energy = _model(tiny_geometry, energy_weight=0.0, layer_weight=0.0, beta=0.0, layer_weight_head=0.0)
     model_no_energy.load_state_dict(model.state_dict())
     torch.manual_seed(1)
     assert float(model_no_energy.loss(batch).loss.detach()) == pytest.approx(m["reconstruction"], rel=1e-5)
@@ -102,3 +102,20 @@ def test_decode_paths_agree(tiny_geometry: Geometry) -> None:
     slow = model.decode(c, z)
     assert torch.allclose(fast, slow.detach(), rtol=1e-4, atol=1e-5)
     assert ((fast == 0) | (fast >= 0.5)).all()
+
+
+def test_layer_head_rescales_decoded_layers(tiny_geometry: Geometry) -> None:
+    model = _model(tiny_geometry)
+    batch = _batch(tiny_geometry)
+    model.fit_preprocessing(batch.showers, batch.conditions)
+    assert model.layer_decoder is not None
+    noise = torch.randn(8, model.noise_dim)
+    conditions = batch.conditions[:8]
+    with torch.no_grad():
+        features = model._condition_features(conditions)
+        zc = torch.cat([noise, features], dim=1)
+        target = model.layer_norm.inverse(model.layer_decoder(zc), conditions) * conditions[:, :1]
+        showers = model.decode(conditions, noise)
+    layers = showers @ model.layer_matrix
+    # every layer carries the energy the layer head predicts (up to voxels cut by the threshold)
+    torch.testing.assert_close(layers, target, rtol=1e-3, atol=0.05)

@@ -2,7 +2,7 @@
 
 A CaloChallenge file holds ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels), both in MeV,
 voxels ordered layer → angular bin → radial bin (radial fastest). caloforge adds an optional
-``incident_angles`` (N, 1) in rad and file attributes (``geometry``: the geometry as JSON, plus
+``incident_angles`` (N, 1) in rad and file attributes (``caloforge_geometry``: the geometry as JSON, plus
 generator metadata). Files may be float64; they are cast to float32 on load.
 
 Reading is lazy: :class:`ShowerFile` loads the energies and streams showers in chunks, so a
@@ -40,6 +40,7 @@ from caloforge.geometry import Geometry, get_geometry, guess_geometry
 __all__ = [
     "ANGLES_KEY",
     "ENERGIES_KEY",
+    "GEOMETRY_ATTR",
     "SHOWERS_KEY",
     "ShowerFile",
     "ShowerFileError",
@@ -54,6 +55,8 @@ logger = logging.getLogger(__name__)
 ENERGIES_KEY = "incident_energies"
 SHOWERS_KEY = "showers"
 ANGLES_KEY = "incident_angles"
+#: File attribute holding caloforge's geometry as JSON (other tools use ``geometry`` for free text).
+GEOMETRY_ATTR = "caloforge_geometry"
 _TARGET_CHUNK_BYTES = 1 << 20
 
 
@@ -152,9 +155,9 @@ class ShowerFile:
             msg = f"{self.path}: incident energies must be positive (min {self.energies.min()})"
             raise ShowerFileError(msg)
         self.angles = self._read_column(ANGLES_KEY, "incident angles") if ANGLES_KEY in f else None
-        attr = f.attrs.get("geometry")
+        attr = f.attrs.get(GEOMETRY_ATTR)
         self.geometry = _resolve_geometry(self.path, int(showers.shape[1]), geometry, attr)
-        self.attrs = {k: _attr_value(v) for k, v in f.attrs.items() if k != "geometry"}
+        self.attrs = {k: _attr_value(v) for k, v in f.attrs.items() if k != GEOMETRY_ATTR}
 
     def _read_column(self, key: str, what: str) -> NDArray[np.float32]:
         ds = self._file[key]
@@ -271,7 +274,7 @@ class ShowerWriter:
 
     Arguments:
         path: Target file.
-        geometry: Geometry of the showers (stored as a JSON attribute).
+        geometry: Geometry of the showers (stored as the JSON attribute ``caloforge_geometry``).
         with_angles: Also write ``incident_angles``.
         overwrite: Replace an existing ``path``.
         attrs: File attributes (str, numbers, lists).
@@ -314,10 +317,10 @@ class ShowerWriter:
             self._angles = self._file.create_dataset(
                 ANGLES_KEY, (0, 1), maxshape=(None, 1), dtype="f4", chunks=(4096, 1)
             )
-        self._file.attrs["geometry"] = json.dumps(geometry.to_dict())
-        self._file.attrs["geometry_name"] = geometry.name
         for key, value in (attrs or {}).items():
             self._file.attrs[key] = value
+        self._file.attrs[GEOMETRY_ATTR] = json.dumps(geometry.to_dict())
+        self._file.attrs["geometry_name"] = geometry.name
 
     def write(self, data: ShowerData) -> None:
         """Appends a chunk of showers.

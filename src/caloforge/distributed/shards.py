@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from caloforge.data import ShowerData, ShowerFile, ShowerWriter, write_showers
-from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, SHOWERS_KEY
+from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_KEY
 
 __all__ = [
     "Shard",
@@ -228,7 +228,7 @@ def write_virtual(
                     layout[offset : offset + shape[0]] = h5py.VirtualSource(str(rel), key, shape=(shape[0], width))
                     offset += shape[0]
                 out.create_virtual_dataset(key, layout)
-            for key in ("geometry", "geometry_name"):
+            for key in (GEOMETRY_ATTR, "geometry_name"):
                 out.attrs[key] = infos[0][3][key]
             for key, value in (attrs or {}).items():
                 out.attrs[key] = value

@@ -41,6 +41,11 @@ class VAEConfig:
             part of :meth:`VAE.decode`'s input, which then has ``latent_dim + n_voxels`` columns.
             Caution: on CaloChallenge dataset 2 (Geant4 electrons), 1.0 improved the shape features
             but the heavy log-space tails made the total energy diverge; keep 0.0 unless evaluated.
+        rescale_layers: Predict the energy of every layer with a dedicated decoder head (trained in
+            standardised log space) and rescale the decoded voxels of each layer to it. The voxel
+            decoder returns a log-space mean that smooths away sparse deposits and biases the
+            response; the layer head restores the per-layer energies and their fluctuations.
+        layer_weight_head: Weight of the layer head's squared error in standardised log space.
         lr: Recommended AdamW learning rate.
     """
 
@@ -56,6 +61,8 @@ class VAEConfig:
     min_std: float = 0.1
     voxel_threshold_mev: float = 0.0
     output_noise: float = 0.0
+    rescale_layers: bool = True
+    layer_weight_head: float = 1.0
     lr: float = 1e-3
 
     def __post_init__(self) -> None:

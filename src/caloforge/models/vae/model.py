@@ -9,7 +9,7 @@ Example:
     >>> showers, conditions = torch.rand(16, 60) * 50, torch.full((16, 1), 1e4)
     >>> model.fit_preprocessing(showers, conditions)
     >>> sorted(model.loss(ShowerBatch(showers, conditions)).metrics)
-    ['kl', 'layer_energy', 'reconstruction', 'total_energy']
+    ['kl', 'layer_energy', 'layer_head', 'reconstruction', 'total_energy']
     >>> model.sample(conditions[:4]).shape
     torch.Size([4, 60])
 """
@@ -96,11 +96,18 @@ class VAE(GenerativeModel):
         label[labels.index(geometry.name)] = 1.0
         self.register_buffer("geometry_label", label)
         self.register_buffer("voxel_layer", torch.as_tensor(geometry.voxel_layer, dtype=torch.long))
+        layer_matrix = torch.zeros(n_voxels, geometry.n_layers)
+        layer_matrix[torch.arange(n_voxels), self.voxel_layer] = 1.0
+        self.register_buffer("layer_matrix", layer_matrix)
+        self.layer_norm = Compose(Log(eps=config.log_eps), Standardize(geometry.n_layers, min_std=1e-3))
         n_cond = n_conditions + len(labels)
         hidden = tuple(config.hidden)
         kwargs: dict[str, Any] = {"activation": config.activation, "layer_norm": config.layer_norm}
         self.encoder = MLP(n_voxels + n_cond, 2 * config.latent_dim, hidden, **kwargs)
         self.decoder = MLP(config.latent_dim + n_cond, n_voxels, hidden[::-1], **kwargs)
+        self.layer_decoder = (
+            MLP(config.latent_dim + n_cond, geometry.n_layers, hidden[::-1], **kwargs) if config.rescale_layers else None
+        )
 
     @classmethod
     def smoke_config(cls) -> VAEConfig:
@@ -117,7 +124,9 @@ class VAE(GenerativeModel):
         """
         showers, conditions = showers.float(), conditions.float()
         self.condition_encoder.fit(conditions)
-        self.voxel_norm.fit(self.energy_scale(showers, conditions), conditions)
+        fractions = self.energy_scale(showers, conditions)
+        self.voxel_norm.fit(fractions, conditions)
+        self.layer_norm.fit(fractions @ self.layer_matrix, conditions)
         super().fit_preprocessing(showers, conditions)
 
     def _condition_features(self, conditions: Tensor) -> Tensor:
@@ -126,8 +135,8 @@ class VAE(GenerativeModel):
         return torch.cat([encoded, self.geometry_label.expand(encoded.shape[0], -1)], dim=1)
 
     def _layer_sums(self, fractions: Tensor) -> Tensor:
-        out = torch.zeros(fractions.shape[0], self.geometry.n_layers, dtype=fractions.dtype, device=fractions.device)
-        return out.index_add(1, self.voxel_layer, fractions)
+        """(B, n_voxels) → (B, n_layers) sums, as a matrix product (exports to ONNX as a sum)."""
+        return fractions @ self.layer_matrix
 
     # ------------------------------------------------------------------ training
     def optimizer_settings(self) -> dict[str, dict[str, Any]]:
@@ -155,7 +164,8 @@ class VAE(GenerativeModel):
         features = self._condition_features(conditions)
         mu, log_var = self.encode(y, features)
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-        y_hat = self.decoder(torch.cat([z, features], dim=1))
+        zc = torch.cat([z, features], dim=1)
+        y_hat = self.decoder(zc)
         reconstruction = 0.5 * torch.mean((y_hat - y) ** 2)
         kl = torch.mean(-0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)) / self.geometry.n_voxels
         log_norm, standardize = self.voxel_norm.transforms
@@ -165,7 +175,12 @@ class VAE(GenerativeModel):
         total_energy = torch.mean((layers_hat.sum(1) - layers.sum(1)) ** 2)
         layer_energy = torch.mean(torch.sum((layers_hat - layers) ** 2, dim=1))
         loss = reconstruction + c.beta * kl + c.energy_weight * total_energy + c.layer_weight * layer_energy
-        metrics = {
+        metrics = {}
+        if self.layer_decoder is not None:
+            layer_head = 0.5 * torch.mean((self.layer_decoder(zc) - self.layer_norm(layers, conditions)) ** 2)
+            loss = loss + c.layer_weight_head * layer_head
+            metrics["layer_head"] = float(layer_head.detach())
+        metrics |= {
             "reconstruction": float(reconstruction.detach()),
             "kl": float(kl.detach()),
             "total_energy": float(total_energy.detach()),
@@ -193,19 +208,21 @@ class VAE(GenerativeModel):
         """
         conditions, noise = conditions.float(), noise.float()
         latent = noise[:, : self.config.latent_dim]
-        y = self.decoder(torch.cat([latent, self._condition_features(conditions)], dim=1))
+        zc = torch.cat([latent, self._condition_features(conditions)], dim=1)
+        y = self.decoder(zc)
         if self.config.output_noise > 0:
             y = y + self.config.output_noise * noise[:, self.config.latent_dim :]
-        threshold = max(self.config.voxel_threshold_mev, 0.0)
-        if torch.is_grad_enabled() and y.requires_grad:
-            showers = self.energy_scale.inverse(self.voxel_norm.inverse(y, conditions), conditions)
-            return torch.where(showers > threshold, showers, torch.zeros_like(showers))
-        # In-place inverse: E·(exp(y·std + mean) − eps) = exp(y·std + mean + log E) − eps·E.
         log_norm, standardize = self.voxel_norm.transforms
-        energy = conditions[:, :1] * self.energy_scale.scale
-        y.mul_(standardize.std).add_(standardize.mean).add_(torch.log(energy)).exp_()
-        y.sub_(log_norm.eps * energy)
-        return nn.functional.threshold_(y, threshold, 0.0)
+        log_fraction = (y * standardize.std + standardize.mean).clamp(max=_MAX_LOG_FRACTION)
+        fractions = torch.relu(torch.exp(log_fraction) - log_norm.eps)
+        if self.layer_decoder is not None:
+            target = self.layer_norm.inverse(self.layer_decoder(zc), conditions)
+            sums = self._layer_sums(fractions)
+            ratio = torch.where(sums > 1e-12, target / sums.clamp_min(1e-12), torch.zeros_like(sums))
+            fractions = fractions * (ratio @ self.layer_matrix.T)
+        showers = self.energy_scale.inverse(fractions, conditions)
+        threshold = max(self.config.voxel_threshold_mev, 0.0)
+        return torch.where(showers > threshold, showers, torch.zeros_like(showers))
 
     def extra_repr(self) -> str:
         """The config, shown by ``print(model)``."""
