@@ -114,7 +114,7 @@ def test_layer_head_rescales_decoded_layers(tiny_geometry: Geometry) -> None:
     with torch.no_grad():
         features = model._condition_features(conditions)
         zc = torch.cat([noise, features], dim=1)
-        target = model.layer_norm.inverse(model.layer_decoder(zc), conditions) * conditions[:, :1]
+        target = torch.relu(model.layer_norm.inverse(model.layer_decoder(zc), conditions)) * conditions[:, :1]
         showers = model.decode(conditions, noise)
     layers = showers @ model.layer_matrix
     # every layer carries the energy the layer head predicts (up to voxels cut by the threshold)

@@ -41,11 +41,11 @@ class VAEConfig:
             part of :meth:`VAE.decode`'s input, which then has ``latent_dim + n_voxels`` columns.
             Caution: on CaloChallenge dataset 2 (Geant4 electrons), 1.0 improved the shape features
             but the heavy log-space tails made the total energy diverge; keep 0.0 unless evaluated.
-        rescale_layers: Predict the energy of every layer with a dedicated decoder head (trained in
-            standardised log space) and rescale the decoded voxels of each layer to it. The voxel
+        rescale_layers: Predict the energy fraction E_l / E_inc of every layer with a dedicated decoder
+            head (squared error on standardised linear fractions, so that its mean is unbiased) and rescale the decoded voxels of each layer to it. The voxel
             decoder returns a log-space mean that smooths away sparse deposits and biases the
             response; the layer head restores the per-layer energies and their fluctuations.
-        layer_weight_head: Weight of the layer head's squared error in standardised log space.
+        layer_weight_head: Weight of the layer head's squared error on standardised layer fractions.
         lr: Recommended AdamW learning rate.
     """
 

@@ -99,7 +99,7 @@ class VAE(GenerativeModel):
         layer_matrix = torch.zeros(n_voxels, geometry.n_layers)
         layer_matrix[torch.arange(n_voxels), self.voxel_layer] = 1.0
         self.register_buffer("layer_matrix", layer_matrix)
-        self.layer_norm = Compose(Log(eps=config.log_eps), Standardize(geometry.n_layers, min_std=1e-3))
+        self.layer_norm = Standardize(geometry.n_layers, min_std=1e-4)
         n_cond = n_conditions + len(labels)
         hidden = tuple(config.hidden)
         kwargs: dict[str, Any] = {"activation": config.activation, "layer_norm": config.layer_norm}
@@ -216,7 +216,7 @@ class VAE(GenerativeModel):
         log_fraction = (y * standardize.std + standardize.mean).clamp(max=_MAX_LOG_FRACTION)
         fractions = torch.relu(torch.exp(log_fraction) - log_norm.eps)
         if self.layer_decoder is not None:
-            target = self.layer_norm.inverse(self.layer_decoder(zc), conditions)
+            target = torch.relu(self.layer_norm.inverse(self.layer_decoder(zc), conditions))
             sums = self._layer_sums(fractions)
             ratio = torch.where(sums > 1e-12, target / sums.clamp_min(1e-12), torch.zeros_like(sums))
             fractions = fractions * (ratio @ self.layer_matrix.T)
