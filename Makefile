@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-run
 
-.PHONY: demo test test-all bench lint clean
+.PHONY: demo test test-slow test-all bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+test-slow: $(STAMP)
+	RUN_SLOW=1 $(BIN)/python -m pytest -q -m slow
+
 test-all: $(STAMP)
 	RUN_SLOW=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_generate.py --models vae wgan flow-matching --geant4-ms 130
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy
