@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Adds the ``demo`` subcommand."""
     p = subparsers.add_parser(
         "demo",
-        help="run the built-in demo pipeline (about 10 minutes on a 2-core CPU)",
+        help="run the built-in demo pipeline (target: under 10 minutes on an idle 2-core CPU)",
         description="Simulate CaloChallenge dataset-2 electron showers with the built-in simulator, train a model, "
         "generate, evaluate against held-out showers, export to ONNX and benchmark; writes OUT/index.html. "
         "The configuration is configs/pipeline-demo.yaml (use it with 'caloforge run' to change it).",
