@@ -94,7 +94,7 @@ def from_dict(cls: type[C], data: Mapping[str, Any], *, where: str = "") -> C:
         raise ConfigError(msg) from None
 
 
-def _coerce(tp: Any, value: Any, where: str) -> Any:  # noqa: C901, PLR0911, PLR0912
+def _coerce(tp: Any, value: Any, where: str) -> Any:
     origin = get_origin(tp)
     if tp is Any:
         return value

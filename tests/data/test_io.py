@@ -169,6 +169,6 @@ def test_par04_bad_dataset(tmp_path: Path) -> None:
     path = _write_raw(tmp_path / "p.h5", **{"10": np.ones((2, 18, 50, 44))})
     with pytest.raises(ShowerFileError, match=r"p\.h5.*shape"):
         read_par04(path)
-    path = _write_raw(tmp_path / "q.h5", **{"ten": np.ones((2, 18, 50, 45))})
+    path = _write_raw(tmp_path / "q.h5", ten=np.ones((2, 18, 50, 45)))
     with pytest.raises(ShowerFileError, match="not named by an energy"):
         read_par04(path)

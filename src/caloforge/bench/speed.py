@@ -205,7 +205,7 @@ def time_calls(call: Callable[[], Any], *, min_seconds: float, max_calls: int) -
         call()
         times.append(time.perf_counter() - start)
         total += times[-1]
-        if total >= min_seconds and len(times) >= 3:  # noqa: PLR2004
+        if total >= min_seconds and len(times) >= 3:
             break
         if min_seconds > 0 and total >= 10 * min_seconds:  # slow cells: one or two calls suffice
             break

@@ -29,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Scores the file; returns 0, or 2 if the checkpoint's model has no density."""
-    from caloforge.models import load_model  # noqa: PLC0415
-    from caloforge.models.flows.score import score_file  # noqa: PLC0415
+    from caloforge.models import load_model
+    from caloforge.models.flows.score import score_file
 
     output = Path(args.output) if args.output else Path(args.file).with_suffix(".loglik.h5")
     model = load_model(args.checkpoint)

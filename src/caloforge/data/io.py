@@ -143,7 +143,7 @@ class ShowerFile:
                 msg = f"{self.path}: missing dataset {key!r} (found: {sorted(f.keys())})"
                 raise ShowerFileError(msg)
         showers = f[SHOWERS_KEY]
-        if showers.ndim != 2:  # noqa: PLR2004
+        if showers.ndim != 2:
             msg = f"{self.path}: {SHOWERS_KEY!r} must be (N, n_voxels), got shape {showers.shape}"
             raise ShowerFileError(msg)
         self.n_events = int(showers.shape[0])

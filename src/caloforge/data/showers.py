@@ -43,7 +43,7 @@ class ShowerData:
     def __post_init__(self) -> None:
         self.energies = np.asarray(self.energies, dtype=np.float32).reshape(-1)
         self.showers = np.asarray(self.showers, dtype=np.float32)
-        if self.showers.ndim != 2:  # noqa: PLR2004
+        if self.showers.ndim != 2:
             msg = f"showers must be (N, n_voxels), got shape {self.showers.shape}"
             raise ValueError(msg)
         n = len(self.energies)

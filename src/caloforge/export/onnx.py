@@ -41,7 +41,7 @@ from caloforge.export.graph import GenerationGraph, Par04Graph, Par04Settings, S
 from caloforge.export.metadata import ModelCard
 from caloforge.models.base import GenerativeModel
 
-__all__ = ["DEFAULT_OPSET", "ExportError", "ExportResult", "exportable_attention", "attach_card", "export_onnx", "model_card", "registry_name"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "ExportResult", "attach_card", "export_onnx", "exportable_attention", "model_card", "registry_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def summing_index_add(opset: int) -> Iterator[None]:
     (opset ≥ 16). ``threshold`` with a non-zero threshold (a readout cut) has no stock conversion.
     """
     symbolics = {"aten::threshold": _threshold_symbolic}
-    if opset >= 16:  # noqa: PLR2004
+    if opset >= 16:
         symbolics["aten::index_add"] = _index_add_symbolic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -10,17 +10,17 @@ from caloforge.simulate.deposit import (
     sample_deposits,
     sample_ring_deposits,
 )
-from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator, ShowerParameters, transverse_profile
 from caloforge.simulate.geant4 import Geant4Config, Geant4DataError, find_geant4_data, simulate_geant4_to_file
+from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator, ShowerParameters, transverse_profile
 from caloforge.simulate.readout import Deposits, deposits_to_showers
 from caloforge.simulate.run import simulate_to_file
 
 __all__ = [
     "Deposits",
-    "Geant4Config",
-    "Geant4DataError",
     "GFlashConfig",
     "GFlashSimulator",
+    "Geant4Config",
+    "Geant4DataError",
     "RectangleTable",
     "ShowerParameters",
     "deposits_to_showers",

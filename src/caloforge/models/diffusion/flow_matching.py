@@ -184,7 +184,7 @@ class FlowMatching(GenerativeModel):
         self, conditions: Tensor, noise: Tensor, *, solver: SolverName | None = None, n_steps: int | None = None
     ) -> tuple[Tensor, Tensor]:
         """Model-space end points of both stages: layer energies (B, L) and voxel fractions (B, V)."""
-        from caloforge.sampling.solvers import build_solver, solve  # noqa: PLC0415  (see class docstring)
+        from caloforge.sampling.solvers import build_solver, solve
 
         conditions = conditions.float()
         encoded = self.condition_encoder(conditions)

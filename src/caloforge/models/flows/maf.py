@@ -54,9 +54,9 @@ def require_zuko() -> Any:
         ImportError: zuko is not installed (the message names the ``caloforge[flows]`` extra).
     """
     try:
-        import zuko  # noqa: PLC0415
-        import zuko.flows.autoregressive  # noqa: PLC0415
-        import zuko.transforms  # noqa: PLC0415
+        import zuko
+        import zuko.flows.autoregressive
+        import zuko.transforms
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(_ZUKO_MISSING) from err
     return zuko

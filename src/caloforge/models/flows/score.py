@@ -130,7 +130,7 @@ def write_scores(path: str | Path, scores: NDArray[np.float64], energies: NDArra
             fmt=["%d", "%.6g", "%.8g"],
         )
     else:
-        import h5py  # noqa: PLC0415
+        import h5py
 
         with h5py.File(tmp, "w") as f:
             f.create_dataset("log_likelihood", data=scores)

@@ -20,7 +20,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from caloforge.data.transforms import Compose, ConditionEncoder, EnergyScale, Log, Standardize
 from caloforge.geometry import Geometry
