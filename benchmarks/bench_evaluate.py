@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_evaluate.py speed  --n 100000 --geometry calochallenge-2 [--dir /tmp/cf_bench]
+    python benchmarks/bench_evaluate.py speed  --n 100000 --geometry calochallenge-2 [--dir DIR (default: the temp dir)/cf_bench]
     python benchmarks/bench_evaluate.py memory --sizes 5000,10000,20000 --geometry calochallenge-3
 
 ``speed`` writes two synthetic files (reference and "generated", sparse-ish gamma-distributed
@@ -20,6 +20,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -141,7 +142,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--sizes", default="5000,10000,20000")
     p.add_argument("--geometry", default="calochallenge-2")
-    p.add_argument("--dir", default="/tmp/cf_bench")
+    p.add_argument("--dir", default=str(Path(tempfile.gettempdir()) / "cf_bench"))
     args = p.parse_args()
     modes = {"speed": speed, "memory": memory, "memory-one": memory_one, "write": write}
     result = modes[args.mode](args)
