@@ -23,7 +23,15 @@ def test_evaluate_cli(tmp_path: Path, shower_file: Callable[..., Path], capsys: 
     assert "mean separation power" in capsys.readouterr().out
     assert main(argv) == 2  # existing non-empty output folder without --force
     assert "--force" in capsys.readouterr().err
-    assert main([*argv, "--force"]) == 0
+    repeated = ["--force", "--classifier", "fast", "--classifier-inputs", "high", "--classifier-epochs", "2",
+                "--classifier-repeats", "2"]
+    assert main([*argv, *repeated]) == 0
+    high = json.loads((out / "metrics.json").read_text())["generated"]["mine"]["classifier"]["high"]
+    assert high["repeats"] == 2
+    assert [r["seed"] for r in high["runs"]] == [0, 1]
+    assert f"high AUC {high['auc']:.3f} ± {high['auc_std']:.3f}" in capsys.readouterr().out
+    assert main([*argv, "--force", "--classifier-repeats", "0"]) == 2
+    assert "classifier_repeats" in capsys.readouterr().err
 
 
 def test_evaluate_cli_bad_input(tmp_path: Path, shower_file: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,14 +1,17 @@
-"""Classifier test: AUC ≈ 0.5 for one distribution, ≈ 1 for clearly different ones; calibration helpers."""
+"""Classifier test: AUC ≈ 0.5 for one distribution, ≈ 1 for clearly different ones; repeats; calibration helpers."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from caloforge.evaluation import ClassifierConfig, classifier_test
-from caloforge.evaluation.classifier import isotonic_fit, roc_auc
+from caloforge.evaluation import ClassifierConfig, EvaluationConfig, classifier_test
+from caloforge.evaluation.classifier import _single_test, isotonic_fit, roc_auc
 
 FAST = ClassifierConfig.preset("fast", hidden=(32,), epochs=8, patience=3)
+QUICK = ClassifierConfig.preset("fast", hidden=(16,), epochs=3, patience=3, batch_size=150, lr=3e-2)
 
 
 def test_same_distribution_auc_half() -> None:
@@ -56,3 +59,44 @@ def test_isotonic_is_monotone_and_clipped() -> None:
     assert np.all(np.diff(p) >= 0) and p.min() >= 1e-6 and p.max() <= 1 - 1e-6
     # least-squares property of PAV: the fitted training values have mean equal to the labels' mean
     assert f(x).mean() == pytest.approx(y.mean(), abs=1e-6)
+
+
+def _overlapping(n: int = 250) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(n, 3)), rng.normal(0.7, 1.0, size=(n, 3))
+
+
+def test_single_run_is_the_plain_test() -> None:
+    gen, ref = _overlapping()
+    r = classifier_test(gen, ref, QUICK)
+    plain = _single_test(gen, ref, QUICK)  # the unrepeated code path
+    assert (r.auc, r.jsd, r.accuracy, r.best_epoch, r.history) == (
+        plain.auc, plain.jsd, plain.accuracy, plain.best_epoch, plain.history)
+    assert (r.repeats, r.auc_std, r.jsd_std) == (1, 0.0, 0.0)
+    assert r.runs == [{"seed": 0, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch}]
+
+
+def test_repeats_average_reseeded_runs() -> None:
+    gen, ref = _overlapping()
+    r = classifier_test(gen, ref, replace(QUICK, seed=5, repeats=3))
+    singles = [classifier_test(gen, ref, replace(QUICK, seed=s)) for s in (5, 6, 7)]
+    assert r.repeats == 3
+    assert [run["seed"] for run in r.runs] == [5, 6, 7]
+    assert [run["auc"] for run in r.runs] == [s.auc for s in singles]
+    assert r.auc == pytest.approx(np.mean([s.auc for s in singles]), abs=1e-12)
+    assert r.jsd == pytest.approx(np.mean([s.jsd for s in singles]), abs=1e-12)
+    assert r.auc_std == pytest.approx(np.std([s.auc for s in singles], ddof=1), abs=1e-12)
+    assert 0 < r.auc_std < 0.15
+    assert r.jsd_std > 0
+    assert 0.6 < r.auc < 0.95
+    assert (r.best_epoch, r.history) == (singles[0].best_epoch, singles[0].history)
+    assert set(r.to_dict()) >= {"auc_std", "jsd_std", "repeats", "runs"}
+
+
+@pytest.mark.parametrize("repeats", [0, -1, 1.5, True])
+def test_invalid_repeats(repeats: object) -> None:
+    with pytest.raises(ValueError, match="repeats"):
+        ClassifierConfig(repeats=repeats)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="classifier_repeats"):
+        EvaluationConfig(classifier_repeats=repeats)  # type: ignore[arg-type]
+    assert EvaluationConfig(classifier_repeats=4).classifier_config().repeats == 4  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ import pytest
 
 from caloforge.data import ShowerData, ShowerFileError, write_showers
 from caloforge.evaluation import EvaluationConfig, evaluate, run_evaluation
+from caloforge.evaluation.html import render_html
 from caloforge.geometry import Geometry
 from tests.conftest import make_showers
 
@@ -83,3 +84,20 @@ def test_refuses_non_empty_out_dir(tmp_path: Path, shower_file: Callable[..., Pa
         evaluate(ref, {"g": ref}, out, QUICK)
     evaluate(ref, {"g": ref}, out, QUICK, force=True)
     assert (out / "metrics.json").exists()
+
+
+def test_html_shows_classifier_spread_only_when_repeated(shower_file: Callable[..., Path]) -> None:
+    ref = shower_file("ref.h5", n=60)
+    report, _ = run_evaluation(ref, {"g": ref}, QUICK)
+    single = {"auc": 0.9321, "jsd": 0.4104, "repeats": 1, "auc_std": 0.0, "jsd_std": 0.0}
+    report.generated["g"]["classifier"] = {"high": single}
+    report.settings["classifier_settings"] = {"recipe": "fast", "repeats": 1}
+    html = render_html(report)
+    row = html.split("classifier high: AUC / JSD</td>")[1].split("</tr>")[0]
+    assert row.startswith('<td><span class="bad">0.932</span> / 0.410</td>')  # unchanged for one run
+    assert "re-drawn" not in html
+    report.generated["g"]["classifier"] = {"high": {**single, "repeats": 3, "auc_std": 0.0061, "jsd_std": 0.012}}
+    report.settings["classifier_settings"] = {"recipe": "fast", "repeats": 3}
+    html = render_html(report)
+    assert "0.932 ± 0.006</span> / 0.410 ± 0.012" in html
+    assert "over 3 re-drawn splits" in html

@@ -32,6 +32,8 @@ class EvaluationConfig:
         classifier_memory_mb: Voxels kept per sample for the low-level classifier inputs, MiB at most
             (caps the showers used on large geometries: 256 MiB is 10k dataset-2 or 1.6k dataset-3 showers).
         classifier_epochs: Override of the recipe's epoch count.
+        classifier_repeats: Runs of each classifier test on re-drawn splits (seeds ``seed``, ``seed + 1``,
+            …); more than 1 reports the mean AUC/JSD ± their standard deviation.
         distances: FPD/KPD settings: ``"fast"``, ``"official"`` (the CaloChallenge/jetnet call) or ``"none"``.
         kpd_degree: Polynomial kernel degree of KPD (4, as jetnet computes it for the CaloChallenge).
         baseline: Also compare two random halves of the reference (needs ≥ 1000 showers).
@@ -49,6 +51,7 @@ class EvaluationConfig:
     classifier_inputs: tuple[InputKind, ...] = INPUT_KINDS
     classifier_max_events: int | None = None
     classifier_epochs: int | None = None
+    classifier_repeats: int = 1
     classifier_memory_mb: int = 256
     distances: Literal["fast", "official", "none"] = "fast"
     kpd_degree: int = 4
@@ -68,6 +71,10 @@ class EvaluationConfig:
         if self.threshold is not None and self.threshold < 0:
             msg = f"threshold must be non-negative, got {self.threshold}"
             raise ValueError(msg)
+        repeats = self.classifier_repeats
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+            msg = f"classifier_repeats must be an integer of at least 1, got {repeats!r}"
+            raise ValueError(msg)
         if self.chunk_size < 1:
             msg = f"chunk_size must be positive, got {self.chunk_size}"
             raise ValueError(msg)
@@ -76,7 +83,7 @@ class EvaluationConfig:
         """The classifier settings (``None`` when disabled)."""
         if self.classifier == "none" or not self.classifier_inputs:
             return None
-        overrides: dict[str, Any] = {"seed": self.seed}
+        overrides: dict[str, Any] = {"seed": self.seed, "repeats": self.classifier_repeats}
         if self.classifier_max_events is not None:
             overrides["max_events"] = self.classifier_max_events
         if self.classifier_epochs is not None:

@@ -1,7 +1,8 @@
 """A single self-contained HTML page for an :class:`~caloforge.evaluation.report.EvaluationReport`.
 
 The summary table comes first (one column per generated sample, plus the reference-vs-reference
-baseline), then warnings, figures (embedded as base64 PNG), per-family tables and the settings.
+baseline), then warnings, figures (embedded as base64 PNG), per-family tables and the settings. A
+repeated classifier test (``repeats > 1``) shows its AUC and JSD as mean ± standard deviation.
 
 Example:
     >>> from caloforge.evaluation.report import EvaluationReport
@@ -49,6 +50,9 @@ def _auc_cell(result: Mapping[str, Any] | None) -> str:
         return "–"
     auc = result["auc"]
     cls = "good" if auc < 0.6 else ("bad" if auc > 0.8 else "")
+    if result.get("repeats", 1) > 1:  # mean ± sample std over re-drawn splits
+        return (f'<span class="{cls}">{auc:.3f} ± {result["auc_std"]:.3f}</span> / '
+                f'{result["jsd"]:.3f} ± {result["jsd_std"]:.3f}')
     return f'<span class="{cls}">{auc:.3f}</span> / {result["jsd"]:.3f}'
 
 
@@ -127,6 +131,8 @@ def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
     header = ["", *report.generated, "reference vs reference" if report.baseline else ""]
     flags = "".join(f"<li>{_html.escape(f)}</li>" for f in report.flags)
     cls = settings.get("classifier_settings") or {}
+    repeats = cls.get("repeats", 1)
+    spread = f" Classifier scores are mean ± standard deviation over {repeats} re-drawn splits." if repeats > 1 else ""
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>caloforge evaluation</title>",
         f"<style>{_STYLE}</style></head><body><h1>caloforge evaluation</h1>",
@@ -138,7 +144,7 @@ def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
         _table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
         ("<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "
          "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
-         "isotonic calibration on held-out data (0.5 / 0 = indistinguishable).</p>"),
+         f"isotonic calibration on held-out data (0.5 / 0 = indistinguishable).{spread}</p>"),
     ]
     if flags:
         parts.append(f'<div class="warn"><b>Warnings</b><ul>{flags}</ul></div>')
