@@ -110,7 +110,11 @@ class GenerateStageConfig:
 
 @dataclass(frozen=True)
 class EvaluateStageConfig:
-    """Evaluation settings: overrides of :class:`caloforge.evaluation.EvaluationConfig` fields."""
+    """Evaluation settings: overrides of :class:`caloforge.evaluation.EvaluationConfig` fields.
+
+    For example ``{"classifier": "fast", "classifier_repeats": 5}`` repeats each classifier test on five
+    re-drawn splits and reports AUC as mean ± standard deviation (useful to rank close models).
+    """
 
     settings: dict[str, Any] = field(default_factory=lambda: {"classifier": "fast", "plot_formats": ["png"]})
 

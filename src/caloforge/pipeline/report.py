@@ -1,7 +1,8 @@
 """The run's ``index.html``: stage table, model comparison and links to every stage output.
 
 The page is self-contained HTML with relative links, so the run directory can be copied or served as is.
-The comparison table reads the stage infos: classifier AUC (low- and high-level inputs), mean and worst
+The comparison table reads the stage infos: classifier AUC (low- and high-level inputs; mean ± std when
+the evaluation settings repeat the classifier test, ``classifier_repeats``), mean and worst
 separation power, FPD/KPD, training time, generation time per shower (PyTorch and ONNX Runtime) and the
 speed-up over the reference simulation time.
 
@@ -54,11 +55,12 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return html.escape(str(value))
 
 
-def _auc(value: float | None) -> str:
+def _auc(value: float | None, std: float | None = None) -> str:
     if value is None:
         return "–"
     cls = "good" if value < 0.6 else ("bad" if value > 0.9 else "")
-    return f'<span class="{cls}">{value:.3f}</span>'
+    spread = "" if std is None else f" ± {std:.3f}"  # repeated classifier test: mean ± std
+    return f'<span class="{cls}">{value:.3f}{spread}</span>'
 
 
 def comparison_rows(config: PipelineConfig, results: Mapping[str, StageResult]) -> list[dict[str, Any]]:
@@ -96,7 +98,8 @@ def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]],
     out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
         cells = [
-            f"{html.escape(r['label'])} ({html.escape(r['model'])})", _auc(r.get("auc_low")), _auc(r.get("auc_high")),
+            f"{html.escape(r['label'])} ({html.escape(r['model'])})", _auc(r.get("auc_low"), r.get("auc_low_std")),
+            _auc(r.get("auc_high"), r.get("auc_high_std")),
             _fmt(r.get("separation_power_mean")),
             f"{_fmt(r.get('worst_feature'))} ({_fmt(r.get('separation_power_max'))})",
             _fmt(r.get("fpd")), _fmt(r.get("kpd")), _fmt(r.get("train_seconds")),

@@ -118,9 +118,12 @@ def generate_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
 
 
 def _summary(generated: dict[str, Any]) -> dict[str, Any]:
-    """The comparison-table numbers of one generated sample from the evaluation report."""
+    """The comparison-table numbers of one generated sample from the evaluation report.
+
+    A repeated classifier test (``classifier_repeats > 1``) adds ``auc_low_std``/``auc_high_std``.
+    """
     cls = generated.get("classifier", {})
-    return {
+    out: dict[str, Any] = {
         "auc_low": cls.get("low", {}).get("auc"),
         "auc_high": cls.get("high", {}).get("auc"),
         "separation_power_mean": generated["summary"]["separation_power_mean"],
@@ -129,6 +132,10 @@ def _summary(generated: dict[str, Any]) -> dict[str, Any]:
         "fpd": (generated.get("fpd") or {}).get("value"),
         "kpd": (generated.get("kpd") or {}).get("value"),
     }
+    for kind in ("low", "high"):
+        if cls.get(kind, {}).get("repeats", 1) > 1:
+            out[f"auc_{kind}_std"] = cls[kind]["auc_std"]
+    return out
 
 
 def evaluate_stage(ctx: PipelineContext) -> StageResult:
