@@ -8,9 +8,12 @@ from caloforge.data.transforms import (
     ConditionEncoder,
     EnergyScale,
     LayerFractions,
+    LayerSum,
     Log,
     Logit,
+    ResponseShares,
     Standardize,
+    StickBreaking,
     Transform,
 )
 from caloforge.geometry import Geometry
@@ -80,3 +83,55 @@ def test_condition_encoder_range() -> None:
     lo, hi = enc.energy_range_mev
     assert lo == pytest.approx(1e3, rel=1e-5)
     assert hi == pytest.approx(1e5, rel=1e-5)
+
+
+def test_layer_sum_matches_a_scatter_add(tiny_geometry: Geometry) -> None:
+    x, _ = _data(tiny_geometry)
+    s = LayerSum(tiny_geometry)
+    index = torch.as_tensor(tiny_geometry.voxel_layer, dtype=torch.long)
+    expected = torch.zeros(x.shape[0], tiny_geometry.n_layers, dtype=x.dtype).index_add(1, index, x)
+    torch.testing.assert_close(s(x), expected)
+    torch.testing.assert_close(s.spread(expected), expected[:, index])
+    assert not any("membership" in k or "voxel_layer" in k for k in s.state_dict())
+
+
+def test_layer_fractions_normalise_makes_layers_sum_to_one(tiny_geometry: Geometry) -> None:
+    x, _ = _data(tiny_geometry)
+    t = LayerFractions(tiny_geometry)
+    sums = t.layer_energies(t.normalise(x * 3.0))
+    nonempty = t.layer_energies(x) > 0
+    torch.testing.assert_close(sums[nonempty], torch.ones_like(sums[nonempty]))
+    assert (sums[~nonempty] == 0).all()
+
+
+def test_stick_breaking_round_trip_and_empty_tails(tiny_geometry: Geometry) -> None:
+    x, c = _data(tiny_geometry)
+    layers = LayerFractions(tiny_geometry).layer_energies(x) / c[:, :1]
+    layers[:4, -2:] = 0.0  # showers that stop before the last layers
+    layers[4] = 0.0  # an empty shower
+    t = StickBreaking(eps=1e-9, alpha=1e-7)
+    y = t(layers, c)
+    assert y.shape == layers.shape
+    assert torch.isfinite(y).all()
+    torch.testing.assert_close(t.inverse(y, c), layers, rtol=1e-4, atol=1e-7)
+
+
+def test_stick_breaking_inverse_conserves_the_response() -> None:
+    y = torch.randn(50, 6) * 5
+    t = StickBreaking()
+    layers = t.inverse(y, torch.ones(50, 1))
+    assert (layers >= 0).all()
+    torch.testing.assert_close(layers.sum(dim=1), torch.clamp(torch.exp(y[:, 0]) - 1e-6, min=0.0))
+
+
+def test_response_shares_round_trip_and_bounded_inverse(tiny_geometry: Geometry) -> None:
+    x, c = _data(tiny_geometry)
+    layers = LayerFractions(tiny_geometry).layer_energies(x) / c[:, :1]
+    layers[3] = 0.0
+    t = ResponseShares(eps=1e-9)
+    y = t(layers, c)
+    assert y.shape == (layers.shape[0], layers.shape[1] + 1)
+    torch.testing.assert_close(t.inverse(y, c), layers, rtol=1e-4, atol=1e-7)
+    wild = y.clone()
+    wild[:, 1:] += torch.randn_like(wild[:, 1:]) * 3
+    torch.testing.assert_close(t.inverse(wild, c).sum(dim=1), t.inverse(y, c).sum(dim=1), rtol=1e-4, atol=1e-7)

@@ -90,18 +90,37 @@ def test_registered_and_built_from_a_dict(tiny_geometry: Geometry) -> None:
     model = build_model("flow-matching", tiny_geometry, {"dim": 8, "heads": 2, "depth": 1}, n_conditions=2)
     assert isinstance(model, FlowMatching)
     assert model.config.dim == 8
-    assert model.noise_dim == tiny_geometry.n_layers + tiny_geometry.n_voxels
+    assert model.noise_dim == tiny_geometry.n_layers + 1 + tiny_geometry.n_voxels  # "shares": L + 1 stage-1 variables
 
 
-def test_preprocessing_round_trip(tiny_geometry: Geometry) -> None:
-    model, batch = _fitted(tiny_geometry)
-    y_layers, y_voxels = model.preprocess(batch.showers, batch.conditions)
-    assert y_layers.shape == (64, tiny_geometry.n_layers)
+@pytest.mark.parametrize("parametrisation", ["shares", "stick-breaking", "log"])
+def test_preprocessing_round_trip(tiny_geometry: Geometry, parametrisation: str) -> None:
+    model, batch = _fitted(tiny_geometry, layer_parametrisation=parametrisation)
+    y_layers, y_voxels, context = model.preprocess(batch.showers, batch.conditions)
+    assert y_layers.shape == (64, model.n_stage1)
+    assert model.n_stage1 == tiny_geometry.n_layers + (parametrisation == "shares")
+    assert context.shape == (64, tiny_geometry.n_layers)
     assert y_voxels.shape == batch.showers.shape
     assert abs(float(y_layers.mean())) < 0.1
     assert abs(float(y_voxels.std()) - 1) < 0.2
     back = model.postprocess(y_layers, y_voxels, batch.conditions)
     assert torch.allclose(back, batch.showers, rtol=1e-3, atol=1e-3)
+    encoded = model.condition_encoder(batch.conditions)
+    shape_context = model.shape_context(encoded, y_layers, batch.conditions)
+    assert torch.allclose(shape_context[:, encoded.shape[1] :], context, atol=1e-3)
+
+
+@pytest.mark.parametrize("parametrisation", ["shares", "stick-breaking"])
+def test_stage1_bounds_the_total_energy(tiny_geometry: Geometry, parametrisation: str) -> None:
+    """Whatever stage 1 outputs for the layers, their energies add up to the generated response."""
+    model, batch = _fitted(tiny_geometry, layer_parametrisation=parametrisation)
+    y_layers = model.preprocess(batch.showers, batch.conditions)[0]
+    wild = y_layers.clone()
+    wild[:, 1:] = torch.randn_like(wild[:, 1:]) * 20  # arbitrary layer shares
+    layers = model.layer_norm.inverse(wild, batch.conditions)
+    response = model.layer_norm.inverse(y_layers, batch.conditions).sum(dim=1)
+    assert (layers >= 0).all()
+    torch.testing.assert_close(layers.sum(dim=1), response, rtol=1e-4, atol=1e-6)
 
 
 def test_generated_layer_energies_match_the_layer_stage(tiny_geometry: Geometry) -> None:
@@ -164,9 +183,16 @@ def test_config_validation() -> None:
 
 # ---------------------------------------------------------------------------------------------- reflow
 def _curved_teacher() -> FlowMatching:
-    """A tiny teacher whose (untrained, amplified) velocity field bends the trajectories."""
+    """A tiny teacher whose (untrained, amplified) velocity field bends the trajectories.
+
+    With the ``"log"`` stage-1 variables the shape network's context is (up to standardisation) the
+    stage-1 state itself, so the test measures reflow rather than how an untrained, ×20 stage 1
+    distorts the exp/renormalise map of the ``"shares"`` variables.
+    """
     geometry = Geometry.regular("toy", n_layers=2, n_alpha=1, r_edges=[0, 1, 2])
-    config = FlowMatchingConfig(layer_hidden=(32,), layer_embed_dim=16, dim=16, depth=1, heads=2)
+    config = FlowMatchingConfig(
+        layer_hidden=(32,), layer_embed_dim=16, dim=16, depth=1, heads=2, layer_parametrisation="log"
+    )
     teacher = FlowMatching(geometry, config)
     teacher.fit_preprocessing(torch.rand(64, 4) * 50, torch.exp(torch.rand(64, 1) * 4) * 1e3)
     with torch.no_grad():

@@ -30,9 +30,12 @@ __all__ = [
     "ConditionEncoder",
     "EnergyScale",
     "LayerFractions",
+    "LayerSum",
     "Log",
     "Logit",
+    "ResponseShares",
     "Standardize",
+    "StickBreaking",
     "Transform",
 ]
 
@@ -168,6 +171,43 @@ class Standardize(Transform):
         return y * self.std + self.mean
 
 
+class LayerSum(nn.Module):
+    """Sums voxels into their layers and spreads per-layer values back over the voxels.
+
+    The sum is a product with a fixed (V, L) one-hot matrix, the spread a gather: both export to
+    ONNX as plain ``MatMul`` / ``Gather`` and run as fast as dense code on CPU and GPU (a scatter-add
+    with repeated indices is slower and needs a custom ONNX conversion). Buffers are derived from
+    the geometry and not saved in checkpoints.
+
+    Arguments:
+        geometry: Readout geometry (gives the layer of each voxel).
+
+    Example:
+        >>> from caloforge.geometry import Geometry
+        >>> g = Geometry.regular("toy", n_layers=2, n_alpha=1, r_edges=[0, 1, 2])
+        >>> s = LayerSum(g)
+        >>> s(torch.tensor([[1.0, 2.0, 3.0, 4.0]])).tolist(), s.spread(torch.tensor([[5.0, 6.0]])).tolist()
+        ([[3.0, 7.0]], [[5.0, 5.0, 6.0, 6.0]])
+    """
+
+    def __init__(self, geometry: Geometry) -> None:
+        super().__init__()
+        self.n_layers = geometry.n_layers
+        voxel_layer = torch.as_tensor(geometry.voxel_layer, dtype=torch.long)
+        self.register_buffer("voxel_layer", voxel_layer, persistent=False)
+        self.register_buffer(
+            "membership", nn.functional.one_hot(voxel_layer, self.n_layers).float(), persistent=False
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Per-layer sums, (B, V) → (B, L)."""
+        return x @ self.membership.to(x.dtype)
+
+    def spread(self, layers: Tensor) -> Tensor:
+        """Each voxel gets its layer's value, (B, L) → (B, V)."""
+        return layers[:, self.voxel_layer]
+
+
 class LayerFractions(Transform):
     """Splits showers into layer energies and within-layer voxel fractions (CaloFlow's first step).
 
@@ -184,28 +224,125 @@ class LayerFractions(Transform):
         super().__init__()
         self.n_layers = geometry.n_layers
         self.eps = eps
-        self.register_buffer("voxel_layer", torch.as_tensor(geometry.voxel_layer, dtype=torch.long))
+        self.layer_sum = LayerSum(geometry)
+
+    @property
+    def voxel_layer(self) -> Tensor:
+        """Layer index of every voxel, (V,)."""
+        return self.layer_sum.voxel_layer  # type: ignore[no-any-return]
 
     def layer_energies(self, x: Tensor) -> Tensor:
         """Energy per layer, (B, n_voxels) → (B, n_layers)."""
-        out = torch.zeros(x.shape[0], self.n_layers, dtype=x.dtype, device=x.device)
-        return out.index_add(1, self.voxel_layer, x)
+        return self.layer_sum(x)  # type: ignore[no-any-return]
+
+    def normalise(self, fractions: Tensor) -> Tensor:
+        """Rescales non-negative voxel fractions (B, V) so that each non-empty layer sums to 1."""
+        sums = self.layer_sum.spread(self.layer_sum(fractions))
+        return torch.where(sums > 0, fractions / sums.clamp_min(1e-30), torch.zeros_like(fractions))
 
     def forward(self, x: Tensor, conditions: Tensor) -> Tensor:
         """(B, V) MeV → (B, L + V)."""
-        layers = self.layer_energies(x)
-        per_voxel = layers[:, self.voxel_layer]
+        layers = self.layer_sum(x)
+        per_voxel = self.layer_sum.spread(layers)
         fractions = torch.where(per_voxel > self.eps, x / per_voxel.clamp_min(self.eps), torch.zeros_like(x))
         return torch.cat([layers / conditions[:, :1], fractions], dim=1)
 
     def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:
         """(B, L + V) → (B, V) MeV."""
         layers, fractions = self.split(y)
-        return fractions * (layers * conditions[:, :1])[:, self.voxel_layer]
+        return fractions * self.layer_sum.spread(layers * conditions[:, :1])
 
     def split(self, y: Tensor) -> tuple[Tensor, Tensor]:
         """(B, L + V) → layer energies / E_inc (B, L), voxel fractions (B, V)."""
         return y[:, : self.n_layers], y[:, self.n_layers :]
+
+
+class StickBreaking(Transform):
+    """Layer energies ↔ total energy and stick-breaking fractions, in an unbounded space (CaloFlow's u).
+
+    For layer energies e (B, L) in units of E_inc (the first block of :class:`LayerFractions`),
+    u₀ = Σ e is the response and u_i = e_{i−1} / Σ_{j≥i−1} e_j (i = 1 … L−1) the share of layer
+    i−1 in what is left from it on (0 when nothing is left). The output is ``log(u₀ + eps)``
+    followed by the logits of the squeezed u_i (see :class:`Logit`). Whatever values a model
+    generates, the inverse gives non-negative layer energies that add up to exactly u₀·E_inc, so
+    errors in deep, nearly empty layers cannot inflate the total energy the way independent
+    per-layer energies can.
+
+    Arguments:
+        eps: Offset of the log of the response.
+        alpha: Squeeze of the fractions before the logit.
+
+    References:
+        Krause, Shih, "CaloFlow: Fast and Accurate Generation of Calorimeter Showers with
+        Normalizing Flows", https://arxiv.org/abs/2106.05285
+
+    Example:
+        >>> t = StickBreaking()
+        >>> e = torch.tensor([[0.5, 0.3, 0.0, 0.2]])
+        >>> [round(v, 4) for v in t.inverse(t(e, e), e)[0].tolist()]
+        [0.5, 0.3, 0.0, 0.2]
+    """
+
+    def __init__(self, eps: float = 1e-6, alpha: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+        self.logit = Logit(alpha)
+
+    def forward(self, x: Tensor, conditions: Tensor) -> Tensor:
+        """Layer energies / E_inc (B, L) → (B, L): log response, then L − 1 fraction logits."""
+        x = x.clamp_min(0.0)
+        total = x.sum(dim=1, keepdim=True)
+        remaining = torch.flip(torch.cumsum(torch.flip(x, [1]), dim=1), [1])[:, :-1]
+        u = torch.where(remaining > 0, x[:, :-1] / remaining.clamp_min(1e-30), torch.zeros_like(remaining))
+        return torch.cat([torch.log(total + self.eps), self.logit(u.clamp(0.0, 1.0), conditions)], dim=1)
+
+    def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:
+        """(B, L) → non-negative layer energies / E_inc (B, L) summing to the generated response."""
+        total = torch.clamp(torch.exp(y[:, :1]) - self.eps, min=0.0)
+        u = self.logit.inverse(y[:, 1:], conditions)
+        # Share left after layers 0 … i−1: exp(cumsum(log(1 − u))) exports to ONNX (CumSum), cumprod does not.
+        log_left = torch.cumsum(torch.log((1.0 - u).clamp_min(1e-30)), dim=1)
+        left = torch.cat([torch.ones_like(total), torch.exp(log_left)], dim=1)
+        shares = left * torch.cat([u, torch.ones_like(total)], dim=1)
+        return total * shares
+
+
+class ResponseShares(Transform):
+    """Layer energies ↔ log response and log layer shares of it (one more output than input).
+
+    For layer energies e (B, L) in units of E_inc, the output (B, L + 1) is ``log(Σe + eps)``
+    followed by ``log(e_i / Σe + eps)``. The inverse clips the shares at 0 and renormalises them
+    to sum to one, so the layer energies always add up to the generated response, while each layer
+    is still modelled on its own scale (unlike :class:`StickBreaking`, where an error in an early
+    share shifts every later layer).
+
+    Arguments:
+        eps: Offset of both logs.
+
+    Example:
+        >>> t = ResponseShares()
+        >>> e = torch.tensor([[0.5, 0.3, 0.0, 0.2]])
+        >>> [round(v, 4) for v in t.inverse(t(e, e), e)[0].tolist()]
+        [0.5, 0.3, 0.0, 0.2]
+    """
+
+    def __init__(self, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: Tensor, conditions: Tensor) -> Tensor:  # noqa: ARG002
+        """Layer energies / E_inc (B, L) → (B, L + 1)."""
+        x = x.clamp_min(0.0)
+        total = x.sum(dim=1, keepdim=True)
+        shares = torch.where(total > 0, x / total.clamp_min(1e-30), torch.zeros_like(x))
+        return torch.log(torch.cat([total, shares], dim=1) + self.eps)
+
+    def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:  # noqa: ARG002
+        """(B, L + 1) → non-negative layer energies / E_inc (B, L) summing to the generated response."""
+        values = torch.clamp(torch.exp(y) - self.eps, min=0.0)
+        total, shares = values[:, :1], values[:, 1:]
+        norm = shares.sum(dim=1, keepdim=True)
+        return torch.where(norm > 0, total * shares / norm.clamp_min(1e-30), torch.zeros_like(shares))
 
 
 class ConditionEncoder(nn.Module):

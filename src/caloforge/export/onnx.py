@@ -116,7 +116,7 @@ def _write_graph(graph: GenerationGraph | Par04Graph, path: Path, opset: int) ->
     """Traces ``graph`` into an ONNX file with a dynamic batch axis on every input and output."""
     inputs = graph.example_inputs(TRACE_BATCH, generator=torch.Generator().manual_seed(1))
     axes = {name: {0: "batch"} for name in (*graph.input_names, *graph.output_names)}
-    with warnings.catch_warnings(), torch.no_grad(), exportable_attention(), summing_index_add(opset):
+    with warnings.catch_warnings(), torch.no_grad(), exportable_attention(), readout_threshold_symbolic(opset):
         warnings.simplefilter("ignore")  # legacy-exporter deprecation and tracer warnings
         try:
             torch.onnx.export(
@@ -136,41 +136,18 @@ def _write_graph(graph: GenerationGraph | Par04Graph, path: Path, opset: int) ->
             raise ExportError(msg) from None
 
 
-def _index_add_symbolic(g: Any, self: Any, dim: Any, index: Any, source: Any, alpha: Any = None) -> Any:
-    """``index_add`` as ``ScatterElements(reduction="add")``: repeated indices are summed."""
-    from torch.onnx import symbolic_helper as sh
-
-    axis = sh._get_const(dim, "i", "dim")
-    rank = sh._get_tensor_rank(source)
-    if rank is None:
-        return sh._unimplemented("index_add", "source of unknown rank")
-    axis = axis % rank
-    if alpha is not None and not sh._is_none(alpha) and sh._maybe_get_const(alpha, "f") != 1:
-        source = g.op("Mul", source, alpha)
-    shape = [1] * rank
-    shape[axis] = -1
-    idx = g.op("Reshape", index, g.op("Constant", value_t=torch.tensor(shape, dtype=torch.int64)))
-    idx = g.op("Expand", idx, g.op("Shape", source))
-    return g.op("ScatterElements", self, idx, source, axis_i=axis, reduction_s="add")
-
-
 def _threshold_symbolic(g: Any, self: Any, threshold: Any, value: Any) -> Any:
     """``threshold(x, t, v)`` = ``x if x > t else v`` for any ``t`` (the stock conversion needs ``t = 0``)."""
     return g.op("Where", g.op("Greater", self, threshold), self, g.op("CastLike", value, self))
 
 
 @contextmanager
-def summing_index_add(opset: int) -> Iterator[None]:
-    """Exports ``torch.index_add`` and ``threshold`` correctly inside the block.
+def readout_threshold_symbolic(opset: int) -> Iterator[None]:
+    """Exports ``threshold`` with a non-zero threshold (a readout cut) inside the block.
 
-    The stock ``index_add`` conversion writes ``ScatterElements`` without reduction, so repeated
-    indices (summing voxels into layers, as :class:`~caloforge.data.transforms.LayerFractions`
-    does) keep one value instead of their sum; the parity check catches it. This symbolic sums them
-    (opset ≥ 16). ``threshold`` with a non-zero threshold (a readout cut) has no stock conversion.
+    The stock conversion only handles ``threshold(x, 0, v)``; this one writes ``Where(x > t, x, v)``.
     """
     symbolics = {"aten::threshold": _threshold_symbolic}
-    if opset >= 16:
-        symbolics["aten::index_add"] = _index_add_symbolic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, function in symbolics.items():

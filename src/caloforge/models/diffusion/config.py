@@ -31,7 +31,15 @@ class FlowMatchingConfig:
         dropout: Dropout in the transformer blocks.
         sigma_min: Width of the conditional path at the data end (0: rectified flow).
         time_sampling: Distribution of the training times: ``"uniform"`` or ``"logit-normal"``.
-        layer_log_eps: Offset of the log of layer energy / incident energy.
+        layer_parametrisation: Stage-1 variables: ``"shares"`` (log response and the log of each
+            layer's share of it, renormalised at generation; L + 1 variables), ``"stick-breaking"``
+            (log response and logits of each layer's share of the energy left from it on,
+            CaloFlow's u) — with both, the generated layer energies add up to the generated
+            response — or ``"log"`` (the log of every layer energy / incident energy on its own,
+            which lets a single layer inflate the total).
+        layer_log_eps: Offset of the log of the response (stick-breaking) or of each layer energy /
+            incident energy (log); also of the layer energies given to the shape network.
+        layer_logit_alpha: Squeeze of the stick-breaking shares before their logit.
         voxel_log_eps: Offset of the log of voxel energy / layer energy.
         min_std: Floor on the fitted per-feature std of both stages (log space).
         voxel_threshold_mev: Generated voxels below this energy (MeV) are set to 0 (the readout
@@ -51,7 +59,9 @@ class FlowMatchingConfig:
     dropout: float = 0.0
     sigma_min: float = 0.0
     time_sampling: Literal["uniform", "logit-normal"] = "logit-normal"
+    layer_parametrisation: Literal["shares", "stick-breaking", "log"] = "shares"
     layer_log_eps: float = 1e-6
+    layer_logit_alpha: float = 1e-6
     voxel_log_eps: float = 1e-7
     min_std: float = 0.05
     voxel_threshold_mev: float = 0.0
@@ -69,6 +79,13 @@ class FlowMatchingConfig:
             raise ValueError(msg)
         if self.layer_log_eps <= 0 or self.voxel_log_eps <= 0:
             msg = f"log offsets must be positive, got {self.layer_log_eps}, {self.voxel_log_eps}"
+            raise ValueError(msg)
+        if not 0.0 < self.layer_logit_alpha < 0.5:
+            msg = f"layer_logit_alpha must be in (0, 0.5), got {self.layer_logit_alpha}"
+            raise ValueError(msg)
+        if self.layer_parametrisation not in ("shares", "stick-breaking", "log"):
+            choices = "['log', 'shares', 'stick-breaking']"
+            msg = f"unknown layer_parametrisation {self.layer_parametrisation!r}; choices are {choices}"
             raise ValueError(msg)
         if not 0.0 <= self.sigma_min < 1.0:
             msg = f"sigma_min must be in [0, 1), got {self.sigma_min}"

@@ -95,8 +95,8 @@ class ReflowPairs:
 
     Attributes:
         conditions: Raw conditions, (N, C).
-        noise: Initial noise of both stages, (N, n_layers + n_voxels).
-        layers: Teacher's model-space layer energies at t = 1, (N, n_layers).
+        noise: Initial noise of both stages, (N, noise_dim).
+        layers: Teacher's model-space stage-1 variables at t = 1, (N, n_stage1).
         voxels: Teacher's model-space voxel fractions at t = 1, (N, n_voxels).
     """
 
@@ -158,10 +158,10 @@ def reflow_loss(student: FlowMatching, pairs: ReflowPairs) -> tuple[Tensor, dict
         The scalar loss and its parts (``layer_loss``, ``shape_loss``).
     """
     encoded = student.condition_encoder(pairs.conditions)
-    n_layers = pairs.layers.shape[1]
-    layer_loss = student.velocity_loss(student.layer_net, pairs.layers, encoded, x0=pairs.noise[:, :n_layers])
-    context = torch.cat([encoded, pairs.layers], dim=1)
-    shape_loss = student.velocity_loss(student.shape_net, pairs.voxels, context, x0=pairs.noise[:, n_layers:])
+    n_stage1 = pairs.layers.shape[1]
+    layer_loss = student.velocity_loss(student.layer_net, pairs.layers, encoded, x0=pairs.noise[:, :n_stage1])
+    context = student.shape_context(encoded, pairs.layers, pairs.conditions)
+    shape_loss = student.velocity_loss(student.shape_net, pairs.voxels, context, x0=pairs.noise[:, n_stage1:])
     total = student.config.layer_loss_weight * layer_loss + shape_loss
     return total, {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
 

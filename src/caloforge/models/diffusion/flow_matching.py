@@ -11,7 +11,7 @@ Example:
     >>> sorted(model.loss(ShowerBatch(showers, conditions)).metrics)
     ['layer_loss', 'shape_loss']
     >>> model.noise_dim, model.sample(conditions[:4]).shape
-    (15, torch.Size([4, 12]))
+    (16, torch.Size([4, 12]))
 """
 
 from __future__ import annotations
@@ -22,7 +22,16 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from caloforge.data.transforms import Compose, ConditionEncoder, LayerFractions, Log, Standardize
+from caloforge.data.transforms import (
+    Compose,
+    ConditionEncoder,
+    LayerFractions,
+    Log,
+    ResponseShares,
+    Standardize,
+    StickBreaking,
+    Transform,
+)
 from caloforge.geometry import Geometry
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
 from caloforge.models.diffusion.config import FlowMatchingConfig, SolverName
@@ -38,8 +47,11 @@ class FlowMatching(GenerativeModel):
     """Two-stage conditional flow matching (CaloDREAM-style) on preprocessed voxels.
 
     Stage 1 learns the layer energies given the incident energy (and angle): a dense velocity
-    network on the standardised ``log(E_layer / E_inc + eps)``. Stage 2 learns the shower shape
-    given the conditions and the layer energies: a layer-token transformer on the standardised
+    network on the standardised stick-breaking variables of :class:`~caloforge.data.transforms.StickBreaking`
+    (log response, then each layer's share of the energy left; or, with
+    ``layer_parametrisation="log"``, every ``log(E_layer / E_inc + eps)``). Stage 2 learns the
+    shower shape given the conditions and the layer energies (as standardised
+    ``log(E_layer / E_inc + eps)``): a layer-token transformer on the standardised
     ``log(E_voxel / E_layer + eps)``. Both follow the straight (rectified / OT) path of
     :class:`~caloforge.models.diffusion.paths.LinearPath`. :meth:`decode` integrates both fields
     with the configured solver and number of steps, renormalises each layer's voxel fractions to
@@ -71,13 +83,11 @@ class FlowMatching(GenerativeModel):
         self.path = LinearPath(config.sigma_min)
         self.condition_encoder = ConditionEncoder(n_conditions)
         self.layer_fractions = LayerFractions(geometry)
-        # Voxel → layer membership (V, L): layer sums as a matrix product, which exports to ONNX
-        # (index_add with repeated indices does not).
-        membership = nn.functional.one_hot(torch.as_tensor(geometry.voxel_layer, dtype=torch.long), n_layers)
-        self.register_buffer("layer_membership", membership.float(), persistent=False)
-        self.layer_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
+        stage1, self.n_stage1 = _stage1_transform(config, n_layers)
+        self.layer_norm = Compose(stage1, Standardize(self.n_stage1, min_std=config.min_std))
+        self.context_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
         self.voxel_norm = Compose(Log(config.voxel_log_eps), Standardize(geometry.n_voxels, min_std=config.min_std))
-        self.layer_net = LayerEnergyNet(n_layers, n_conditions, config.layer_hidden, config.layer_embed_dim)
+        self.layer_net = LayerEnergyNet(self.n_stage1, n_conditions, config.layer_hidden, config.layer_embed_dim)
         self.shape_net = LayerTransformer(
             geometry,
             n_conditions + n_layers,
@@ -107,20 +117,25 @@ class FlowMatching(GenerativeModel):
         self.condition_encoder.fit(conditions)
         layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
         self.layer_norm.fit(layers, conditions)
+        self.context_norm.fit(layers, conditions)
         self.voxel_norm.fit(fractions, conditions)
         super().fit_preprocessing(showers, conditions)
 
-    def preprocess(self, showers: Tensor, conditions: Tensor) -> tuple[Tensor, Tensor]:
-        """Showers (B, V) MeV → model-space layer energies (B, L) and voxel fractions (B, V)."""
+    def preprocess(self, showers: Tensor, conditions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Showers (B, V) MeV → model-space stage-1 variables (B, L), voxel fractions (B, V) and shape context (B, L)."""
         layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
-        return self.layer_norm(layers, conditions), self.voxel_norm(fractions, conditions)
+        context = self.context_norm(layers, conditions)
+        return self.layer_norm(layers, conditions), self.voxel_norm(fractions, conditions), context
+
+    def shape_context(self, encoded: Tensor, y_layers: Tensor, conditions: Tensor) -> Tensor:
+        """Conditioning of the shape network: encoded conditions and the layer energies of stage-1 output ``y_layers``."""
+        layers = self.layer_norm.inverse(y_layers, conditions)
+        return torch.cat([encoded, self.context_norm(layers, conditions)], dim=1)
 
     def postprocess(self, y_layers: Tensor, y_voxels: Tensor, conditions: Tensor) -> Tensor:
         """Model space → showers (B, V) in MeV ≥ 0; each layer's fractions are renormalised to sum to 1."""
         layers = self.layer_norm.inverse(y_layers, conditions)
-        fractions = self.voxel_norm.inverse(y_voxels, conditions)
-        sums = (fractions @ self.layer_membership)[:, self.layer_fractions.voxel_layer]
-        fractions = torch.where(sums > 0, fractions / sums.clamp_min(1e-30), torch.zeros_like(fractions))
+        fractions = self.layer_fractions.normalise(self.voxel_norm.inverse(y_voxels, conditions))
         showers = self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
         threshold = self.config.voxel_threshold_mev
         return torch.where(showers > threshold, showers, torch.zeros_like(showers)) if threshold > 0 else showers
@@ -143,9 +158,9 @@ class FlowMatching(GenerativeModel):
             raise KeyError(msg)
         conditions = batch.conditions.float()
         encoded = self.condition_encoder(conditions)
-        y_layers, y_voxels = self.preprocess(batch.showers.float(), conditions)
+        y_layers, y_voxels, layer_context = self.preprocess(batch.showers.float(), conditions)
         layer_loss = self.velocity_loss(self.layer_net, y_layers, encoded)
-        shape_loss = self.velocity_loss(self.shape_net, y_voxels, torch.cat([encoded, y_layers], dim=1))
+        shape_loss = self.velocity_loss(self.shape_net, y_voxels, torch.cat([encoded, layer_context], dim=1))
         total = self.config.layer_loss_weight * layer_loss + shape_loss
         metrics = {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
         return LossOutput(total, metrics)
@@ -160,8 +175,8 @@ class FlowMatching(GenerativeModel):
     # ------------------------------------------------------------------ generation
     @property
     def noise_dim(self) -> int:
-        """Layer-stage noise (n_layers) followed by shape-stage noise (n_voxels)."""
-        return self.geometry.n_layers + self.geometry.n_voxels
+        """Layer-stage noise (n_layers, or n_layers + 1 with ``"shares"``) followed by shape-stage noise (n_voxels)."""
+        return self.n_stage1 + self.geometry.n_voxels
 
     def decode(
         self, conditions: Tensor, noise: Tensor, *, solver: SolverName | None = None, n_steps: int | None = None
@@ -170,7 +185,7 @@ class FlowMatching(GenerativeModel):
 
         Arguments:
             conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
-            noise: Standard-normal noise, (B, n_layers + n_voxels).
+            noise: Standard-normal noise, (B, noise_dim): stage 1, then the voxels.
             solver: Solver name overriding the config's (for step-count studies).
             n_steps: Number of steps overriding the config's.
 
@@ -190,16 +205,25 @@ class FlowMatching(GenerativeModel):
         encoded = self.condition_encoder(conditions)
         steps = n_steps if n_steps is not None else self.config.n_steps
         ode = build_solver(solver if solver is not None else self.config.solver)
-        n_layers = self.geometry.n_layers
+        n_stage1 = self.n_stage1
         noise = noise.to(encoded.dtype)
-        y_layers = solve(lambda x, t: self.layer_net(x, t, encoded), noise[:, :n_layers], ode, steps)
-        context = torch.cat([encoded, y_layers], dim=1)
-        y_voxels = solve(lambda x, t: self.shape_net(x, t, context), noise[:, n_layers:], ode, steps)
+        y_layers = solve(lambda x, t: self.layer_net(x, t, encoded), noise[:, :n_stage1], ode, steps)
+        context = self.shape_context(encoded, y_layers, conditions)
+        y_voxels = solve(lambda x, t: self.shape_net(x, t, context), noise[:, n_stage1:], ode, steps)
         return y_layers, y_voxels
 
     def extra_repr(self) -> str:
         """The config, shown by ``print(model)``."""
         return ", ".join(f"{f.name}={getattr(self.config, f.name)!r}" for f in dataclasses.fields(self.config))
+
+
+def _stage1_transform(config: FlowMatchingConfig, n_layers: int) -> tuple[Transform, int]:
+    """The stage-1 transform of layer energies / E_inc and its output width."""
+    if config.layer_parametrisation == "shares":
+        return ResponseShares(config.layer_log_eps), n_layers + 1
+    if config.layer_parametrisation == "stick-breaking":
+        return StickBreaking(config.layer_log_eps, config.layer_logit_alpha), n_layers
+    return Log(config.layer_log_eps), n_layers
 
 
 def with_sampler(model: FlowMatching, solver: SolverName | None = None, n_steps: int | None = None) -> FlowMatching:

@@ -138,8 +138,7 @@ class FlowPreprocessing(nn.Module):
         conditions = conditions.float()
         u = self.layer_log.inverse(self.layer_std.inverse(layers, conditions), conditions)
         f = self.voxel_logit.inverse(self.voxel_std.inverse(voxels, conditions), conditions)
-        totals = self.fractions.layer_energies(f)[:, self.fractions.voxel_layer]
-        f = torch.where(totals > 0, f / totals.clamp_min(1e-12), torch.zeros_like(f))
+        f = self.fractions.normalise(f)
         showers = self.fractions.inverse(torch.cat([u, f], dim=1), conditions)
         if self.noise_mev <= 0:
             return showers

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from caloforge.data.transforms import Standardize
+from caloforge.data.transforms import LayerSum, Standardize
 from caloforge.geometry import Geometry
 from caloforge.nn.mlp import MLP, Activation
 
@@ -52,15 +52,14 @@ class Constrainer(nn.Module):
     ) -> None:
         super().__init__()
         self.n_layers = geometry.n_layers
-        self.register_buffer("voxel_layer", torch.as_tensor(geometry.voxel_layer, dtype=torch.long))
+        self.layer_sum = LayerSum(geometry)
         width = self.n_layers + 1
         self.norm = Standardize(width, min_std=0.1)
         self.net = MLP(width, 1, hidden, activation)
 
     def features(self, showers: Tensor) -> Tensor:
         """Unstandardised inputs: log(1 + MeV) of the layer sums and the total, (B, L + 1)."""
-        layers = torch.zeros(showers.shape[0], self.n_layers, dtype=showers.dtype, device=showers.device)
-        layers = layers.index_add(1, self.voxel_layer, showers)
+        layers = self.layer_sum(showers)
         return torch.log1p(torch.cat([layers, layers.sum(dim=1, keepdim=True)], dim=1))
 
     def fit(self, showers: Tensor) -> None:

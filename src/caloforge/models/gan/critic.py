@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from caloforge.data.transforms import Standardize
+from caloforge.data.transforms import LayerSum, Standardize
 from caloforge.geometry import Geometry
 from caloforge.nn.mlp import MLP, Activation
 
@@ -55,13 +55,12 @@ class Critic(nn.Module):
         super().__init__()
         self.n_layers = geometry.n_layers if layer_features else 0
         self.layer_features = layer_features
-        self.register_buffer("voxel_layer", torch.as_tensor(geometry.voxel_layer, dtype=torch.long))
+        self.layer_sum = LayerSum(geometry)
         self.layer_norm = Standardize(max(self.n_layers, 1), min_std=0.1)
         self.net = MLP(geometry.n_voxels + self.n_layers + n_conditions, 1, hidden, activation)
 
     def _layer_log_fractions(self, fractions: Tensor) -> Tensor:
-        out = torch.zeros(fractions.shape[0], self.n_layers, dtype=fractions.dtype, device=fractions.device)
-        layers = out.index_add(1, self.voxel_layer, fractions).clamp(max=_LAYER_MAX)
+        layers = self.layer_sum(fractions).clamp(max=_LAYER_MAX)
         return torch.log(layers + _LAYER_EPS)
 
     def fit(self, fractions: Tensor) -> None:

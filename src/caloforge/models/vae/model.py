@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
-from caloforge.data.transforms import Compose, ConditionEncoder, EnergyScale, Log, Standardize
+from caloforge.data.transforms import Compose, ConditionEncoder, EnergyScale, LayerSum, Log, Standardize
 from caloforge.geometry import Geometry
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
 from caloforge.models.registry import MODELS
@@ -95,10 +95,7 @@ class VAE(GenerativeModel):
         label = torch.zeros(len(labels))
         label[labels.index(geometry.name)] = 1.0
         self.register_buffer("geometry_label", label)
-        self.register_buffer("voxel_layer", torch.as_tensor(geometry.voxel_layer, dtype=torch.long))
-        layer_matrix = torch.zeros(n_voxels, geometry.n_layers)
-        layer_matrix[torch.arange(n_voxels), self.voxel_layer] = 1.0
-        self.register_buffer("layer_matrix", layer_matrix)
+        self.layer_sum = LayerSum(geometry)
         self.layer_norm = Standardize(geometry.n_layers, min_std=1e-4)
         n_cond = n_conditions + len(labels)
         hidden = tuple(config.hidden)
@@ -126,17 +123,13 @@ class VAE(GenerativeModel):
         self.condition_encoder.fit(conditions)
         fractions = self.energy_scale(showers, conditions)
         self.voxel_norm.fit(fractions, conditions)
-        self.layer_norm.fit(fractions @ self.layer_matrix, conditions)
+        self.layer_norm.fit(self.layer_sum(fractions), conditions)
         super().fit_preprocessing(showers, conditions)
 
     def _condition_features(self, conditions: Tensor) -> Tensor:
         """(B, C) raw → (B, C + n_labels) network conditions."""
         encoded = self.condition_encoder(conditions)
         return torch.cat([encoded, self.geometry_label.expand(encoded.shape[0], -1)], dim=1)
-
-    def _layer_sums(self, fractions: Tensor) -> Tensor:
-        """(B, n_voxels) → (B, n_layers) sums, as a matrix product (exports to ONNX as a sum)."""
-        return fractions @ self.layer_matrix
 
     # ------------------------------------------------------------------ training
     def optimizer_settings(self) -> dict[str, dict[str, Any]]:
@@ -171,7 +164,7 @@ class VAE(GenerativeModel):
         log_norm, standardize = self.voxel_norm.transforms
         log_fraction = (y_hat * standardize.std + standardize.mean).clamp(max=_MAX_LOG_FRACTION)
         fractions_hat = torch.relu(torch.exp(log_fraction) - log_norm.eps)
-        layers_hat, layers = self._layer_sums(fractions_hat), self._layer_sums(fractions)
+        layers_hat, layers = self.layer_sum(fractions_hat), self.layer_sum(fractions)
         total_energy = torch.mean((layers_hat.sum(1) - layers.sum(1)) ** 2)
         layer_energy = torch.mean(torch.sum((layers_hat - layers) ** 2, dim=1))
         loss = reconstruction + c.beta * kl + c.energy_weight * total_energy + c.layer_weight * layer_energy
@@ -217,9 +210,9 @@ class VAE(GenerativeModel):
         fractions = torch.relu(torch.exp(log_fraction) - log_norm.eps)
         if self.layer_decoder is not None:
             target = torch.relu(self.layer_norm.inverse(self.layer_decoder(zc), conditions))
-            sums = self._layer_sums(fractions)
+            sums = self.layer_sum(fractions)
             ratio = torch.where(sums > 1e-12, target / sums.clamp_min(1e-12), torch.zeros_like(sums))
-            fractions = fractions * (ratio @ self.layer_matrix.T)
+            fractions = fractions * self.layer_sum.spread(ratio)
         showers = self.energy_scale.inverse(fractions, conditions)
         threshold = max(self.config.voxel_threshold_mev, 0.0)
         return torch.where(showers > threshold, showers, torch.zeros_like(showers))
