@@ -87,6 +87,8 @@ def test_train_resume_reflow_and_generate(tmp_path: Path, teacher: tuple[Path, P
         "3",
         "--train-steps",
         "4",
+        "--distill-steps",
+        "2",
         "--no-progress",
     ]
     assert main(args) == 0
@@ -125,3 +127,18 @@ def test_sampler_only_and_errors(tmp_path: Path, teacher: tuple[Path, Path]) -> 
     assert load_model(out).config.solver == "rk4"
     assert main([*base, "--train-steps", "0"]) == 2, "an existing output needs --force"
     assert main([*base, "--steps", "0", "--force"]) == 2
+
+
+def test_generate_with_another_sampler(tmp_path: Path, teacher: tuple[Path, Path]) -> None:
+    checkpoint, data = teacher
+    base = ["generate", "--checkpoint", str(checkpoint), "--like", str(data), "--n", "6", "--no-progress"]
+    out = tmp_path / "rk4.h5"
+    assert main([*base, "-o", str(out), "--sampler", "rk4:2", "--device", "cpu"]) == 0
+    assert read_showers(out).showers.shape[0] == 6
+    import h5py
+
+    with h5py.File(out) as f:
+        assert f.attrs["sampler"] == "rk4:2"
+    for bad in ("rk4", "rk4:0", "leapfrog:2"):
+        assert main([*base, "-o", str(tmp_path / "bad.h5"), "--sampler", bad]) == 2
+    assert not (tmp_path / "bad.h5").exists()

@@ -15,6 +15,7 @@ from caloforge.models.diffusion import (
     LayerTransformer,
     LinearPath,
     ReflowConfig,
+    endpoint_loss,
     make_reflow_pairs,
     reflow,
     sample_times,
@@ -238,6 +239,20 @@ def test_reflow_reduces_the_steps_needed_for_a_given_error() -> None:
     assert student.config.solver == "euler"
     assert student.config.n_steps == 1
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items()), "the teacher must not change"
+
+
+def test_endpoint_distillation_brings_one_step_closer_to_the_teacher() -> None:
+    teacher = _curved_teacher()
+    conditions = torch.exp(torch.rand(256, 1) * 4) * 1e3
+    base = {"n_pairs": 256, "teacher_solver": "rk4", "teacher_steps": 8, "batch_size": 128, "lr": 3e-3}
+    pairs = make_reflow_pairs(teacher, conditions, ReflowConfig(**base), generator=torch.Generator().manual_seed(0))
+    reflowed = reflow(teacher, conditions, ReflowConfig(**base, train_steps=100), pairs=pairs)
+    distilled = reflow(teacher, conditions, ReflowConfig(**base, train_steps=100, distill_steps=100), pairs=pairs)
+    with torch.no_grad():
+        loss_reflowed = float(endpoint_loss(reflowed, pairs)[0])
+        loss_distilled = float(endpoint_loss(distilled, pairs)[0])
+    assert loss_distilled < 0.7 * loss_reflowed
+    assert not distilled.training
 
 
 def test_reflow_config_validation() -> None:

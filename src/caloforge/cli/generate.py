@@ -30,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto")
     p.add_argument("--threshold", type=float, default=0.0, help="zero voxels below this energy, MeV")
     p.add_argument("--no-ema", action="store_true", help="use the raw weights instead of the EMA weights")
+    p.add_argument(
+        "--sampler",
+        metavar="SOLVER:STEPS",
+        help="ODE solver and number of steps of a flow-matching model, e.g. euler:4 or midpoint:16 "
+        "(default: the model's own)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
@@ -73,7 +79,14 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         use_ema=not args.no_ema,
     )
+    attrs = {"checkpoint": str(args.checkpoint)}
+    if args.sampler is not None:
+        model = _with_sampler(model, args.sampler, args.checkpoint)
+        attrs["sampler"] = args.sampler
     if args.workers is not None or args.dask_scheduler is not None:
+        if args.sampler is not None:
+            msg = "--sampler works in a single process; save a model with that sampler (caloforge reflow --train-steps 0) to shard it"
+            raise ValueError(msg)
         from caloforge.distributed import generate_checkpoint_sharded
 
         sharded = generate_checkpoint_sharded(
@@ -103,7 +116,29 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         overwrite=args.force,
         progress=not args.no_progress,
-        attrs={"checkpoint": str(args.checkpoint)},
+        attrs=attrs,
     )
     sys.stdout.write(f"wrote {len(conditions)} showers to {args.output} ({ms:.4g} ms/shower incl. writing)\n")
     return 0
+
+
+def _with_sampler(model: object, spec: str, checkpoint: str) -> object:
+    """``model`` decoding with the solver and step count of ``spec`` ("SOLVER:STEPS").
+
+    Raises:
+        ValueError: A malformed ``spec``, an unknown solver, or a model that is not solved as an ODE.
+    """
+    from caloforge.models.diffusion import FlowMatching, with_sampler
+    from caloforge.sampling.solvers import SOLVERS
+
+    solver, _, steps = spec.partition(":")
+    if not steps.isdigit() or int(steps) < 1:
+        msg = f"--sampler must look like SOLVER:STEPS (e.g. euler:4), got {spec!r}"
+        raise ValueError(msg)
+    if solver not in SOLVERS:
+        msg = f"unknown solver {solver!r} in --sampler; choices are {SOLVERS.names()}"
+        raise ValueError(msg)
+    if not isinstance(model, FlowMatching):
+        msg = f"{checkpoint} holds a {type(model).__name__}; --sampler applies to flow-matching models only"
+        raise ValueError(msg)  # noqa: TRY004  (a bad argument for this file, reported like other bad inputs)
+    return with_sampler(model, solver, int(steps))  # type: ignore[arg-type]

@@ -30,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--teacher-steps", type=int, default=16, help="teacher steps per pair (default 16)")
     p.add_argument("--pairs", type=int, default=4096, help="number of teacher pairs (default 4096)")
     p.add_argument("--train-steps", type=int, default=1000, help="student optimizer steps (0: sampler only)")
+    p.add_argument(
+        "--distill-steps",
+        type=int,
+        default=0,
+        help="then train the student's own few-step solve onto the teacher's end points for this many steps (default 0)",
+    )
     p.add_argument("--batch-size", type=int, default=128, help="pairs per optimizer step (default 128)")
     p.add_argument("--lr", type=float, default=2e-4, help="student learning rate (default 2e-4)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -50,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         student_solver=args.solver,
         student_steps=args.steps,
         train_steps=args.train_steps,
+        distill_steps=args.distill_steps,
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,

@@ -7,6 +7,7 @@ from caloforge.models.diffusion.denoiser import LayerEnergyNet, LayerTransformer
 from caloforge.models.diffusion.distill import (
     ReflowConfig,
     ReflowPairs,
+    endpoint_loss,
     make_reflow_pairs,
     reflow,
     reflow_checkpoint,
@@ -23,6 +24,7 @@ __all__ = [
     "LinearPath",
     "ReflowConfig",
     "ReflowPairs",
+    "endpoint_loss",
     "make_reflow_pairs",
     "reflow",
     "reflow_checkpoint",

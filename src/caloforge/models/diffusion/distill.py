@@ -4,7 +4,9 @@ A trained flow-matching model (the teacher) defines a deterministic map from noi
 x = Φ(z). Reflow draws pairs (z, Φ(z)) with an accurate many-step solver and fine-tunes a copy of
 the model (the student) with the same flow-matching loss on the straight line from z to Φ(z).
 The student's trajectories become nearly straight, so 1–4 Euler steps land close to where the
-teacher's many-step solve lands.
+teacher's many-step solve lands. An optional second phase (``distill_steps``, the "k-rectified
+flow + distillation" of Liu et al.) then trains the student's own k-step solve, back-propagated
+through its k network evaluations, to land on Φ(z) directly.
 
 Why reflow rather than progressive or consistency distillation: it reuses the model's own loss,
 networks, preprocessing and solvers unchanged (the student *is* a ``FlowMatching`` model, so it
@@ -35,6 +37,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +50,15 @@ from caloforge.models.diffusion.config import SolverName
 from caloforge.models.diffusion.flow_matching import FlowMatching
 from caloforge.models.serialization import load_model, save_model
 
-__all__ = ["ReflowConfig", "ReflowPairs", "make_reflow_pairs", "reflow", "reflow_checkpoint", "reflow_loss"]
+__all__ = [
+    "ReflowConfig",
+    "ReflowPairs",
+    "endpoint_loss",
+    "make_reflow_pairs",
+    "reflow",
+    "reflow_checkpoint",
+    "reflow_loss",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +74,8 @@ class ReflowConfig:
         student_solver: Solver the student decodes with (written into its config).
         student_steps: Steps the student decodes with.
         train_steps: Optimizer steps of the student (0: no reflow, only the sampler changes).
+        distill_steps: Optimizer steps of the second phase, which regresses the student's own
+            ``student_solver``/``student_steps`` solve onto the teacher's end points (0: none).
         batch_size: Pairs per optimizer step.
         generation_batch_size: Pairs generated per teacher batch.
         lr: Adam learning rate of the student.
@@ -75,6 +88,7 @@ class ReflowConfig:
     student_solver: SolverName = "euler"
     student_steps: int = 1
     train_steps: int = 1000
+    distill_steps: int = 0
     batch_size: int = 128
     generation_batch_size: int = 512
     lr: float = 2e-4
@@ -84,8 +98,8 @@ class ReflowConfig:
         if min(self.n_pairs, self.teacher_steps, self.student_steps, self.batch_size, self.generation_batch_size) < 1:
             msg = f"pair, step and batch counts must be positive: {self}"
             raise ValueError(msg)
-        if self.train_steps < 0:
-            msg = f"train_steps must be non-negative, got {self.train_steps}"
+        if min(self.train_steps, self.distill_steps) < 0:
+            msg = f"train_steps and distill_steps must be non-negative, got {self.train_steps}, {self.distill_steps}"
             raise ValueError(msg)
 
 
@@ -166,6 +180,30 @@ def reflow_loss(student: FlowMatching, pairs: ReflowPairs) -> tuple[Tensor, dict
     return total, {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
 
 
+def endpoint_loss(student: FlowMatching, pairs: ReflowPairs) -> tuple[Tensor, dict[str, float]]:
+    """Mean squared distance between the student's own few-step solve and the teacher's end points.
+
+    The student integrates both stages from the paired noise with its configured solver and
+    number of steps (gradients flow through every network evaluation); the shape stage is
+    conditioned on the teacher's layer energies, as in :func:`reflow_loss`.
+
+    Returns:
+        The scalar loss and its parts (``layer_loss``, ``shape_loss``).
+    """
+    from caloforge.sampling.solvers import build_solver, solve
+
+    encoded = student.condition_encoder(pairs.conditions)
+    n_stage1, steps = pairs.layers.shape[1], student.config.n_steps
+    ode = build_solver(student.config.solver)
+    layers = solve(lambda x, t: student.layer_net(x, t, encoded), pairs.noise[:, :n_stage1], ode, steps)
+    context = student.shape_context(encoded, pairs.layers, pairs.conditions)
+    voxels = solve(lambda x, t: student.shape_net(x, t, context), pairs.noise[:, n_stage1:], ode, steps)
+    layer_loss = torch.mean((layers - pairs.layers) ** 2)
+    shape_loss = torch.mean((voxels - pairs.voxels) ** 2)
+    total = student.config.layer_loss_weight * layer_loss + shape_loss
+    return total, {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
+
+
 def reflow(
     teacher: FlowMatching,
     conditions: Tensor,
@@ -189,31 +227,44 @@ def reflow(
     """
     config = config if config is not None else ReflowConfig()
     generator = torch.Generator().manual_seed(config.seed)
-    if pairs is None and config.train_steps > 0:
+    trains = config.train_steps + config.distill_steps > 0
+    if pairs is None and trains:
         pairs = make_reflow_pairs(teacher, conditions, config, generator=generator, progress=progress)
     sampler = dataclasses.replace(teacher.config, solver=config.student_solver, n_steps=config.student_steps)
     student = copy.deepcopy(teacher)
     student.config = sampler
-    if pairs is not None and config.train_steps > 0:
-        _fit_student(student, pairs, config, generator, progress=progress)
+    if pairs is not None:
+        _fit_student(student, pairs, reflow_loss, config.train_steps, config, generator, progress=progress)
+        _fit_student(student, pairs, endpoint_loss, config.distill_steps, config, generator, progress=progress)
     return student.eval()
 
 
 def _fit_student(
-    student: FlowMatching, pairs: ReflowPairs, config: ReflowConfig, generator: torch.Generator, *, progress: bool
+    student: FlowMatching,
+    pairs: ReflowPairs,
+    loss_fn: Callable[[FlowMatching, ReflowPairs], tuple[Tensor, dict[str, float]]],
+    n_steps: int,
+    config: ReflowConfig,
+    generator: torch.Generator,
+    *,
+    progress: bool,
 ) -> None:
-    """Adam steps of :func:`reflow_loss` on random mini-batches of ``pairs``."""
+    """``n_steps`` Adam steps of ``loss_fn`` on random mini-batches of ``pairs``."""
+    if n_steps == 0:
+        return
     student.train()
     optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=config.lr)
     metrics: dict[str, float] = {}
-    for _ in tqdm(range(config.train_steps), desc="reflow", disable=not progress):
+    name = loss_fn.__name__.removesuffix("_loss")
+    for _ in tqdm(range(n_steps), desc=name, disable=not progress):
         index = torch.randint(len(pairs), (config.batch_size,), generator=generator).to(pairs.noise.device)
-        loss, metrics = reflow_loss(student, pairs.subset(index))
+        loss, metrics = loss_fn(student, pairs.subset(index))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         optimizer.step()
-    logger.info("reflow: %d steps on %d pairs, last losses %s", config.train_steps, len(pairs), metrics)
+    logger.info("%s: %d steps on %d pairs, last losses %s", name, n_steps, len(pairs), metrics)
+    student.eval()
 
 
 def reflow_checkpoint(
