@@ -223,10 +223,7 @@ def save_config_file(config: Any, path: str | Path) -> None:
 
     path = Path(path)
     data = to_dict(config) if dataclasses.is_dataclass(config) else config
-    if path.suffix in {".yaml", ".yml"}:
-        text = yaml.safe_dump(data, sort_keys=False)
-    else:
-        text = json.dumps(data, indent=2)
+    text = yaml.safe_dump(data, sort_keys=False) if path.suffix in {".yaml", ".yml"} else json.dumps(data, indent=2)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)

@@ -19,7 +19,8 @@ def test_evaluate_cli(tmp_path: Path, shower_file: Callable[..., Path], capsys: 
             "--out", str(out), "--classifier", "none", "--distances", "none", "--no-plots", "--threshold", "0.5"]
     assert main(argv) == 0
     data = json.loads((out / "metrics.json").read_text())
-    assert list(data["generated"]) == ["mine", "ref"] and data["settings"]["threshold_mev"] == 0.5
+    assert list(data["generated"]) == ["mine", "ref"]
+    assert data["settings"]["threshold_mev"] == 0.5
     assert "mean separation power" in capsys.readouterr().out
     assert main(argv) == 2  # existing non-empty output folder without --force
     assert "--force" in capsys.readouterr().err
@@ -37,7 +38,8 @@ def test_evaluate_cli(tmp_path: Path, shower_file: Callable[..., Path], capsys: 
 def test_evaluate_cli_bad_input(tmp_path: Path, shower_file: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
     ref = shower_file("ref.h5", n=20)
     code = main(["evaluate", "--reference", str(ref), "--generated", str(tmp_path / "missing.h5"), "--out", str(tmp_path / "o")])
-    assert code == 2 and "no such file" in capsys.readouterr().err
+    assert code == 2
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_parse_generated_labels() -> None:

@@ -37,7 +37,8 @@ def test_generate_on_a_cluster_equals_in_process(tmp_path: Path, checkpoint: Pat
         address = client.scheduler.address
         assert main([*common, "-o", str(tmp_path / "two.h5"), "--dask-scheduler", address]) == 0
     one, two = read_showers(tmp_path / "one.h5"), read_showers(tmp_path / "two.h5")
-    assert len(one) == 20 and one.attrs["n_shards"] == 3
+    assert len(one) == 20
+    assert one.attrs["n_shards"] == 3
     np.testing.assert_array_equal(one.showers, two.showers)
     np.testing.assert_array_equal(one.energies, two.energies)
     assert main([*common, "-o", str(tmp_path / "one.h5"), "--workers", "1"]) == 2  # exists, no --force

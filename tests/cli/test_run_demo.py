@@ -21,7 +21,8 @@ def test_run_writes_the_report(tmp_path: Path, tiny_pipeline: Callable[..., dict
     argv = ["run", "--config", str(config), "--out", str(out), "--no-progress",
             "--set", "export.enabled=false", "--set", "bench.enabled=false"]
     assert main(argv) == 0
-    assert (out / "index.html").is_file() and (out / "config.yaml").is_file()
+    assert (out / "index.html").is_file()
+    assert (out / "config.yaml").is_file()
     assert yaml.safe_load((out / "config.yaml").read_text())["export"]["enabled"] is False
     assert not (out / "export").exists()
 
@@ -35,6 +36,7 @@ def test_run_rejects_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_demo_arguments() -> None:
     args = build_parser().parse_args(["demo"])
-    assert args.out == Path("demo-run") and not args.force
+    assert args.out == Path("demo-run")
+    assert not args.force
     args = build_parser().parse_args(["demo", "--out", "x", "--set", "data.n_train=100", "--force"])
     assert (args.out, args.overrides, args.force) == (Path("x"), ["data.n_train=100"], True)

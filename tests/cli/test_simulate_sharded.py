@@ -22,6 +22,8 @@ def test_simulate_on_a_cluster_equals_in_process(tmp_path: Path) -> None:
     with connect(workers=2, processes=False) as client:
         assert main([*common, "-o", str(tmp_path / "two.h5"), "--dask-scheduler", client.scheduler.address]) == 0
     one, two = read_showers(tmp_path / "one.h5"), read_showers(tmp_path / "two.h5")
-    assert len(one) == 30 and one.attrs["n_shards"] == 3 and one.attrs["generator"] == "caloforge GFlash"
+    assert len(one) == 30
+    assert one.attrs["n_shards"] == 3
+    assert one.attrs["generator"] == "caloforge GFlash"
     np.testing.assert_array_equal(one.showers, two.showers)
     assert main([*common, "-o", str(tmp_path / "one.h5"), "--workers", "1"]) == 2  # exists, no --force

@@ -75,9 +75,14 @@ def test_refuses_overwrite_and_force(tmp_path: Path, tiny_geometry: Geometry) ->
 
 def test_failed_write_leaves_nothing(tmp_path: Path, tiny_geometry: Geometry) -> None:
     path = tmp_path / "y.h5"
-    with pytest.raises(RuntimeError), ShowerWriter(path, tiny_geometry) as w:
-        w.write(make_showers(tiny_geometry, 4))
-        raise RuntimeError("boom")
+    def write_then_fail() -> None:
+        with ShowerWriter(path, tiny_geometry) as w:
+            w.write(make_showers(tiny_geometry, 4))
+            msg = "boom"
+            raise RuntimeError(msg)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_then_fail()
     assert not path.exists()
     assert list(tmp_path.iterdir()) == []
 

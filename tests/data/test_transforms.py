@@ -33,7 +33,7 @@ def _data(geometry: Geometry) -> tuple[torch.Tensor, torch.Tensor]:
         lambda g: Log(1e-6),
         lambda g: Compose(EnergyScale(), Logit(1e-6, x_max=1.0)),
         lambda g: Compose(EnergyScale(), Log(1e-8), Standardize(g.n_voxels)),
-        lambda g: LayerFractions(g),
+        LayerFractions,
     ],
 )
 def test_inverse_of_forward_is_identity(tiny_geometry: Geometry, build) -> None:  # type: ignore[no-untyped-def]

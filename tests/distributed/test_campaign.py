@@ -19,7 +19,8 @@ def test_simulate_sharded_same_for_one_and_two_workers(tmp_path: Path, tiny_geom
     assert (one.workers, two.workers, one.n_shards) == (0, 2, 4)
     a, b = read_showers(one.path), read_showers(two.path)
     np.testing.assert_array_equal(a.showers, b.showers)
-    assert a.energies.min() >= 1e3 and a.energies.max() <= 1e4
+    assert a.energies.min() >= 1e3
+    assert a.energies.max() <= 1e4
     assert a.attrs["generator"] == "caloforge GFlash"
 
 

@@ -51,9 +51,11 @@ def test_checkpoint_producer_loads_once_and_is_seeded(
     energies = data.energies[:10]
     a, b = producer(energies, 1), producer(energies, 1)
     model_object = producer._state
-    assert producer(energies, 2) is not None and producer._state is model_object  # loaded once
+    assert producer(energies, 2) is not None
+    assert producer._state is model_object
     np.testing.assert_array_equal(a.showers, b.showers)
-    assert a.showers.shape == (10, tiny_geometry.n_voxels) and a.showers.min() >= 0
+    assert a.showers.shape == (10, tiny_geometry.n_voxels)
+    assert a.showers.min() >= 0
     single = generate_sharded(producer, energies, tmp_path / "single.h5", seed=6, shard_size=3)
     multi = generate_sharded(producer, energies, tmp_path / "multi.h5", seed=6, shard_size=3, client=dask_client)
     np.testing.assert_array_equal(read_showers(single.path).showers, read_showers(multi.path).showers)

@@ -24,7 +24,8 @@ def test_same_distribution_auc_half() -> None:
 def test_different_distributions_auc_one() -> None:
     rng = np.random.default_rng(0)
     r = classifier_test(rng.normal(size=(1500, 5)), rng.normal(3.0, 1.0, size=(1500, 5)), FAST)
-    assert r.auc > 0.97 and r.jsd > 0.7
+    assert r.auc > 0.97
+    assert r.jsd > 0.7
 
 
 def test_unbalanced_and_bad_inputs() -> None:
@@ -56,7 +57,9 @@ def test_isotonic_is_monotone_and_clipped() -> None:
     f = isotonic_fit(x, y, y_min=1e-6, y_max=1 - 1e-6)
     grid = np.linspace(-1, 2, 301)
     p = f(grid)
-    assert np.all(np.diff(p) >= 0) and p.min() >= 1e-6 and p.max() <= 1 - 1e-6
+    assert np.all(np.diff(p) >= 0)
+    assert p.min() >= 1e-6
+    assert p.max() <= 1 - 1e-6
     # least-squares property of PAV: the fitted training values have mean equal to the labels' mean
     assert f(x).mean() == pytest.approx(y.mean(), abs=1e-6)
 

@@ -25,10 +25,12 @@ def _specs(name: str, kind: str, threshold: float) -> dict[str, object]:
 def test_dataset1_rules() -> None:
     specs = _specs("calochallenge-1-photons", "calochallenge-1", 1.0)
     assert (specs["ec_x_1"].edges[0], specs["ec_x_1"].edges[-1], len(specs["ec_x_1"].edges)) == (-100, 100, 101)
-    assert specs["ec_r_12"].edges[-1] == 1500 and specs["width_r_3"].edges[-1] == 500
+    assert specs["ec_r_12"].edges[-1] == 1500
+    assert specs["width_r_3"].edges[-1] == 500
     assert "ec_x_12" not in specs  # layer 12 of the photons has no angular bins
     e = specs["e_layer_2"].edges
-    assert len(e) == 40 and e[0] == pytest.approx(1.0)
+    assert len(e) == 40
+    assert e[0] == pytest.approx(1.0)
     assert specs["response_E256"].energy_range == (256.0, 512.0)
     assert specs["response_E8192"].edges[0] == pytest.approx(0.9)  # photons above the fourth energy
 
@@ -36,15 +38,19 @@ def test_dataset1_rules() -> None:
 def test_dataset2_rules() -> None:
     specs = _specs("calochallenge-2", "calochallenge-2", 0.5e-3 / 0.033)
     assert (specs["ec_y_0"].edges[0], specs["ec_y_0"].edges[-1]) == (-30, 30)
-    assert specs["width_x_44"].edges[-1] == 30 and specs["ec_r_7"].edges[-1] == 42 and specs["width_r_7"].edges[-1] == 20
+    assert specs["width_x_44"].edges[-1] == 30
+    assert specs["ec_r_7"].edges[-1] == 42
+    assert specs["width_r_7"].edges[-1] == 20
     assert len(specs["sparsity_3"].edges) == 21
-    assert specs["response"].edges[0] == 0.5 and len(specs["response"].edges) == 101
+    assert specs["response"].edges[0] == 0.5
+    assert len(specs["response"].edges) == 101
     assert not any(n.startswith("response_E") for n in specs)
 
 
 def test_fill_under_overflow_nan() -> None:
     h = fill(np.array([-1.0, 0.0, 0.5, 1.0, 2.0, np.nan]), np.array([0.0, 0.5, 1.0]))
-    assert h.counts.tolist() == [1, 2] and (h.underflow, h.overflow, h.n_nan) == (1, 1, 1)
+    assert h.counts.tolist() == [1, 2]
+    assert (h.underflow, h.overflow, h.n_nan) == (1, 1, 1)
     assert h.outside_fraction == pytest.approx(0.5)
 
 

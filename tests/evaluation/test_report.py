@@ -26,12 +26,15 @@ def test_report_written_and_readable(tmp_path: Path, shower_file: Callable[..., 
     data = json.loads((tmp_path / "out" / "metrics.json").read_text())
     g = data["generated"]["model"]
     assert data["settings"]["classifier_settings"]["recipe"] == "fast"
-    assert set(g["classifier"]) == {"high", "low"} and 0 <= g["classifier"]["high"]["auc"] <= 1
-    assert g["fpd"]["value"] >= 0 and "kpd" in g
+    assert set(g["classifier"]) == {"high", "low"}
+    assert 0 <= g["classifier"]["high"]["auc"] <= 1
+    assert g["fpd"]["value"] >= 0
+    assert "kpd" in g
     assert g["histograms"]["response"]["separation_power"] >= 0
     assert any("300" in f for f in data["flags"])  # different event counts are reported
     html = (tmp_path / "out" / "report.html").read_text()
-    assert html.index("Summary") < html.index("Figures") and "data:image/png;base64," in html
+    assert html.index("Summary") < html.index("Figures")
+    assert "data:image/png;base64," in html
     assert (tmp_path / "out" / "plots" / "response.png").exists()
     assert report.generated["model"]["n_events"] == 200
 

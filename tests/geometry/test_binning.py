@@ -43,9 +43,9 @@ def test_empty_layers_dropped_ids_kept() -> None:
 def test_bad_xml(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text("<Bins><Bin>")
-    with pytest.raises(ValueError, match="bad.xml"):
+    with pytest.raises(ValueError, match=r"bad\.xml"):
         load_binning(bad)
     with pytest.raises(ValueError, match="no layer has voxels"):
         parse_binning('<Bins><Bin name="x"><Layer id="0" r_edges="0"/></Bin></Bins>')
-    with pytest.raises(FileNotFoundError, match="missing.xml"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.xml"):
         load_binning(tmp_path / "missing.xml")

@@ -65,7 +65,7 @@ def _imported_packages(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
 def test_imports_point_down(path: Path) -> None:
     own = _package_of(path)
-    if own == "__init__" or own == "__main__":
+    if own in {"__init__", "__main__"}:
         return
     assert own in LAYERS, f"{own} is not placed in the layer table"
     for target in _imported_packages(path):

@@ -15,7 +15,8 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 def test_defaults_and_labels() -> None:
     cfg = pipeline_from_dict({"models": [{"name": "vae"}, {"name": "vae", "label": "vae-big"}]})
     assert [m.label for m in cfg.models] == ["vae", "vae-big"]
-    assert cfg.data.source == "simulate" and cfg.reference_ms_per_shower > 0
+    assert cfg.data.source == "simulate"
+    assert cfg.reference_ms_per_shower > 0
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,9 @@ def test_pipeline_end_to_end_and_skips(tmp_path: Path, tiny_pipeline: Callable[.
         assert "failed: " in page
     fastest = min(t for t in (row["torch_ms_per_shower"], row["onnx_ms_per_shower"]) if t is not None)
     assert row["speedup"] == pytest.approx(127.3 / fastest, 1e-3)
-    assert "Model comparison" in page and 'href="evaluate/report.html"' in page and "small (vae)" in page
+    assert "Model comparison" in page
+    assert 'href="evaluate/report.html"' in page
+    assert "small (vae)" in page
     assert json.loads((run_dir / "summary.json").read_text())[0]["label"] == "small"
 
     second = run_pipeline(config, run_dir, progress=False)

@@ -29,7 +29,8 @@ def test_stage_runs_once_until_its_inputs_change(tmp_path: Path) -> None:
     down = ctx.run_stage("b", {}, ["a"], _writer(calls, "b"))
     ctx.run_stage("a", {"x": 2}, [], _writer(calls, "changed"))  # upstream change → new key
     rerun = ctx.run_stage("b", {}, ["a"], _writer(calls, "b"))
-    assert not rerun.skipped and rerun.key != down.key
+    assert not rerun.skipped
+    assert rerun.key != down.key
     assert (tmp_path / "a" / "out.txt").read_text() == "changed"
 
 
@@ -58,7 +59,8 @@ def test_optional_stage_failure_is_recorded_not_raised(tmp_path: Path) -> None:
 
     ctx = PipelineContext(PipelineConfig(), tmp_path, progress=False)
     result = ctx.run_stage("export", {}, [], broken, optional=True)
-    assert not result.ok and result.error == "ValueError: no exporter for this model"
+    assert not result.ok
+    assert result.error == "ValueError: no exporter for this model"
     assert read_stamp(tmp_path / "export") is None
     with pytest.raises(ValueError, match="no exporter"):
         ctx.run_stage("export", {}, [], broken)

@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,7 +81,8 @@ def _resolve_geometry(path: Path, n_voxels: int, geometry: str | Geometry | None
         try:
             chosen = get_geometry(geometry)
         except KeyError as err:
-            raise ShowerFileError(f"{path}: {err.args[0]}") from None
+            msg = f"{path}: {err.args[0]}"
+            raise ShowerFileError(msg) from None
         if chosen.n_voxels != n_voxels:
             msg = (
                 f"{path}: showers have {n_voxels} voxels but geometry {chosen.name!r} "
@@ -224,7 +225,7 @@ class ShowerFile:
         """Closes the HDF5 file."""
         self._file.close()
 
-    def __enter__(self) -> ShowerFile:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -359,7 +360,7 @@ class ShowerWriter:
             self._file.close()
         self.tmp_path.unlink(missing_ok=True)
 
-    def __enter__(self) -> ShowerWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

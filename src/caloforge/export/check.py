@@ -137,7 +137,7 @@ def check_onnx(
     feeds = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
     try:
         out = session.run(None, feeds)[0]
-    except Exception as err:  # onnxruntime raises its own Fail/InvalidArgument types
+    except Exception as err:  # noqa: BLE001  (onnxruntime raises its own Fail/InvalidArgument types)
         msg = (
             f"ONNX Runtime cannot run the exported graph on a batch of {n}: {str(err).strip()[:300]}. "
             "If decode uses the batch size as a Python number (len(x), int(x.shape[0]), a size list), "

@@ -85,7 +85,7 @@ class GenerativeModel(nn.Module, ABC):
     config: Any
 
     # ------------------------------------------------------------------ preprocessing
-    def fit_preprocessing(self, showers: Tensor, conditions: Tensor) -> None:
+    def fit_preprocessing(self, showers: Tensor, conditions: Tensor) -> None:  # noqa: ARG002
         """Fits the model's preprocessing on training data; called once before training.
 
         Arguments:
@@ -104,7 +104,7 @@ class GenerativeModel(nn.Module, ABC):
         """Parameter groups, each trained by its own optimizer. Default: one group ``"main"``."""
         return {"main": [p for p in self.parameters() if p.requires_grad]}
 
-    def group_for_step(self, step: int) -> str:
+    def group_for_step(self, step: int) -> str:  # noqa: ARG002
         """The optimizer group that training step ``step`` updates. Default: ``"main"``."""
         return "main"
 
