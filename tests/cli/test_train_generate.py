@@ -155,6 +155,8 @@ def test_generate_bad_input(trained: tuple[Path, Path], tmp_path: Path, capsys: 
     write_showers(other, make_showers(Geometry.regular("other", n_layers=2, n_alpha=1, r_edges=[0, 1, 2]), 4))
     assert main([*base, "--like", str(other), "-o", str(tmp_path / "z.h5")]) == 2
     assert "trained on geometry 'tiny'" in capsys.readouterr().err
+    assert main([*base, "--energies", "fixed:10", "--n", "2", "--sampler", "euler:2", "-o", str(tmp_path / "s.h5")]) == 2
+    assert "--sampler applies to flow-matching models only" in capsys.readouterr().err
     with pytest.warns(ExtrapolationWarning, match="outside the training range"):
         assert main([*base, "--energies", "fixed:5000", "--n", "2", "-o", str(tmp_path / "far.h5")]) == 0
 
