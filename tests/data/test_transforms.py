@@ -135,3 +135,18 @@ def test_response_shares_round_trip_and_bounded_inverse(tiny_geometry: Geometry)
     wild = y.clone()
     wild[:, 1:] += torch.randn_like(wild[:, 1:]) * 3
     torch.testing.assert_close(t.inverse(wild, c).sum(dim=1), t.inverse(y, c).sum(dim=1), rtol=1e-4, atol=1e-7)
+
+
+def test_shared_standardize_keeps_sparse_features_on_one_scale() -> None:
+    x = torch.full((1000, 3), -16.0)
+    x[:, 0] = torch.randn(1000) - 3.0  # a dense feature
+    x[::100, 2] = -2.0  # a feature that is "empty" in 99 % of the rows
+    per_feature, shared = Standardize(3), Standardize(3, shared=True)
+    per_feature.fit(x, x[:, :1])
+    shared.fit(x, x[:, :1])
+    assert float(per_feature(x, x[:, :1])[:, 2].max()) > 9.0
+    y = shared(x, x[:, :1])
+    assert float(y.abs().max()) < 5.0
+    assert abs(float(y.mean())) < 1e-5
+    assert abs(float(y.std()) - 1.0) < 1e-3
+    torch.testing.assert_close(shared.inverse(y, x[:, :1]), x)

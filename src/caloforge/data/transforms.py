@@ -143,22 +143,31 @@ class Logit(Transform):
 
 
 class Standardize(Transform):
-    """Per-feature standardisation (x − mean) / std with fitted buffers.
+    """Standardisation (x − mean) / std with fitted buffers, per feature or shared by all features.
 
     Arguments:
         n_features: Width D of the input.
         min_std: Floor on the fitted std (constant features).
+        shared: Fit one mean and one std over all features (broadcast to D). Per-feature
+            statistics of sparse data (voxels that are empty in almost every shower) have tiny
+            stds, which blow their rare non-zero values up to tens or hundreds of standard
+            deviations; shared statistics keep every voxel on one scale.
     """
 
-    def __init__(self, n_features: int, min_std: float = 1e-6) -> None:
+    def __init__(self, n_features: int, min_std: float = 1e-6, *, shared: bool = False) -> None:
         super().__init__()
         self.min_std = min_std
+        self.shared = shared
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("std", torch.ones(n_features))
 
     def fit(self, x: Tensor, conditions: Tensor) -> None:  # noqa: ARG002
-        """Stores the per-feature mean and std of ``x``."""
+        """Stores the mean and std of ``x`` (N, D), per feature or over all of it."""
         x64 = x.double()
+        if self.shared:
+            self.mean.fill_(float(x64.mean()))
+            self.std.fill_(max(float(x64.std()), self.min_std))
+            return
         self.mean.copy_(x64.mean(dim=0).to(self.mean.dtype))
         self.std.copy_(x64.std(dim=0).clamp_min(self.min_std).to(self.std.dtype))
 

@@ -42,6 +42,10 @@ class FlowMatchingConfig:
         layer_logit_alpha: Squeeze of the stick-breaking shares before their logit.
         voxel_log_eps: Offset of the log of voxel energy / layer energy.
         min_std: Floor on the fitted per-feature std of both stages (log space).
+        voxel_standardisation: ``"shared"``: one mean and std for all log voxel fractions, so
+            voxels that are empty in almost every shower keep their rare non-zero values within a
+            few units; ``"per-voxel"``: a mean and std per voxel (their non-zero values can sit
+            at a hundred standard deviations).
         voxel_threshold_mev: Generated voxels below this energy (MeV) are set to 0 (the readout
             threshold of the training data, 0.01515 for CaloChallenge).
         layer_loss_weight: Weight of the layer-energy loss relative to the shape loss.
@@ -64,6 +68,7 @@ class FlowMatchingConfig:
     layer_logit_alpha: float = 1e-6
     voxel_log_eps: float = 1e-7
     min_std: float = 0.05
+    voxel_standardisation: Literal["shared", "per-voxel"] = "per-voxel"
     voxel_threshold_mev: float = 0.0
     layer_loss_weight: float = 1.0
     lr: float = 5e-4
@@ -86,6 +91,9 @@ class FlowMatchingConfig:
         if self.layer_parametrisation not in ("shares", "stick-breaking", "log"):
             choices = "['log', 'shares', 'stick-breaking']"
             msg = f"unknown layer_parametrisation {self.layer_parametrisation!r}; choices are {choices}"
+            raise ValueError(msg)
+        if self.voxel_standardisation not in ("shared", "per-voxel"):
+            msg = f"unknown voxel_standardisation {self.voxel_standardisation!r}; choices are ['per-voxel', 'shared']"
             raise ValueError(msg)
         if not 0.0 <= self.sigma_min < 1.0:
             msg = f"sigma_min must be in [0, 1), got {self.sigma_min}"

@@ -86,7 +86,10 @@ class FlowMatching(GenerativeModel):
         stage1, self.n_stage1 = _stage1_transform(config, n_layers)
         self.layer_norm = Compose(stage1, Standardize(self.n_stage1, min_std=config.min_std))
         self.context_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
-        self.voxel_norm = Compose(Log(config.voxel_log_eps), Standardize(geometry.n_voxels, min_std=config.min_std))
+        shared = config.voxel_standardisation == "shared"
+        self.voxel_norm = Compose(
+            Log(config.voxel_log_eps), Standardize(geometry.n_voxels, min_std=config.min_std, shared=shared)
+        )
         self.layer_net = LayerEnergyNet(self.n_stage1, n_conditions, config.layer_hidden, config.layer_embed_dim)
         self.shape_net = LayerTransformer(
             geometry,
@@ -133,9 +136,11 @@ class FlowMatching(GenerativeModel):
         return torch.cat([encoded, self.context_norm(layers, conditions)], dim=1)
 
     def postprocess(self, y_layers: Tensor, y_voxels: Tensor, conditions: Tensor) -> Tensor:
-        """Model space → showers (B, V) in MeV ≥ 0; each layer's fractions are renormalised to sum to 1."""
+        """Model space → showers (B, V) in MeV ≥ 0; voxel fractions are clipped at 1, then renormalised per layer."""
         layers = self.layer_norm.inverse(y_layers, conditions)
-        fractions = self.layer_fractions.normalise(self.voxel_norm.inverse(y_voxels, conditions))
+        # A voxel holds at most its whole layer: clipping the rare far-out values of the shape flow at
+        # fraction 1 stops one of them from taking a layer's energy when the layer is renormalised.
+        fractions = self.layer_fractions.normalise(self.voxel_norm.inverse(y_voxels, conditions).clamp(max=1.0))
         showers = self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
         threshold = self.config.voxel_threshold_mev
         return torch.where(showers > threshold, showers, torch.zeros_like(showers)) if threshold > 0 else showers
