@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special, stats
 
 __all__ = ["ClassifierConfig", "ClassifierResult", "classifier_test", "isotonic_fit", "roc_auc"]
 
@@ -315,8 +315,8 @@ def _single_test(
         model = _network(parts[0].shape[1], tuple(cfg.hidden))
     gen = torch.Generator().manual_seed(cfg.seed)
     best_epoch, history = _train(model, (*sets[0], *sets[1]), cfg, gen)
-    p_test = 1.0 / (1.0 + np.exp(-_logits(model, sets[1][0])))
-    p_val = 1.0 / (1.0 + np.exp(-_logits(model, sets[2][0])))
+    p_test = special.expit(_logits(model, sets[1][0]))  # no overflow warning for very confident logits
+    p_val = special.expit(_logits(model, sets[2][0]))
     y_test, y_val = sets[1][1].double().numpy(), sets[2][1].double().numpy()
     calibrated = isotonic_fit(p_test, y_test, y_min=1e-6, y_max=1.0 - 1e-6)(p_val)
     ln2 = math.log(2.0)
