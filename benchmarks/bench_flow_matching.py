@@ -27,7 +27,7 @@ from caloforge.config import load_config_file
 from caloforge.geometry import get_geometry
 from caloforge.models import build_model, load_model
 from caloforge.models.diffusion import FlowMatching
-from caloforge.sampling.solvers import SOLVERS
+from caloforge.sampling.solvers import SOLVERS, parse_sampler
 
 __all__ = ["bench", "main"]
 
@@ -79,14 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(f"{'batch':>6} {'sampler':>12} {'evals/stage':>11} {'wall ms/shower':>15} {'cpu ms/shower':>14}\n")
     for batch in args.batch_sizes:
         for sampler in args.samplers:
-            solver, steps = sampler.split(":")
-            evals = int(steps) * SOLVERS.get(solver).n_stages
-            wall, cpu = bench(model, batch, solver, int(steps), args.repeats)
+            solver, steps = parse_sampler(sampler)
+            evals = steps * SOLVERS.get(solver).n_stages
+            wall, cpu = bench(model, batch, solver, steps, args.repeats)
             rows.append(
                 {
                     "batch": batch,
                     "solver": solver,
-                    "steps": int(steps),
+                    "steps": steps,
                     "evaluations": evals,
                     "wall_ms_per_shower": wall,
                     "cpu_ms_per_shower": cpu,

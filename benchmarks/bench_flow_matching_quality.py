@@ -31,14 +31,9 @@ from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
 from caloforge.sampling import generate_to_file
-from caloforge.sampling.solvers import build_solver
+from caloforge.sampling.solvers import build_solver, parse_sampler
 
 __all__ = ["main"]
-
-
-def _sampler(spec: str) -> tuple[str, int]:
-    solver, _, steps = spec.partition(":")
-    return solver, int(steps)
 
 
 def _generate(model: FlowMatching, conditions: torch.Tensor, path: Path, seed: int) -> float:
@@ -89,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"{path} holds a {type(model).__name__}, not a flow-matching model"
             raise SystemExit(msg)
         if sampler is not None:
-            model = with_sampler(model, *_sampler(sampler))  # type: ignore[arg-type]
+            model = with_sampler(model, *parse_sampler(sampler))  # type: ignore[arg-type]
         files[label] = out / f"{label}.h5"
         ms = _generate(model.eval(), conditions[:, : model.n_conditions], files[label], args.seed)
         evals = model.config.n_steps * build_solver(model.config.solver).n_stages

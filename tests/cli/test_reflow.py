@@ -141,4 +141,5 @@ def test_generate_with_another_sampler(tmp_path: Path, teacher: tuple[Path, Path
         assert f.attrs["sampler"] == "rk4:2"
     for bad in ("rk4", "rk4:0", "leapfrog:2"):
         assert main([*base, "-o", str(tmp_path / "bad.h5"), "--sampler", bad]) == 2
+    assert main([*base, "-o", str(tmp_path / "bad.h5"), "--sampler", "rk4:2", "--workers", "2"]) == 2
     assert not (tmp_path / "bad.h5").exists()

@@ -62,7 +62,8 @@ def test_layer_fractions_split(tiny_geometry: Geometry) -> None:
     t = LayerFractions(tiny_geometry)
     layers, fractions = t.split(t(x, c))
     torch.testing.assert_close(layers * c[:, :1], t.layer_energies(x))
-    sums = torch.zeros_like(layers).index_add(1, t.voxel_layer, fractions)
+    index = torch.as_tensor(tiny_geometry.voxel_layer, dtype=torch.long)
+    sums = torch.zeros_like(layers).index_add(1, index, fractions)
     nonempty = layers > 0
     torch.testing.assert_close(sums[nonempty], torch.ones_like(sums[nonempty]))
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from caloforge.sampling.solvers import SOLVERS, ODESolver, build_solver, solve
+from caloforge.sampling.solvers import SOLVERS, ODESolver, build_solver, parse_sampler, solve
 
 NAMES = SOLVERS.names()
 
@@ -111,3 +111,13 @@ def test_solve_records_the_trajectory_on_the_grid() -> None:
 def test_equal_start_and_end_time_is_refused() -> None:
     with pytest.raises(ValueError, match="must differ"):
         build_solver("euler", t_start=0.5, t_end=0.5)
+
+
+def test_parse_sampler() -> None:
+    assert parse_sampler("rk4:3") == ("rk4", 3)
+    for bad in ("rk4", "rk4:0", "rk4:-1", "rk4:x"):
+        with pytest.raises(ValueError, match="SOLVER:STEPS"):
+            parse_sampler(bad)
+    for bad in ("leapfrog:2", ":2"):
+        with pytest.raises(ValueError, match="unknown solver"):
+            parse_sampler(bad)

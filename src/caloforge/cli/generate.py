@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     if args.energies is not None and args.n is None:
         msg = "--energies needs --n (the number of showers)"
         raise ValueError(msg)
+    if args.sampler is not None and (args.workers is not None or args.dask_scheduler is not None):
+        msg = "--sampler works in a single process; save a model with that sampler (caloforge reflow --train-steps 0) to shard it"
+        raise ValueError(msg)
     model, conditions = load_generation_conditions(
         args.checkpoint,
         energies=args.energies,
@@ -84,9 +87,6 @@ def run(args: argparse.Namespace) -> int:
         model = _with_sampler(model, args.sampler, args.checkpoint)
         attrs["sampler"] = args.sampler
     if args.workers is not None or args.dask_scheduler is not None:
-        if args.sampler is not None:
-            msg = "--sampler works in a single process; save a model with that sampler (caloforge reflow --train-steps 0) to shard it"
-            raise ValueError(msg)
         from caloforge.distributed import generate_checkpoint_sharded
 
         sharded = generate_checkpoint_sharded(
@@ -129,16 +129,10 @@ def _with_sampler(model: object, spec: str, checkpoint: str) -> object:
         ValueError: A malformed ``spec``, an unknown solver, or a model that is not solved as an ODE.
     """
     from caloforge.models.diffusion import FlowMatching, with_sampler
-    from caloforge.sampling.solvers import SOLVERS
+    from caloforge.sampling.solvers import parse_sampler
 
-    solver, _, steps = spec.partition(":")
-    if not steps.isdigit() or int(steps) < 1:
-        msg = f"--sampler must look like SOLVER:STEPS (e.g. euler:4), got {spec!r}"
-        raise ValueError(msg)
-    if solver not in SOLVERS:
-        msg = f"unknown solver {solver!r} in --sampler; choices are {SOLVERS.names()}"
-        raise ValueError(msg)
+    solver, steps = parse_sampler(spec)
     if not isinstance(model, FlowMatching):
         msg = f"{checkpoint} holds a {type(model).__name__}; --sampler applies to flow-matching models only"
         raise ValueError(msg)  # noqa: TRY004  (a bad argument for this file, reported like other bad inputs)
-    return with_sampler(model, solver, int(steps))  # type: ignore[arg-type]
+    return with_sampler(model, solver, steps)  # type: ignore[arg-type]

@@ -235,11 +235,6 @@ class LayerFractions(Transform):
         self.eps = eps
         self.layer_sum = LayerSum(geometry)
 
-    @property
-    def voxel_layer(self) -> Tensor:
-        """Layer index of every voxel, (V,)."""
-        return self.layer_sum.voxel_layer  # type: ignore[no-any-return]
-
     def layer_energies(self, x: Tensor) -> Tensor:
         """Energy per layer, (B, n_voxels) → (B, n_layers)."""
         return self.layer_sum(x)  # type: ignore[no-any-return]

@@ -176,8 +176,8 @@ def reflow_loss(student: FlowMatching, pairs: ReflowPairs) -> tuple[Tensor, dict
     layer_loss = student.velocity_loss(student.layer_net, pairs.layers, encoded, x0=pairs.noise[:, :n_stage1])
     context = student.shape_context(encoded, pairs.layers, pairs.conditions)
     shape_loss = student.velocity_loss(student.shape_net, pairs.voxels, context, x0=pairs.noise[:, n_stage1:])
-    total = student.config.layer_loss_weight * layer_loss + shape_loss
-    return total, {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
+    out = student.combine_losses(layer_loss, shape_loss)
+    return out.loss, out.metrics
 
 
 def endpoint_loss(student: FlowMatching, pairs: ReflowPairs) -> tuple[Tensor, dict[str, float]]:
@@ -190,18 +190,9 @@ def endpoint_loss(student: FlowMatching, pairs: ReflowPairs) -> tuple[Tensor, di
     Returns:
         The scalar loss and its parts (``layer_loss``, ``shape_loss``).
     """
-    from caloforge.sampling.solvers import build_solver, solve
-
-    encoded = student.condition_encoder(pairs.conditions)
-    n_stage1, steps = pairs.layers.shape[1], student.config.n_steps
-    ode = build_solver(student.config.solver)
-    layers = solve(lambda x, t: student.layer_net(x, t, encoded), pairs.noise[:, :n_stage1], ode, steps)
-    context = student.shape_context(encoded, pairs.layers, pairs.conditions)
-    voxels = solve(lambda x, t: student.shape_net(x, t, context), pairs.noise[:, n_stage1:], ode, steps)
-    layer_loss = torch.mean((layers - pairs.layers) ** 2)
-    shape_loss = torch.mean((voxels - pairs.voxels) ** 2)
-    total = student.config.layer_loss_weight * layer_loss + shape_loss
-    return total, {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
+    layers, voxels = student.integrate(pairs.conditions, pairs.noise, shape_layers=pairs.layers)
+    out = student.combine_losses(torch.mean((layers - pairs.layers) ** 2), torch.mean((voxels - pairs.voxels) ** 2))
+    return out.loss, out.metrics
 
 
 def reflow(

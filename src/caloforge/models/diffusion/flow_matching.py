@@ -47,9 +47,9 @@ class FlowMatching(GenerativeModel):
     """Two-stage conditional flow matching (CaloDREAM-style) on preprocessed voxels.
 
     Stage 1 learns the layer energies given the incident energy (and angle): a dense velocity
-    network on the standardised stick-breaking variables of :class:`~caloforge.data.transforms.StickBreaking`
-    (log response, then each layer's share of the energy left; or, with
-    ``layer_parametrisation="log"``, every ``log(E_layer / E_inc + eps)``). Stage 2 learns the
+    network on the standardised ``layer_parametrisation`` variables — by default the log response
+    and the log share of every layer (:class:`~caloforge.data.transforms.ResponseShares`), else
+    CaloFlow's stick-breaking variables or every ``log(E_layer / E_inc + eps)``. Stage 2 learns the
     shower shape given the conditions and the layer energies (as standardised
     ``log(E_layer / E_inc + eps)``): a layer-token transformer on the standardised
     ``log(E_voxel / E_layer + eps)``. Both follow the straight (rectified / OT) path of
@@ -166,6 +166,10 @@ class FlowMatching(GenerativeModel):
         y_layers, y_voxels, layer_context = self.preprocess(batch.showers.float(), conditions)
         layer_loss = self.velocity_loss(self.layer_net, y_layers, encoded)
         shape_loss = self.velocity_loss(self.shape_net, y_voxels, torch.cat([encoded, layer_context], dim=1))
+        return self.combine_losses(layer_loss, shape_loss)
+
+    def combine_losses(self, layer_loss: Tensor, shape_loss: Tensor) -> LossOutput:
+        """The weighted sum of the two stages' losses, with both parts as metrics."""
         total = self.config.layer_loss_weight * layer_loss + shape_loss
         metrics = {"layer_loss": float(layer_loss.detach()), "shape_loss": float(shape_loss.detach())}
         return LossOutput(total, metrics)
@@ -201,9 +205,20 @@ class FlowMatching(GenerativeModel):
         return self.postprocess(y_layers, y_voxels, conditions.float())
 
     def integrate(
-        self, conditions: Tensor, noise: Tensor, *, solver: SolverName | None = None, n_steps: int | None = None
+        self,
+        conditions: Tensor,
+        noise: Tensor,
+        *,
+        solver: SolverName | None = None,
+        n_steps: int | None = None,
+        shape_layers: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """Model-space end points of both stages: layer energies (B, L) and voxel fractions (B, V)."""
+        """Model-space end points of both stages: stage-1 variables (B, n_stage1) and voxel fractions (B, V).
+
+        ``shape_layers`` (model-space stage-1 variables, e.g. a teacher's) conditions the shape stage
+        instead of this model's own stage-1 output (distillation); the returned stage-1 output is still
+        this model's.
+        """
         from caloforge.sampling.solvers import build_solver, solve
 
         conditions = conditions.float()
@@ -213,7 +228,7 @@ class FlowMatching(GenerativeModel):
         n_stage1 = self.n_stage1
         noise = noise.to(encoded.dtype)
         y_layers = solve(lambda x, t: self.layer_net(x, t, encoded), noise[:, :n_stage1], ode, steps)
-        context = self.shape_context(encoded, y_layers, conditions)
+        context = self.shape_context(encoded, y_layers if shape_layers is None else shape_layers, conditions)
         y_voxels = solve(lambda x, t: self.shape_net(x, t, context), noise[:, n_stage1:], ode, steps)
         return y_layers, y_voxels
 

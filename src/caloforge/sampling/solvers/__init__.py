@@ -28,6 +28,7 @@ __all__ = [
     "StepOutput",
     "VelocityFn",
     "build_solver",
+    "parse_sampler",
     "solve",
 ]
 
@@ -45,3 +46,23 @@ def build_solver(name: str, *, t_start: float = 0.0, t_end: float = 1.0) -> ODES
         KeyError: Unknown solver (the message lists the choices).
     """
     return SOLVERS.get(name)(t_start, t_end)
+
+
+def parse_sampler(spec: str) -> tuple[str, int]:
+    """``"SOLVER:STEPS"`` → (solver name, number of steps), e.g. ``"euler:4"`` → ``("euler", 4)``.
+
+    Example:
+        >>> parse_sampler("midpoint:16")
+        ('midpoint', 16)
+
+    Raises:
+        ValueError: Not of that form, fewer than one step, or an unknown solver.
+    """
+    solver, _, steps = spec.partition(":")
+    if not steps.isdigit() or int(steps) < 1:
+        msg = f"a sampler must look like SOLVER:STEPS (e.g. euler:4), got {spec!r}"
+        raise ValueError(msg)
+    if solver not in SOLVERS:
+        msg = f"unknown solver {solver!r} in {spec!r}; choices are {SOLVERS.names()}"
+        raise ValueError(msg)
+    return solver, int(steps)
