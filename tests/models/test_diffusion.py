@@ -94,9 +94,14 @@ def test_registered_and_built_from_a_dict(tiny_geometry: Geometry) -> None:
     assert model.noise_dim == tiny_geometry.n_layers + 1 + tiny_geometry.n_voxels  # "shares": L + 1 stage-1 variables
 
 
-@pytest.mark.parametrize("parametrisation", ["shares", "stick-breaking", "log"])
-def test_preprocessing_round_trip(tiny_geometry: Geometry, parametrisation: str) -> None:
-    model, batch = _fitted(tiny_geometry, layer_parametrisation=parametrisation)
+@pytest.mark.parametrize(
+    ("parametrisation", "standardisation"),
+    [("shares", "per-voxel"), ("stick-breaking", "per-voxel"), ("log", "per-voxel"), ("shares", "shared")],
+)
+def test_preprocessing_round_trip(tiny_geometry: Geometry, parametrisation: str, standardisation: str) -> None:
+    model, batch = _fitted(
+        tiny_geometry, layer_parametrisation=parametrisation, voxel_standardisation=standardisation
+    )
     y_layers, y_voxels, context = model.preprocess(batch.showers, batch.conditions)
     assert y_layers.shape == (64, model.n_stage1)
     assert model.n_stage1 == tiny_geometry.n_layers + (parametrisation == "shares")
@@ -180,6 +185,12 @@ def test_config_validation() -> None:
         FlowMatchingConfig(n_steps=0)
     with pytest.raises(ValueError, match="divide"):
         FlowMatchingConfig(dim=10, heads=4)
+    with pytest.raises(ValueError, match="layer_parametrisation"):
+        FlowMatchingConfig(layer_parametrisation="cubes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="voxel_standardisation"):
+        FlowMatchingConfig(voxel_standardisation="none")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="layer_logit_alpha"):
+        FlowMatchingConfig(layer_logit_alpha=0.5)
 
 
 # ---------------------------------------------------------------------------------------------- reflow
@@ -258,3 +269,6 @@ def test_endpoint_distillation_brings_one_step_closer_to_the_teacher() -> None:
 def test_reflow_config_validation() -> None:
     with pytest.raises(ValueError, match="positive"):
         ReflowConfig(student_steps=0)
+    for bad in ({"train_steps": -1}, {"distill_steps": -1}):
+        with pytest.raises(ValueError, match="non-negative"):
+            ReflowConfig(**bad)
