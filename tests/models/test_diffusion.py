@@ -272,3 +272,41 @@ def test_reflow_config_validation() -> None:
     for bad in ({"train_steps": -1}, {"distill_steps": -1}):
         with pytest.raises(ValueError, match="non-negative"):
             ReflowConfig(**bad)
+
+
+# ------------------------------------------------------------------ dequantisation, logit, augmentation
+def test_logit_dequantised_preprocessing_is_continuous_and_inverts(tiny_geometry: Geometry) -> None:
+    model, batch = _fitted(tiny_geometry, voxel_transform="logit", dequantise_mev=0.5, voxel_threshold_mev=0.5)
+    batch = ShowerBatch(torch.where(batch.showers < 0.5, 0.0, batch.showers), batch.conditions)  # as read out
+    model.train()
+    _, y1, _ = model.preprocess(batch.showers, batch.conditions)
+    _, y2, _ = model.preprocess(batch.showers, batch.conditions)
+    zero = batch.showers < 0.5
+    assert zero.any()
+    assert not torch.equal(y1[zero], y2[zero])  # fresh noise for voxels below the level
+    assert torch.allclose(y1[~zero], y2[~zero], atol=0.05)  # the noise barely moves the layer sums
+    assert len(torch.unique(y1[zero])) > 0.9 * int(zero.sum())  # no point mass at zero
+    back = model.postprocess(*model.preprocess(batch.showers, batch.conditions)[:2], batch.conditions)
+    assert torch.allclose(back, batch.showers, rtol=1e-3, atol=1e-3)  # surviving voxels carry the layer again
+    assert torch.equal(back == 0, zero)  # the threshold cut restores exact zeros
+
+
+def test_angular_augmentation_changes_only_the_training_loss(tiny_geometry: Geometry) -> None:
+    model, batch = _fitted(tiny_geometry, augment="angular")
+    assert model.symmetry is not None
+    model.eval()
+    torch.manual_seed(0)
+    a = float(model.loss(batch).loss.detach())
+    torch.manual_seed(0)
+    assert float(model.loss(batch).loss.detach()) == a  # eval (validation): no augmentation, same noise
+    with pytest.raises(ValueError, match="energy-only"):
+        FlowMatching(tiny_geometry, FlowMatchingConfig(augment="angular"), n_conditions=2)
+
+
+def test_new_voxel_options_are_validated() -> None:
+    with pytest.raises(ValueError, match="voxel_transform"):
+        FlowMatchingConfig(voxel_transform="sqrt")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dequantise_mev"):
+        FlowMatchingConfig(dequantise_mev=-1.0)
+    with pytest.raises(ValueError, match="augment"):
+        FlowMatchingConfig(augment="flip")  # type: ignore[arg-type]

@@ -40,7 +40,17 @@ class FlowMatchingConfig:
         layer_log_eps: Offset of the log of the response (stick-breaking) or of each layer energy /
             incident energy (log); also of the layer energies given to the shape network.
         layer_logit_alpha: Squeeze of the stick-breaking shares before their logit.
-        voxel_log_eps: Offset of the log of voxel energy / layer energy.
+        voxel_log_eps: Offset of the log of voxel energy / layer energy (``voxel_transform: log``).
+        voxel_transform: Map of the voxel fractions (voxel energy / layer energy) before their
+            standardisation: ``"log"`` (``log(f + voxel_log_eps)``) or ``"logit"`` (CaloDREAM's
+            ``logit(α + (1 − 2α) f)`` with α = ``voxel_logit_alpha``), which keeps fractions near 1
+            from running off as well.
+        voxel_logit_alpha: The α of ``voxel_transform: logit``.
+        dequantise_mev: Where > 0, training replaces every voxel below this energy (MeV; the
+            readout threshold, 0.01515 for CaloChallenge) by uniform noise in (0, dequantise_mev)
+            before the voxel fractions are taken, so that the shape flow learns a continuous
+            density instead of a point mass at zero; generation cuts at ``voxel_threshold_mev``
+            again. The layer-energy stage always sees the undisturbed showers.
         min_std: Floor on the fitted per-feature std of both stages (log space).
         voxel_standardisation: ``"shared"``: one mean and std for all log voxel fractions, so
             voxels that are empty in almost every shower keep their rare non-zero values within a
@@ -48,6 +58,9 @@ class FlowMatchingConfig:
             at a hundred standard deviations).
         voxel_threshold_mev: Generated voxels below this energy (MeV) are set to 0 (the readout
             threshold of the training data, 0.01515 for CaloChallenge).
+        augment: ``"angular"``: train on a random rotation (whole angular bins) or mirror image of
+            every shower (:class:`~caloforge.data.augment.AngularSymmetry`), exact for particles
+            entering a cylindrical calorimeter along its axis; energy-only conditioning. ``"none"``: off.
         layer_loss_weight: Weight of the layer-energy loss relative to the shape loss.
         lr: Adam learning rate.
         solver: ODE solver used by :meth:`~caloforge.models.diffusion.FlowMatching.decode`.
@@ -67,9 +80,13 @@ class FlowMatchingConfig:
     layer_log_eps: float = 1e-6
     layer_logit_alpha: float = 1e-6
     voxel_log_eps: float = 1e-7
+    voxel_transform: Literal["log", "logit"] = "log"
+    voxel_logit_alpha: float = 1e-6
+    dequantise_mev: float = 0.0
     min_std: float = 0.05
     voxel_standardisation: Literal["shared", "per-voxel"] = "per-voxel"
     voxel_threshold_mev: float = 0.0
+    augment: Literal["none", "angular"] = "none"
     layer_loss_weight: float = 1.0
     lr: float = 5e-4
     solver: SolverName = "midpoint"
@@ -91,6 +108,18 @@ class FlowMatchingConfig:
         if self.layer_parametrisation not in ("shares", "stick-breaking", "log"):
             choices = "['log', 'shares', 'stick-breaking']"
             msg = f"unknown layer_parametrisation {self.layer_parametrisation!r}; choices are {choices}"
+            raise ValueError(msg)
+        if self.augment not in ("none", "angular"):
+            msg = f"unknown augment {self.augment!r}; choices are ['angular', 'none']"
+            raise ValueError(msg)
+        if self.voxel_transform not in ("log", "logit"):
+            msg = f"unknown voxel_transform {self.voxel_transform!r}; choices are ['log', 'logit']"
+            raise ValueError(msg)
+        if not 0.0 < self.voxel_logit_alpha < 0.5:
+            msg = f"voxel_logit_alpha must be in (0, 0.5), got {self.voxel_logit_alpha}"
+            raise ValueError(msg)
+        if self.dequantise_mev < 0:
+            msg = f"dequantise_mev must be >= 0, got {self.dequantise_mev}"
             raise ValueError(msg)
         if self.voxel_standardisation not in ("shared", "per-voxel"):
             msg = f"unknown voxel_standardisation {self.voxel_standardisation!r}; choices are ['per-voxel', 'shared']"

@@ -22,11 +22,13 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from caloforge.data.augment import AngularSymmetry
 from caloforge.data.transforms import (
     Compose,
     ConditionEncoder,
     LayerFractions,
     Log,
+    Logit,
     ResponseShares,
     Standardize,
     StickBreaking,
@@ -87,9 +89,16 @@ class FlowMatching(GenerativeModel):
         self.layer_norm = Compose(stage1, Standardize(self.n_stage1, min_std=config.min_std))
         self.context_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
         shared = config.voxel_standardisation == "shared"
-        self.voxel_norm = Compose(
-            Log(config.voxel_log_eps), Standardize(geometry.n_voxels, min_std=config.min_std, shared=shared)
+        voxel_map: Transform = (
+            Logit(config.voxel_logit_alpha) if config.voxel_transform == "logit" else Log(config.voxel_log_eps)
         )
+        self.voxel_norm = Compose(voxel_map, Standardize(geometry.n_voxels, min_std=config.min_std, shared=shared))
+        self.symmetry: AngularSymmetry | None = None
+        if config.augment == "angular":
+            if n_conditions > 1:
+                msg = "augment='angular' holds only for particles entering along the axis; it needs energy-only conditions"
+                raise ValueError(msg)
+            self.symmetry = AngularSymmetry(geometry)
         self.layer_net = LayerEnergyNet(self.n_stage1, n_conditions, config.layer_hidden, config.layer_embed_dim)
         self.shape_net = LayerTransformer(
             geometry,
@@ -118,17 +127,30 @@ class FlowMatching(GenerativeModel):
         """
         showers, conditions = showers.float(), conditions.float()
         self.condition_encoder.fit(conditions)
-        layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
+        layers, fractions = self._layers_and_fractions(showers, conditions)
         self.layer_norm.fit(layers, conditions)
         self.context_norm.fit(layers, conditions)
         self.voxel_norm.fit(fractions, conditions)
         super().fit_preprocessing(showers, conditions)
 
     def preprocess(self, showers: Tensor, conditions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Showers (B, V) MeV → model-space stage-1 variables (B, L), voxel fractions (B, V) and shape context (B, L)."""
-        layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
+        """Showers (B, V) MeV → model-space stage-1 variables (B, L), voxel fractions (B, V) and shape context (B, L).
+
+        With ``dequantise_mev`` > 0 the voxel fractions are random (fresh dequantisation noise per call).
+        """
+        layers, fractions = self._layers_and_fractions(showers, conditions)
         context = self.context_norm(layers, conditions)
         return self.layer_norm(layers, conditions), self.voxel_norm(fractions, conditions), context
+
+    def _layers_and_fractions(self, showers: Tensor, conditions: Tensor) -> tuple[Tensor, Tensor]:
+        """Layer energies / E_inc of the showers (B, L) and voxel fractions (B, V), of dequantised showers if configured."""
+        layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
+        level = self.config.dequantise_mev
+        if level > 0:
+            noise = torch.rand_like(showers) * level
+            dequantised = torch.where(showers < level, noise, showers)
+            fractions = self.layer_fractions.split(self.layer_fractions(dequantised, conditions))[1]
+        return layers, fractions
 
     def shape_context(self, encoded: Tensor, y_layers: Tensor, conditions: Tensor) -> Tensor:
         """Conditioning of the shape network: encoded conditions and the layer energies of stage-1 output ``y_layers``."""
@@ -136,14 +158,25 @@ class FlowMatching(GenerativeModel):
         return torch.cat([encoded, self.context_norm(layers, conditions)], dim=1)
 
     def postprocess(self, y_layers: Tensor, y_voxels: Tensor, conditions: Tensor) -> Tensor:
-        """Model space → showers (B, V) in MeV ≥ 0; voxel fractions are clipped at 1, then renormalised per layer."""
+        """Model space → showers (B, V) in MeV ≥ 0; voxel fractions are clipped at 1, then renormalised per layer.
+
+        With dequantisation, the voxels that survive the threshold cut are rescaled to carry the whole
+        generated layer energy again: the cut removes the dequantisation noise, which in the sparse
+        tails of a shower is a sizeable part of a layer.
+        """
         layers = self.layer_norm.inverse(y_layers, conditions)
         # A voxel holds at most its whole layer: clipping the rare far-out values of the shape flow at
         # fraction 1 stops one of them from taking a layer's energy when the layer is renormalised.
         fractions = self.layer_fractions.normalise(self.voxel_norm.inverse(y_voxels, conditions).clamp(max=1.0))
         showers = self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
         threshold = self.config.voxel_threshold_mev
-        return torch.where(showers > threshold, showers, torch.zeros_like(showers)) if threshold > 0 else showers
+        if threshold <= 0:
+            return showers
+        showers = torch.where(showers > threshold, showers, torch.zeros_like(showers))
+        if self.config.dequantise_mev > 0:
+            kept = self.layer_fractions.normalise(showers)
+            showers = self.layer_fractions.inverse(torch.cat([layers, kept], dim=1), conditions)
+        return showers
 
     # ------------------------------------------------------------------ training
     def optimizer_settings(self) -> dict[str, dict[str, Any]]:
@@ -163,7 +196,10 @@ class FlowMatching(GenerativeModel):
             raise KeyError(msg)
         conditions = batch.conditions.float()
         encoded = self.condition_encoder(conditions)
-        y_layers, y_voxels, layer_context = self.preprocess(batch.showers.float(), conditions)
+        showers = batch.showers.float()
+        if self.symmetry is not None and self.training:
+            showers = self.symmetry(showers)
+        y_layers, y_voxels, layer_context = self.preprocess(showers, conditions)
         layer_loss = self.velocity_loss(self.layer_net, y_layers, encoded)
         shape_loss = self.velocity_loss(self.shape_net, y_voxels, torch.cat([encoded, layer_context], dim=1))
         return self.combine_losses(layer_loss, shape_loss)
