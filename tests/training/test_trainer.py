@@ -12,6 +12,7 @@ from caloforge.data import ShowerData
 from caloforge.geometry import Geometry
 from caloforge.models import CheckpointError, GenerativeModel, build_model, load_model, save_model
 from caloforge.training import EMA, Callback, EarlyStopping, TrainConfig, Trainer, load_checkpoint
+from caloforge.training.data import ShowerTensors
 
 from ..conftest import make_showers
 
@@ -152,3 +153,38 @@ def test_models_recommended_learning_rate_is_used(tiny_geometry: Geometry, data:
     trainer = Trainer(_vae(tiny_geometry, lr=0.0123), _cfg(max_steps=1, scheduler="constant", lr=0.5))
     trainer.fit(data)
     assert trainer.lr("main") == pytest.approx(0.5)
+
+
+def test_cpu_seconds_are_logged_and_carried_over_a_resume(
+    tiny_geometry: Geometry, data: ShowerData, tmp_path: Path
+) -> None:
+    config = _cfg(max_steps=6, checkpoint_every=0, log_every=1)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(_vae(tiny_geometry), config, out_dir=tmp_path, callbacks=[_InterruptAt(3)]).fit(data)
+    before = load_checkpoint(tmp_path / "checkpoints" / "last.pt")["callbacks"]["MetricLogger"]["cpu_s"]
+    assert before > 0
+    Trainer(_vae(tiny_geometry), config, out_dir=tmp_path).fit(data, resume=tmp_path / "checkpoints" / "last.pt")
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    cpu = [r["cpu_s"] for r in records if r["split"] == "train"]
+    assert cpu == sorted(cpu)
+    assert cpu[-1] >= round(before, 1)
+    after = load_checkpoint(tmp_path / "checkpoints" / "last.pt")["callbacks"]["MetricLogger"]["cpu_s"]
+    assert after > before
+
+
+def test_init_from_copies_weights_and_preprocessing_with_fresh_optimizers(
+    tiny_geometry: Geometry, data: ShowerData, tmp_path: Path
+) -> None:
+    pretrained = _vae(tiny_geometry)
+    Trainer(pretrained, _cfg(max_steps=4), out_dir=tmp_path / "pre").fit(data)
+    start = tmp_path / "pre" / "checkpoints" / "last.pt"
+    other_data = make_showers(tiny_geometry, 80, seed=5)
+    tuned = _vae(tiny_geometry)
+    trainer = Trainer(tuned, _cfg(max_steps=1, init_from=str(start)))
+    before = {k: v.clone() for k, v in load_model(start).state_dict().items()}
+    trainer._setup(ShowerTensors.from_data(other_data), None)
+    for key, value in before.items():  # preprocessing fitted on the pre-training data, not refitted
+        assert torch.equal(tuned.state_dict()[key], value), key
+    assert trainer.step == 0
+    with pytest.raises(CheckpointError, match="another config"):
+        Trainer(_vae(tiny_geometry, latent_dim=5), _cfg(max_steps=1, init_from=str(start))).fit(other_data)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +169,10 @@ class CheckpointEvery(Callback):
 class MetricLogger(Callback):
     """Appends training and validation metrics as JSON lines to ``path`` (rank 0 only).
 
+    Every line carries ``cpu_s``, the CPU seconds (all threads of this process) the run has used
+    so far, summed over resumed sessions, which is what model cards and quality-per-compute
+    curves quote.
+
     Arguments:
         path: The ``metrics.jsonl`` file.
         every_n_steps: Interval of training-metric lines.
@@ -175,13 +180,32 @@ class MetricLogger(Callback):
 
     def __init__(self, path: str | Path, every_n_steps: int = 50) -> None:
         self.path, self.every = Path(path), max(every_n_steps, 1)
+        self._cpu_before, self._cpu_start = 0.0, time.process_time()
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the run so far, earlier (resumed) sessions included."""
+        return self._cpu_before + time.process_time() - self._cpu_start
+
+    def on_fit_start(self, trainer: Trainer) -> None:  # noqa: ARG002
+        """Starts this session's CPU clock."""
+        self._cpu_start = time.process_time()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The CPU seconds used so far."""
+        return {"cpu_s": self.cpu_seconds}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continues the CPU clock of a resumed run."""
+        self._cpu_before = float(state.get("cpu_s", 0.0))
 
     def _write(self, trainer: Trainer, record: dict[str, Any]) -> None:
         if not trainer.dist.is_main:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = {"step": trainer.step, "epoch": trainer.epoch, **record, "cpu_s": round(self.cpu_seconds, 1)}
         with self.path.open("a") as f:
-            f.write(json.dumps({"step": trainer.step, "epoch": trainer.epoch, **record}) + "\n")
+            f.write(json.dumps(line) + "\n")
 
     def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
         """Logs every ``every_n_steps`` steps."""

@@ -55,6 +55,10 @@ class TrainConfig:
         limit_batches: Train at most this many batches per epoch (smoke runs).
         limit_val_batches: Validate on at most this many batches.
         seed: Seed of initialisation, shuffling, the split and the model's noise.
+        init_from: Start from the weights and fitted preprocessing of this checkpoint or saved
+            model (EMA weights when it has them) instead of a fresh initialisation, with fresh
+            optimizers and schedule: fine-tuning, e.g. on Geant4 showers after pre-training on
+            the built-in simulator. The model name and config must match.
         device: ``auto`` picks CUDA when available.
         precision: ``auto``: bf16 autocast on CUDA if supported (else fp16 with loss scaling),
             fp32 on CPU.
@@ -80,6 +84,7 @@ class TrainConfig:
     limit_batches: int | None = None
     limit_val_batches: int | None = 20
     seed: int = 0
+    init_from: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "32", "bf16", "16"] = "auto"
     progress: bool = True

@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData
 from caloforge.models.base import GenerativeModel, ShowerBatch
+from caloforge.models.serialization import CheckpointError, load_model, registered_name
 from caloforge.sampling.generate import resolve_device
 from caloforge.training.callbacks import EMA, Callback, CheckpointEvery, EarlyStopping, MetricLogger
 from caloforge.training.checkpoint import load_checkpoint, restore_training_state, save_checkpoint
@@ -142,7 +143,9 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         self.dist = init_distributed(self.device)
         state = load_checkpoint(resume, map_location="cpu") if resume is not None else None
-        if state is None:
+        if state is None and self.config.init_from is not None:
+            self._init_from(self.config.init_from)
+        elif state is None:
             self.model.fit_preprocessing(train.showers, train.conditions)
         self.model.to(self.device)
         if self.dist.enabled and state is None:
@@ -163,6 +166,22 @@ class Trainer:
             restore_training_state(self, state, str(resume))
             logger.info("resumed from %s at step %d (epoch %d)", resume, self.step, self.epoch)
         return n_batches
+
+    def _init_from(self, path: str) -> None:
+        """Copies weights and fitted preprocessing of the model saved at ``path`` (fine-tuning).
+
+        Raises:
+            caloforge.models.CheckpointError: Unreadable file, or a model of another name or config.
+        """
+        source = load_model(path)
+        if registered_name(source) != registered_name(self.model) or source.config != self.model.config:
+            msg = f"{path}: init_from holds model {registered_name(source)!r} with another config than this run's"
+            raise CheckpointError(msg)
+        if not source.geometry.same_binning(self.model.geometry):
+            msg = f"{path}: init_from was trained on geometry {source.geometry.name!r}, not {self.model.geometry.name!r}"
+            raise CheckpointError(msg)
+        self.model.load_state_dict(source.state_dict())  # the fitted flag is a buffer and comes along
+        logger.info("initialised from %s", path)
 
     def lr(self, group: str) -> float:
         """Current learning rate of ``group``."""
