@@ -37,7 +37,7 @@ import torch
 from numpy.typing import NDArray
 from scipy import special, stats
 
-__all__ = ["ClassifierConfig", "ClassifierResult", "classifier_test", "isotonic_fit", "roc_auc"]
+__all__ = ["ClassifierConfig", "ClassifierResult", "TrainedClassifier", "classifier_test", "isotonic_fit", "roc_auc"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,31 @@ class ClassifierResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainedClassifier:
+    """The network of one classifier run with its held-out validation split (for diagnostics).
+
+    The validation split takes part in neither training nor epoch selection nor calibration.
+
+    Attributes:
+        network: The trained network at its best epoch; it maps inputs to one logit.
+        inputs: Validation inputs as the network sees them (standardised when the recipe standardises),
+            (M, D) float32.
+        labels: Their labels, (M,): 0 generated, 1 reference.
+        seed: Seed of the run.
+    """
+
+    network: torch.nn.Module
+    inputs: NDArray[np.float32]
+    labels: NDArray[np.float64]
+    seed: int
+
+    def scores(self, inputs: NDArray[np.floating] | None = None) -> NDArray[np.float64]:
+        """Raw network outputs (logits), (M,), for ``inputs`` (default: the validation inputs)."""
+        x = self.inputs if inputs is None else inputs
+        return _logits(self.network, torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
 
 
 def isotonic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, y_min: float = 0.0, y_max: float = 1.0) -> Callable[
@@ -240,7 +265,11 @@ def _train(
 
 
 def classifier_test(
-    generated: NDArray[np.floating], reference: NDArray[np.floating], config: ClassifierConfig | None = None
+    generated: NDArray[np.floating],
+    reference: NDArray[np.floating],
+    config: ClassifierConfig | None = None,
+    *,
+    on_trained: Callable[[TrainedClassifier], None] | None = None,
 ) -> ClassifierResult:
     """Trains the classifier on ``generated`` vs ``reference`` inputs and scores it on held-out data.
 
@@ -252,12 +281,15 @@ def classifier_test(
         reference: Inputs of reference showers, (N₂, D) (label 1). The larger sample is subsampled
             to the smaller one so the classes are balanced, as CaloChallenge requires.
         config: Settings (default: the fast recipe).
+        on_trained: Called once per run with the trained network and its validation split (e.g. for
+            :func:`~caloforge.evaluation.importance.permutation_importance`); it does not change the result.
 
     Raises:
         ValueError: If the inputs disagree in width, contain NaN/inf, or have fewer than 10 rows.
     """
     cfg = config or ClassifierConfig()
-    results = [_single_test(generated, reference, replace(cfg, seed=cfg.seed + i)) for i in range(cfg.repeats)]
+    results = [_single_test(generated, reference, replace(cfg, seed=cfg.seed + i), on_trained)
+               for i in range(cfg.repeats)]
     runs = [{"seed": cfg.seed + i, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch} for i, r in enumerate(results)]
     first = results[0]
     if cfg.repeats == 1:
@@ -283,7 +315,8 @@ def classifier_test(
 
 
 def _single_test(
-    generated: NDArray[np.floating], reference: NDArray[np.floating], cfg: ClassifierConfig
+    generated: NDArray[np.floating], reference: NDArray[np.floating], cfg: ClassifierConfig,
+    on_trained: Callable[[TrainedClassifier], None] | None = None,
 ) -> ClassifierResult:
     """One run of the test with ``cfg.seed`` (``cfg.repeats`` is ignored)."""
     if generated.shape[1] != reference.shape[1]:
@@ -318,6 +351,8 @@ def _single_test(
     p_test = special.expit(_logits(model, sets[1][0]))  # no overflow warning for very confident logits
     p_val = special.expit(_logits(model, sets[2][0]))
     y_test, y_val = sets[1][1].double().numpy(), sets[2][1].double().numpy()
+    if on_trained is not None:
+        on_trained(TrainedClassifier(model, sets[2][0].numpy(), y_val, cfg.seed))
     calibrated = isotonic_fit(p_test, y_test, y_min=1e-6, y_max=1.0 - 1e-6)(p_val)
     ln2 = math.log(2.0)
     return ClassifierResult(

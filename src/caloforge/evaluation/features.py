@@ -27,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from caloforge.data.showers import ShowerData
 from caloforge.geometry import Geometry
 
-__all__ = ["FeatureTable", "apply_threshold", "compute_features", "features_of", "hlf_vector"]
+__all__ = ["FeatureTable", "apply_threshold", "compute_features", "features_of", "hlf_groups", "hlf_vector"]
 
 _EPS = 1e-16
 
@@ -203,24 +203,49 @@ def compute_features(chunks: Iterable[ShowerData], geometry: Geometry, threshold
     return FeatureTable.concatenate(parts)
 
 
+#: The blocks of :func:`hlf_vector`, in column order: (family, columns of one table); the family names are
+#: those of the feature histograms ("response" is log10 E_tot, which with log10 E_inc carries E_tot/E_inc).
+_HLF_BLOCKS: tuple[tuple[str, Callable[[FeatureTable], NDArray[np.float64]]], ...] = (
+    ("e_inc", lambda t: np.log10(t.e_inc)[:, None]),
+    ("e_layer", lambda t: np.log10(t.e_layer + 1e-8)),
+    ("ec_x", lambda t: t.ec_x / 1e2),
+    ("ec_y", lambda t: t.ec_y / 1e2),
+    ("width_x", lambda t: t.width_x / 1e2),
+    ("width_y", lambda t: t.width_y / 1e2),
+    ("response", lambda t: np.log10(t.e_tot + 1e-8)[:, None]),
+    ("sparsity", lambda t: t.sparsity),
+    ("ec_r", lambda t: t.ec_r / 1e2),
+    ("width_r", lambda t: t.width_r / 1e2),
+)
+
+
 def hlf_vector(table: FeatureTable) -> NDArray[np.float64]:
     """The CaloChallenge high-level feature vector (classifier "high" input and FPD/KPD input), (N, D).
 
     Columns: log10 E_inc, log10(E_layer + 1e-8), EC_x/100, EC_y/100, width_x/100, width_y/100,
     log10(E_tot + 1e-8), sparsity, EC_r/100, width_r/100 (``prepare_high_data_for_classifier``).
     """
-    return np.concatenate(
-        [
-            np.log10(table.e_inc)[:, None],
-            np.log10(table.e_layer + 1e-8),
-            table.ec_x / 1e2,
-            table.ec_y / 1e2,
-            table.width_x / 1e2,
-            table.width_y / 1e2,
-            np.log10(table.e_tot + 1e-8)[:, None],
-            table.sparsity,
-            table.ec_r / 1e2,
-            table.width_r / 1e2,
-        ],
-        axis=1,
-    )
+    return np.concatenate([block(table) for _, block in _HLF_BLOCKS], axis=1)
+
+
+def hlf_groups(table: FeatureTable) -> dict[str, slice]:
+    """The columns of :func:`hlf_vector` by feature family, e.g. ``{"e_inc": slice(0, 1), "e_layer": ...}``.
+
+    Families are named as the feature histograms are (``"response"`` holds log10 E_tot); families without
+    columns (no angular layers) are left out.
+
+    Example:
+        >>> from caloforge.geometry import Geometry
+        >>> g = Geometry.regular("toy", n_layers=2, n_alpha=2, r_edges=[0, 1, 2])
+        >>> groups = hlf_groups(features_of(np.ones((1, 8)), np.array([10.0]), g))
+        >>> groups["e_layer"], groups["sparsity"]
+        (slice(1, 3, None), slice(12, 14, None))
+    """
+    first = table.subset(slice(0, 1))
+    groups, start = {}, 0
+    for family, block in _HLF_BLOCKS:
+        width = block(first).shape[1]
+        if width:
+            groups[family] = slice(start, start + width)
+        start += width
+    return groups
