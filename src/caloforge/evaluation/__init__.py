@@ -3,15 +3,18 @@
 * :mod:`.features` — high-level features (CaloChallenge definitions); :mod:`.scan` — one streaming pass.
 * :mod:`.histograms` / :mod:`.binning` — histograms with the CaloChallenge binning rules.
 * :mod:`.metrics` — separation power, χ²/NDF, FPD, KPD (``METRICS`` registry); :mod:`.classifier` — AUC/JSD test.
+* :mod:`.diagnosis` — what gives a sample away (:class:`Diagnosis`); :mod:`.importance` — permutation importance.
 * :mod:`.report` — :func:`evaluate` → :class:`EvaluationReport`, ``metrics.json``, figures, ``report.html``.
 """
 
 from __future__ import annotations
 
 from caloforge.evaluation.binning import dataset_kind, default_threshold
-from caloforge.evaluation.classifier import ClassifierConfig, ClassifierResult, classifier_test
+from caloforge.evaluation.classifier import ClassifierConfig, ClassifierResult, TrainedClassifier, classifier_test
 from caloforge.evaluation.config import EvaluationConfig
-from caloforge.evaluation.features import FeatureTable, compute_features, features_of, hlf_vector
+from caloforge.evaluation.diagnosis import Diagnosis, FamilyGiveaway, diagnose
+from caloforge.evaluation.features import FeatureTable, compute_features, features_of, hlf_groups, hlf_vector
+from caloforge.evaluation.importance import PermutationImportance, permutation_importance
 from caloforge.evaluation.metrics import METRICS, chi2_ndf, fpd, kpd, separation_power
 from caloforge.evaluation.report import EvaluationReport, evaluate, run_evaluation
 from caloforge.evaluation.scan import InvalidShowersError, SampleScan, scan_showers
@@ -20,21 +23,28 @@ __all__ = [
     "METRICS",
     "ClassifierConfig",
     "ClassifierResult",
+    "Diagnosis",
     "EvaluationConfig",
     "EvaluationReport",
+    "FamilyGiveaway",
     "FeatureTable",
     "InvalidShowersError",
+    "PermutationImportance",
     "SampleScan",
+    "TrainedClassifier",
     "chi2_ndf",
     "classifier_test",
     "compute_features",
     "dataset_kind",
     "default_threshold",
+    "diagnose",
     "evaluate",
     "features_of",
     "fpd",
+    "hlf_groups",
     "hlf_vector",
     "kpd",
+    "permutation_importance",
     "run_evaluation",
     "scan_showers",
     "separation_power",
