@@ -21,7 +21,9 @@ def test_evaluate_cli(tmp_path: Path, shower_file: Callable[..., Path], capsys: 
     data = json.loads((out / "metrics.json").read_text())
     assert list(data["generated"]) == ["mine", "ref"]
     assert data["settings"]["threshold_mev"] == 0.5
-    assert "mean separation power" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "mean separation power" in printed
+    assert "mine: gives it away: " in printed
     assert main(argv) == 2  # existing non-empty output folder without --force
     assert "--force" in capsys.readouterr().err
     repeated = ["--force", "--classifier", "fast", "--classifier-inputs", "high", "--classifier-epochs", "2",

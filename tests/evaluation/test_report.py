@@ -104,3 +104,29 @@ def test_html_shows_classifier_spread_only_when_repeated(shower_file: Callable[.
     html = render_html(report)
     assert "0.932 ± 0.006</span> / 0.410 ± 0.012" in html
     assert "over 3 re-drawn splits" in html
+
+
+def test_diagnosis_names_the_distorted_observables_first(tmp_path: Path, tiny_geometry: Geometry) -> None:
+    ref = make_showers(tiny_geometry, 600, seed=1)
+    write_showers(tmp_path / "ref.h5", ref)
+    scaled = ShowerData(ref.energies, ref.showers * 1.3, tiny_geometry)  # energies off, shapes untouched
+    write_showers(tmp_path / "scaled.h5", scaled)
+    cfg = EvaluationConfig(classifier="fast", classifier_inputs=("high",), classifier_epochs=5, distances="none",
+                           plots=False, threshold=0.0)
+    report = evaluate(tmp_path / "ref.h5", {"scaled": tmp_path / "scaled.h5", "same": tmp_path / "ref.h5"},
+                      tmp_path / "out", cfg)
+    d = report.diagnosis["scaled"]
+    assert {f.family for f in d.top(2)} == {"response", "e_layer"}
+    assert all(f.separation_power == 0.0 for f in d.families[2:])  # centres, widths, sparsity: identical
+    assert d.importance is not None  # its values are tested in test_importance.py
+    assert set(d.importance.auc_drop) == {f.family for f in d.families} | {"e_inc"}
+    assert all(f.auc_drop == d.importance.auc_drop[f.family] for f in d.families)
+    data = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert set(data["diagnosis"]) == {"scaled", "same"}
+    assert set(data["diagnosis"]["scaled"]["top"][:2]) == {"response", "e_layer"}
+    assert data["diagnosis"]["same"]["families"][0]["separation_power"] == 0.0
+    assert len(data["diagnosis"]["scaled"]["energy_bins"]) == 5
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.index("What gives it away") < html.index("Summary")
+    assert html.index("<h3>scaled</h3>") < html.index("<h3>same</h3>")  # side by side, in order
+    assert "Worst observable per incident-energy bin" in html

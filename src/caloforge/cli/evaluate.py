@@ -73,6 +73,15 @@ def _auc_jsd(result: dict[str, Any]) -> str:
     return f"AUC {result['auc']:.3f} JSD {result['jsd']:.3f}"
 
 
+def _giveaways(diagnosis: Any, k: int = 3) -> str:
+    """``sparsity (separation 0.412, worst sparsity_12, AUC drop 0.118); ...`` for the top ``k`` families."""
+    parts = []
+    for fam in diagnosis.top(k):
+        drop = f", AUC drop {fam.auc_drop:.3f}" if fam.auc_drop is not None else ""
+        parts.append(f"{fam.family} (separation {fam.separation_power:.3f}, worst {fam.worst.name}{drop})")
+    return "; ".join(parts) or "nothing (no comparable histogram)"
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs the evaluation; prints the summary; returns 0."""
     from caloforge.evaluation import EvaluationConfig, evaluate
@@ -102,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         dist = f", FPD {g['fpd']['value'] * 1e3:.3g}e-3, KPD {g['kpd']['value'] * 1e3:.3g}e-3" if "fpd" in g else ""
         lines.append(f"{label}: mean separation power {s['separation_power_mean']:.4f}, "
                      f"median chi2/NDF {s['chi2_ndf_median']:.3g}{dist}" + (f"; {cls}" if cls else ""))
+        if label in report.diagnosis:
+            lines.append(f"{label}: gives it away: {_giveaways(report.diagnosis[label])}")
     lines += [f"warning: {f}" for f in report.flags]
     lines.append(f"written: {args.out}/metrics.json, {args.out}/report.html")
     sys.stdout.write("\n".join(lines) + "\n")

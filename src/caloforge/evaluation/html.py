@@ -1,8 +1,10 @@
 """A single self-contained HTML page for an :class:`~caloforge.evaluation.report.EvaluationReport`.
 
-The summary table comes first (one column per generated sample, plus the reference-vs-reference
-baseline), then warnings, figures (embedded as base64 PNG), per-family tables and the settings. A
-repeated classifier test (``repeats > 1``) shows its AUC and JSD as mean ± standard deviation.
+"What gives it away" comes first (per generated sample, the feature families that separate it from the
+reference most, and the worst observable per incident-energy bin), then the summary table (one column
+per generated sample, plus the reference-vs-reference baseline), warnings, figures (embedded as base64
+PNG), per-family tables and the settings. A repeated classifier test (``repeats > 1``) shows its AUC
+and JSD as mean ± standard deviation.
 
 Example:
     >>> from caloforge.evaluation.report import EvaluationReport
@@ -28,6 +30,7 @@ table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.warn{background:#fff3cd;border:1px solid #e0c060;
 padding:0.6em 1em;margin:1em 0}.good{color:#1a7f37}.bad{color:#b42318;font-weight:bold}figure{margin:1em 0}
 img{max-width:100%}figcaption{font-weight:bold}details{margin:1em 0}code{background:#f4f4f4;padding:0 3px}
+.cols{display:flex;flex-wrap:wrap;gap:0 2em}
 """
 
 
@@ -119,6 +122,65 @@ def _figures(images: Mapping[str, bytes]) -> str:
     return "".join(out)
 
 
+def _family_rows(diagnosis: Any) -> list[tuple[str, list[str]]]:
+    rows = []
+    for rank, fam in enumerate(diagnosis.families, start=1):
+        worst = f"{_html.escape(fam.worst.name)} ({_fmt(fam.worst.separation_power, 3)})"
+        drop = "–" if fam.auc_drop is None else _fmt(fam.auc_drop, 2)
+        rows.append((str(rank), [_html.escape(fam.family), _fmt(fam.separation_power, 3), _fmt(fam.noise_floor, 2),
+                                 worst, drop]))
+    return rows
+
+
+def _giveaway_model(label: str, diagnosis: Any) -> str:
+    top = ", ".join(_html.escape(f.family) for f in diagnosis.top())
+    header = ["rank", "family", "separation power (mean)", "statistical floor", "worst member", "AUC drop"]
+    singles = ", ".join(f"{_html.escape(o.name)} {_fmt(o.separation_power, 3)}" for o in diagnosis.observables[:5])
+    parts = [f"<div><h3>{_html.escape(label)}</h3><p>Gives it away: <b>{top or '–'}</b></p>",
+             _table(header, _family_rows(diagnosis)), f"<p>Most separating single observables: {singles or '–'}.</p>"]
+    imp = diagnosis.importance
+    if imp is not None:
+        cond = imp.auc_drop.get("e_inc")
+        extra = f"; AUC drop when only the incident energy is shuffled: {_fmt(cond, 2)}" if cond is not None else ""
+        parts.append(f"<p>cls-high AUC {_fmt(imp.auc, 3)} (raw output, {imp.n_events} held-out showers"
+                     f"{f', mean of {imp.runs} runs' if imp.runs > 1 else ''}){extra}.</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _energy_bin_table(diagnoses: Mapping[str, Any]) -> str:
+    first = next(iter(diagnoses.values()))
+    rows = []
+    for b, row in enumerate(first.energy_bins):
+        cells = [str(row.n_reference)]
+        for diagnosis in diagnoses.values():
+            this = diagnosis.energy_bins[b] if b < len(diagnosis.energy_bins) else None
+            if this is None or this.worst is None:
+                cells.append("too few showers" if this is not None else "–")
+                continue
+            cells.append(f"{_html.escape(this.worst.name)} {_fmt(this.worst.separation_power, 3)} "
+                         f"<small>(family {_html.escape(str(this.worst_family))})</small>")
+        rows.append((f"{row.e_low / 1e3:.3g}–{row.e_high / 1e3:.3g}", cells))
+    return _table(["E_inc [GeV]", "reference showers", *diagnoses], rows)
+
+
+def _diagnosis_section(report: Any) -> list[str]:
+    diagnoses = getattr(report, "diagnosis", None) or {}
+    if not diagnoses:
+        return []
+    models = "".join(_giveaway_model(label, d) for label, d in diagnoses.items())
+    return [
+        "<h2>What gives it away</h2>",
+        ("<p>Feature families ranked by their mean separation power above the statistical floor (what two samples "
+         "of one distribution with these sizes give on average). AUC drop: how far the high-level classifier's "
+         "AUC falls towards 0.5 when all inputs of that family are shuffled across its held-out showers "
+         "(permutation importance, no retraining).</p>"),
+        f'<div class="cols">{models}</div>',
+        "<h3>Worst observable per incident-energy bin</h3>",
+        _energy_bin_table(diagnoses),
+    ]
+
+
 def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
     """The report as one HTML string with embedded figures.
 
@@ -140,6 +202,7 @@ def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
          f"{_html.escape(str(ref.get('geometry')))}), voxel threshold {_fmt(settings.get('threshold_mev'))} MeV, "
          f"classifier recipe <b>{_html.escape(str(cls.get('recipe', 'none')))}</b>, FPD/KPD preset "
          f"<b>{_html.escape(str(settings.get('distances')))}</b>.</p>"),
+        *_diagnosis_section(report),
         "<h2>Summary</h2>",
         _table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
         ("<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "

@@ -27,7 +27,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from scipy import stats
 from caloforge import __version__
 from caloforge.data.io import ShowerFile
 from caloforge.evaluation.binning import dataset_kind, default_threshold, log_edges
-from caloforge.evaluation.classifier import classifier_test
+from caloforge.evaluation.classifier import TrainedClassifier, classifier_test
 from caloforge.evaluation.compare import (
     HistComparison,
     compare_histogram,
@@ -49,8 +49,10 @@ from caloforge.evaluation.compare import (
     summarise_comparisons,
 )
 from caloforge.evaluation.config import EvaluationConfig
-from caloforge.evaluation.features import FeatureTable, hlf_vector
+from caloforge.evaluation.diagnosis import Diagnosis, diagnose
+from caloforge.evaluation.features import FeatureTable, hlf_groups, hlf_vector
 from caloforge.evaluation.histograms import Histogram, HistSpec, histogram_specs
+from caloforge.evaluation.importance import ImportanceCollector
 from caloforge.evaluation.inputs import classifier_inputs
 from caloforge.evaluation.metrics import fpd, kpd
 from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
@@ -74,6 +76,7 @@ class EvaluationReport:
         baseline: Reference-half vs reference-half FPD, KPD and separation-power summary (or ``None``).
         flags: Warnings that concern the whole evaluation.
         timing: Seconds spent per stage.
+        diagnosis: Per generated label, what gives it away (:class:`~caloforge.evaluation.diagnosis.Diagnosis`).
     """
 
     settings: dict[str, Any]
@@ -82,6 +85,7 @@ class EvaluationReport:
     baseline: dict[str, Any] | None = None
     flags: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
+    diagnosis: dict[str, Diagnosis] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form; NaN and inf become ``null``."""
@@ -93,6 +97,7 @@ class EvaluationReport:
             "baseline": self.baseline,
             "flags": self.flags,
             "timing_s": self.timing,
+            "diagnosis": {label: d.to_dict() for label, d in self.diagnosis.items()},
         }
         return _clean(raw)
 
@@ -236,7 +241,10 @@ def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig
     return out
 
 
-def _classifiers(ref: SampleScan, gen: SampleScan, geometry: Any, config: EvaluationConfig) -> dict[str, Any]:
+def _classifiers(
+    ref: SampleScan, gen: SampleScan, geometry: Any, config: EvaluationConfig,
+    on_high: Callable[[TrainedClassifier], None] | None = None,
+) -> dict[str, Any]:
     cls = config.classifier_config()
     if cls is None:
         return {}
@@ -251,7 +259,8 @@ def _classifiers(ref: SampleScan, gen: SampleScan, geometry: Any, config: Evalua
         else:
             x_ref = classifier_inputs(kind, ref.kept_voxels, ref.features.e_inc[ref.kept_index], geometry)
             x_gen = classifier_inputs(kind, gen.kept_voxels, gen.features.e_inc[gen.kept_index], geometry)
-        out[kind] = {"recipe": cls.recipe, **classifier_test(x_gen, x_ref, cls).to_dict()}
+        hook = on_high if kind == "high" else None
+        out[kind] = {"recipe": cls.recipe, **classifier_test(x_gen, x_ref, cls, on_trained=hook).to_dict()}
     return out
 
 
@@ -271,7 +280,7 @@ def _sample_summary(label: str, scan: SampleScan, path: Path) -> tuple[dict[str,
 
 def _evaluate_sample(
     label: str, scan: SampleScan, path: Path, arts: EvaluationArtifacts, ref_vec: np.ndarray, config: EvaluationConfig
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Diagnosis]:
     hists = fill_all(arts.specs, scan.features)
     hists["voxel_energy"] = Histogram(scan.voxel_counts if scan.voxel_counts is not None else np.zeros(0, np.int64),
                                       overflow=scan.voxel_outside)
@@ -283,8 +292,11 @@ def _evaluate_sample(
     out: dict[str, Any] = {**info, "flags": flags, "summary": summarise_comparisons(comps),
                            "histograms": {n: c.to_dict() for n, c in comps.items()}, "response": resp}
     out.update(_distances(ref_vec, hlf_vector(scan.features), config))
-    out["classifier"] = _classifiers(arts.reference, scan, arts.geometry, config)
-    return out
+    importance = ImportanceCollector(hlf_groups(scan.features))  # cls-high: AUC drop per permuted family
+    out["classifier"] = _classifiers(arts.reference, scan, arts.geometry, config, importance)
+    diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
+                         importance=importance.result())
+    return out, diagnosis
 
 
 def _edges_of(arts: EvaluationArtifacts) -> np.ndarray:
@@ -326,10 +338,10 @@ def run_evaluation(
     resp = response_table(ref_scan.features.e_inc, ref_scan.features.response, energy_bins(ref_scan.features.e_inc))
     arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp})
     ref_vec = hlf_vector(ref_scan.features) if config.distances != "none" else np.zeros((0, 0))
-    results = {}
+    results, diagnoses = {}, {}
     for label, scan in scans.items():
         t1 = time.perf_counter()
-        results[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config)
+        results[label], diagnoses[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config)
         timing[f"metrics_{label}"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     baseline = _baseline(ref_scan.features, specs, config)
@@ -342,7 +354,7 @@ def run_evaluation(
         "chi2": "two-histogram chi2 test with statistical errors (Gagunashvili / ROOT Chi2Test UU)",
     }
     reference_info = {"path": str(reference), "n_events": ref_scan.n_events, "geometry": geometry.name}
-    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing)
+    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing, diagnoses)
     for label in results:
         report.flags.extend(results[label]["flags"])
     return report, arts
