@@ -10,6 +10,7 @@ from caloforge.models import flows as _flows  # noqa: F401  (registers "caloflow
 from caloforge.models import gan as _gan  # noqa: F401  (registers "wgan")
 from caloforge.models import vae as _vae  # noqa: F401  (registers "vae")
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
+from caloforge.models.pretrained import PretrainedModel, list_pretrained, load_pretrained
 from caloforge.models.registry import MODELS, build_model
 from caloforge.models.serialization import CheckpointError, load_model, model_state, save_model
 
@@ -18,9 +19,12 @@ __all__ = [
     "CheckpointError",
     "GenerativeModel",
     "LossOutput",
+    "PretrainedModel",
     "ShowerBatch",
     "build_model",
+    "list_pretrained",
     "load_model",
+    "load_pretrained",
     "model_state",
     "save_model",
 ]
