@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from caloforge.cli.zoo import add_pretrained_option
+
 __all__ = ["register", "run"]
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     source.add_argument("--checkpoint", type=Path, help="training checkpoint or saved model (.pt)")
     source.add_argument("--model", type=Path, nargs="+", metavar="MODEL.onnx",
                         help="exported ONNX model(s); precision read from each model card")
+    add_pretrained_option(source)
     p.add_argument("--backends", nargs="+", help="pytorch torchscript torch-compile onnxruntime-fp32 "
                    "onnxruntime-int8 onnxruntime-fp16 (default: pytorch torchscript onnxruntime-fp32 onnxruntime-int8)")
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 10, 100, 1000, 10_000],
@@ -50,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
 
     threads = tuple(None if t == "all" else int(t) for t in args.threads)
     model, onnx_files = None, {}
-    if args.checkpoint is not None:
+    if args.pretrained is not None:
+        from caloforge.models.pretrained import load_pretrained
+
+        model = load_pretrained(args.pretrained)
+        backends = tuple(args.backends or DEFAULT_BACKENDS)
+    elif args.checkpoint is not None:
         from caloforge.models.serialization import load_model
 
         model = load_model(args.checkpoint)

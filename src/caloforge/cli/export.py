@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from caloforge.cli.zoo import add_pretrained_option
+
 __all__ = ["register", "run"]
 
 logger = logging.getLogger(__name__)
@@ -22,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the parity check is not written. ONNX inputs: incident_energy (B,1) MeV, angle (B,1) rad (angle-"
         "conditioned models only), noise (B,noise_dim); output: showers (B,n_voxels) MeV.",
     )
-    p.add_argument("--checkpoint", required=True, type=Path, help="training checkpoint or saved model (.pt)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="training checkpoint or saved model (.pt)")
+    add_pretrained_option(source)
     p.add_argument("--format", choices=["onnx", "torchscript"], default="onnx", help="default: onnx")
     p.add_argument("-o", "--output", required=True, type=Path, help="output model file")
     p.add_argument("--par04", action="store_true", help="Geant4 Par04 signature: input (B, noise_dim+4), "
@@ -48,7 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if args.quantize and args.format != "onnx":
         msg = "--quantize needs --format onnx"
         raise ValueError(msg)
-    model = load_model(args.checkpoint, use_ema=not args.no_ema)
+    if args.pretrained is not None:
+        from caloforge.models.pretrained import load_pretrained
+
+        model = load_pretrained(args.pretrained)
+    else:
+        model = load_model(args.checkpoint, use_ema=not args.no_ema)
     par04 = Par04Settings(args.par04_max_energy_gev * 1e3, args.par04_max_angle_deg)
     options = {"signature": "par04" if args.par04 else "caloforge", "par04": par04, "n_check": args.n_check,
                "rtol": args.rtol, "atol": args.atol, "overwrite": args.force}

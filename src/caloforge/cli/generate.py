@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from caloforge.cli.zoo import add_pretrained_option, use_pretrained
+
 __all__ = ["register", "run"]
 
 
@@ -19,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     model_source = p.add_mutually_exclusive_group(required=True)
     model_source.add_argument("--checkpoint", help="training checkpoint or saved model (.pt)")
     model_source.add_argument("--model", metavar="MODEL.onnx", help="exported model, run by ONNX Runtime (no torch)")
+    add_pretrained_option(model_source)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--energies", metavar="SPEC", help="incident energies in GeV, e.g. log-uniform:1:100")
     source.add_argument("--like", metavar="REF.h5", help="reproduce this file's incident energies (and angles)")
@@ -34,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--sampler",
         metavar="SOLVER:STEPS",
         help="ODE solver and number of steps of a flow-matching model, e.g. euler:4 or midpoint:16 "
-        "(default: the model's own)",
+        "(default: the model's own, or a pretrained model's default sampler)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -67,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from caloforge.sampling import generate_to_file, load_generation_conditions
 
+    pretrained = use_pretrained(args)  # verified weights file → args.checkpoint
+    in_shards = args.workers is not None or args.dask_scheduler is not None
+    if pretrained is not None and pretrained.sampler is not None and args.sampler is None and not in_shards:
+        args.sampler = pretrained.sampler.spec  # sharded runs use the same sampler, stored in the weights
     if args.energies is not None and args.n is None:
         msg = "--energies needs --n (the number of showers)"
         raise ValueError(msg)
@@ -83,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         use_ema=not args.no_ema,
     )
     attrs = {"checkpoint": str(args.checkpoint)}
+    if pretrained is not None:
+        attrs = {"pretrained": pretrained.name, "pretrained_sha256": pretrained.sha256}
     if args.sampler is not None:
         model = _with_sampler(model, args.sampler, args.checkpoint)
         attrs["sampler"] = args.sampler

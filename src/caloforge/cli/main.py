@@ -17,7 +17,7 @@ from caloforge import __version__
 __all__ = ["main"]
 
 #: Subcommand modules under ``caloforge.cli``, in help order.
-SUBCOMMANDS = ("simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "export", "bench", "geant4")
+SUBCOMMANDS = ("simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "export", "bench", "zoo", "geant4")
 
 logger = logging.getLogger("caloforge")
 
