@@ -310,3 +310,16 @@ def test_new_voxel_options_are_validated() -> None:
         FlowMatchingConfig(dequantise_mev=-1.0)
     with pytest.raises(ValueError, match="augment"):
         FlowMatchingConfig(augment="flip")  # type: ignore[arg-type]
+
+
+def test_shape_skip_starts_as_the_plain_network_and_then_acts_per_voxel(tiny_geometry: Geometry) -> None:
+    torch.manual_seed(0)
+    plain = LayerTransformer(tiny_geometry, 4, dim=8, depth=1, heads=2)
+    torch.manual_seed(0)
+    skipped = LayerTransformer(tiny_geometry, 4, dim=8, depth=1, heads=2, skip=True)
+    x, t, c = torch.randn(3, tiny_geometry.n_voxels), torch.rand(3), torch.randn(3, 4)
+    assert torch.allclose(plain(x, t, c), skipped(x, t, c))
+    assert skipped.skip is not None
+    with torch.no_grad():
+        skipped.skip.weight.copy_(torch.eye(20))
+    assert torch.allclose(skipped(x, t, c) - plain(x, t, c), x, atol=1e-5)

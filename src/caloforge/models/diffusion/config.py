@@ -29,6 +29,8 @@ class FlowMatchingConfig:
         heads: Attention heads (divides ``dim``).
         mlp_ratio: Feed-forward width of the blocks relative to ``dim``.
         dropout: Dropout in the transformer blocks.
+        shape_skip: Voxel-space linear skip connection from each layer token's input to its output
+            velocity (see :class:`~caloforge.models.diffusion.denoiser.LayerTransformer`).
         sigma_min: Width of the conditional path at the data end (0: rectified flow).
         time_sampling: Distribution of the training times: ``"uniform"`` or ``"logit-normal"``.
         layer_parametrisation: Stage-1 variables: ``"shares"`` (log response and the log of each
@@ -74,6 +76,7 @@ class FlowMatchingConfig:
     heads: int = 4
     mlp_ratio: float = 2.0
     dropout: float = 0.0
+    shape_skip: bool = False
     sigma_min: float = 0.0
     time_sampling: Literal["uniform", "logit-normal"] = "logit-normal"
     layer_parametrisation: Literal["shares", "stick-breaking", "log"] = "shares"

@@ -65,6 +65,9 @@ class LayerTransformer(nn.Module):
         heads: Attention heads (must divide ``dim``).
         mlp_ratio: Width of the feed-forward block relative to ``dim``.
         dropout: Dropout inside the transformer blocks.
+        skip: Add a linear map of each input token to its output (a voxel-space skip connection,
+            zero at initialisation), so the velocity is not limited to the rank of a ``dim``-wide
+            token when ``dim`` is smaller than the voxels of a layer.
 
     References:
         Favaro et al., "CaloDREAM — Detector Response Emulation via Attentive flow Matching",
@@ -81,6 +84,7 @@ class LayerTransformer(nn.Module):
         heads: int = 4,
         mlp_ratio: float = 2.0,
         dropout: float = 0.0,
+        skip: bool = False,
     ) -> None:
         super().__init__()
         sizes = list(geometry.layer_sizes)
@@ -97,6 +101,9 @@ class LayerTransformer(nn.Module):
         self.blocks = nn.TransformerEncoder(block, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, self.token_size)
+        self.skip = nn.Linear(self.token_size, self.token_size, bias=False) if skip else None
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
 
     def forward(self, x: Tensor, t: Tensor, context: Tensor) -> Tensor:
         """x (B, n_voxels), t (B,), context (B, n_context) → velocity (B, n_voxels)."""
@@ -104,6 +111,8 @@ class LayerTransformer(nn.Module):
         tokens = padded[:, self.gather_index].reshape(x.shape[0], self.n_layers, self.token_size)
         h = self.embed_in(tokens) + self.position + self.embed_cond(t, context)[:, None, :]
         h = self.head(self.norm(self.blocks(h)))
+        if self.skip is not None:
+            h = h + self.skip(tokens)
         return h.reshape(x.shape[0], -1)[:, self.scatter_index]
 
 

@@ -108,6 +108,7 @@ class FlowMatching(GenerativeModel):
             heads=config.heads,
             mlp_ratio=config.mlp_ratio,
             dropout=config.dropout,
+            skip=config.shape_skip,
         )
 
     @classmethod
