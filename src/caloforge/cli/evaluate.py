@@ -74,12 +74,18 @@ def _auc_jsd(result: dict[str, Any]) -> str:
 
 
 def _giveaways(diagnosis: Any, k: int = 3) -> str:
-    """``sparsity (separation 0.412, worst sparsity_12, AUC drop 0.118); ...`` for the top ``k`` families."""
+    """``sparsity (separation 0.412, worst sparsity_12, AUC drop 0.118); ... | cls-high AUC drop: ...``.
+
+    The top ``k`` families by separation power, then the top ``k`` by classifier AUC drop (if it ran).
+    """
     parts = []
     for fam in diagnosis.top(k):
         drop = f", AUC drop {fam.auc_drop:.3f}" if fam.auc_drop is not None else ""
         parts.append(f"{fam.family} (separation {fam.separation_power:.3f}, worst {fam.worst.name}{drop})")
-    return "; ".join(parts) or "nothing (no comparable histogram)"
+    text = "; ".join(parts) or "nothing (no comparable histogram)"
+    if diagnosis.importance is not None:
+        text += " | cls-high AUC drop: " + ", ".join(f"{n} {d:.3f}" for n, d in diagnosis.importance.ranking()[:k])
+    return text
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,16 +10,19 @@ Three views of one question, all from numbers the evaluation has already compute
 * **Classifier reliance**: the permutation importance of the high-level classifier (``cls-high``), the
   AUC drop when one family's columns are shuffled (:mod:`.importance`).
 
-Ranking uses the *excess* separation power, the value minus its **statistical floor**: two finite
-samples of one distribution do not give 0 but on average ``NDF (1/n_ref + 1/n_gen) / 4`` (NDF = bins
-with entries − 1; for equal sample sizes the separation power is χ²/2n and E[χ²] = NDF). Without it a
-100-bin histogram would outrank a 20-bin one on noise alone, most visibly in the smaller energy bins.
+Ranking uses the *excess* separation power, the value minus its **statistical floor**. Two finite
+samples of one distribution do not give 0: their separation power is about ``c χ²`` with
+``c = (1/n_ref + 1/n_gen) / 4`` and χ² distributed with NDF = (bins with entries − 1) degrees of freedom
+(exact for equal sizes, where it is χ²/2n), so on average ``c NDF``. The floor is its 99 % quantile,
+``c χ²₀.₉₉(NDF)``: a 100-bin histogram does not outrank a 20-bin one on noise alone, and a histogram
+with few entries (a deep layer that low-energy showers barely reach) needs a large effect to rank.
+Histograms with fewer than ``min_showers`` entries in range in either sample are not ranked at all.
 
 Example:
     >>> import numpy as np
     >>> from caloforge.evaluation.histograms import Histogram
-    >>> round(noise_floor(Histogram(np.array([500, 500])), Histogram(np.array([250, 250]))), 6)
-    0.00075
+    >>> round(noise_floor(Histogram(np.array([500, 500])), Histogram(np.array([250, 250]))), 5)
+    0.00498
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import stats
 
 from caloforge.evaluation.compare import energy_bins
 from caloforge.evaluation.features import FeatureTable
@@ -51,16 +55,27 @@ __all__ = [
 ]
 
 #: How observables and families are ordered (stored with the result).
-RANKED_BY = "separation power minus its statistical floor NDF (1/n_ref + 1/n_gen) / 4, largest first"
+RANKED_BY = ("separation power minus its statistical floor (1/n_ref + 1/n_gen) / 4 * chi2_quantile(0.99, NDF), "
+             "largest first")
 
 
-def noise_floor(ref: Histogram, gen: Histogram) -> float:
-    """Expected separation power of two samples of one distribution with these counts; NaN if one is empty."""
+def noise_floor(ref: Histogram, gen: Histogram, *, quantile: float = 0.99) -> float:
+    """The separation power that two samples of one distribution with these counts stay below with
+    probability ``quantile``: ``(1/n_ref + 1/n_gen) / 4 · χ²_quantile(NDF)``; NaN if one is empty.
+
+    Arguments:
+        ref: Reference histogram.
+        gen: Generated histogram (same binning).
+        quantile: Quantile of the χ² distribution (0.5 gives about the median, and ``NDF`` degrees of
+            freedom mean about the average ``NDF (1/n_ref + 1/n_gen) / 4``).
+    """
     n_ref, n_gen = ref.n_in_range, gen.n_in_range
     if n_ref == 0 or n_gen == 0:
         return float("nan")
-    ndf = max(int(np.count_nonzero(ref.counts + gen.counts)) - 1, 0)
-    return ndf * (1.0 / n_ref + 1.0 / n_gen) / 4.0
+    ndf = int(np.count_nonzero(ref.counts + gen.counts)) - 1
+    if ndf < 1:
+        return 0.0
+    return float(stats.chi2.ppf(quantile, ndf)) * (1.0 / n_ref + 1.0 / n_gen) / 4.0
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,7 @@ class ObservableSeparation:
         name: Histogram key, e.g. ``"sparsity_12"``.
         family: Feature family, e.g. ``"sparsity"``.
         separation_power: Separation power of the two histograms (0 identical, 1 disjoint).
-        noise_floor: Its expected value for two samples of one distribution (:func:`noise_floor`).
+        noise_floor: What two samples of one distribution stay below in 99 % of cases (:func:`noise_floor`).
     """
 
     name: str
@@ -95,9 +110,9 @@ class FamilyGiveaway:
 
     Attributes:
         family: Family name.
-        n_observables: Observables (histograms) of the family with entries.
+        n_observables: Observables (histograms) of the family that were ranked.
         separation_power: Mean separation power of its observables.
-        noise_floor: Mean statistical floor of its observables.
+        noise_floor: Mean statistical floor (:func:`noise_floor`) of its observables.
         worst: The member with the largest excess separation power.
         auc_drop: Drop of the ``cls-high`` AUC when the family's inputs are permuted (``None``: not run).
     """
@@ -158,15 +173,17 @@ class Diagnosis:
 
     Attributes:
         families: Feature families, the most separating first.
-        observables: Every observable with entries, the most separating first.
+        observables: Every ranked observable (enough entries in range), the most separating first.
         energy_bins: Per incident-energy bin, in increasing energy.
         importance: Permutation importance of the ``cls-high`` classifier (``None``: not run).
+        min_showers: Histograms and energy bins with fewer showers in either sample were not ranked.
     """
 
     families: list[FamilyGiveaway]
     observables: list[ObservableSeparation]
     energy_bins: list[EnergyBinDiagnosis] = field(default_factory=list)
     importance: PermutationImportance | None = None
+    min_showers: int = 20
 
     def top(self, k: int = 3) -> list[FamilyGiveaway]:
         """The ``k`` families that separate the samples most."""
@@ -176,6 +193,7 @@ class Diagnosis:
         """JSON-able form."""
         return {
             "ranked_by": RANKED_BY,
+            "min_showers": self.min_showers,
             "top": [f.family for f in self.top()],
             "families": [f.to_dict() for f in self.families],
             "observables": [o.to_dict() for o in self.observables],
@@ -184,28 +202,25 @@ class Diagnosis:
         }
 
 
-def _separations(
-    specs: Sequence[HistSpec], ref: Mapping[str, Histogram], gen: Mapping[str, Histogram]
-) -> list[ObservableSeparation]:
-    out = []
-    for spec in specs:
-        sep = separation_power(ref[spec.name].counts, gen[spec.name].counts)
-        if np.isfinite(sep):
-            out.append(ObservableSeparation(spec.name, spec.family, sep, noise_floor(ref[spec.name], gen[spec.name])))
-    return out
+def _separation(spec: HistSpec, ref: Histogram, gen: Histogram, min_showers: int) -> ObservableSeparation | None:
+    if min(ref.n_in_range, gen.n_in_range) < max(min_showers, 1):
+        return None
+    return ObservableSeparation(spec.name, spec.family, separation_power(ref.counts, gen.counts), noise_floor(ref, gen))
 
 
 def rank_observables(
-    specs: Sequence[HistSpec], ref: Mapping[str, Histogram], gen: Mapping[str, Histogram]
+    specs: Sequence[HistSpec], ref: Mapping[str, Histogram], gen: Mapping[str, Histogram], *, min_showers: int = 20
 ) -> list[ObservableSeparation]:
-    """The observables of ``specs`` by decreasing excess separation power (empty histograms left out).
+    """The observables of ``specs`` by decreasing excess separation power.
 
     Arguments:
         specs: Feature-histogram binnings.
         ref: Reference histograms by name.
         gen: Generated histograms by name.
+        min_showers: Histograms with fewer entries in range in either sample are left out.
     """
-    return sorted(_separations(specs, ref, gen), key=lambda o: (-o.excess, o.name))
+    found = (_separation(spec, ref[spec.name], gen[spec.name], min_showers) for spec in specs)
+    return sorted((o for o in found if o is not None), key=lambda o: (-o.excess, o.name))
 
 
 def rank_families(
@@ -256,7 +271,8 @@ def energy_bin_diagnosis(
         ref: Reference features.
         gen: Generated features.
         edges: Incident-energy bin edges, MeV.
-        min_showers: Bins with fewer showers in either sample get no ranking.
+        min_showers: Bins with fewer showers in either sample get no ranking, and histograms with fewer
+            entries in range in either sample are left out.
     """
     ref_rows, gen_rows = _bin_rows(ref.e_inc, edges), _bin_rows(gen.e_inc, edges)
     usable = [b for b in range(len(edges) - 1) if min(len(ref_rows[b]), len(gen_rows[b])) >= min_showers]
@@ -267,9 +283,8 @@ def energy_bin_diagnosis(
         ref_values, gen_values = feature_values(ref, spec), feature_values(gen, spec)
         for b in usable:
             h_ref, h_gen = fill(ref_values[ref_rows[b]], spec.edges), fill(gen_values[gen_rows[b]], spec.edges)
-            sep = separation_power(h_ref.counts, h_gen.counts)
-            if np.isfinite(sep):
-                found[b].append(ObservableSeparation(spec.name, spec.family, sep, noise_floor(h_ref, h_gen)))
+            if (obs := _separation(spec, h_ref, h_gen, min_showers)) is not None:
+                found[b].append(obs)
     out = []
     for b in range(len(edges) - 1):
         row = EnergyBinDiagnosis(float(edges[b]), float(edges[b + 1]), len(ref_rows[b]), len(gen_rows[b]))
@@ -306,10 +321,11 @@ def diagnose(
         energy_edges: Incident-energy bin edges, MeV (default: 5 log bins of the reference spectrum, or one
             bin per energy for a discrete spectrum; see :func:`~caloforge.evaluation.compare.energy_bins`).
         importance: Permutation importance of the ``cls-high`` classifier, if it ran.
-        min_showers: Energy bins with fewer showers in either sample get no ranking.
+        min_showers: Energy bins, and histograms, with fewer showers (entries in range) in either sample
+            are not ranked.
     """
-    observables = rank_observables(specs, ref_hists, gen_hists)
+    observables = rank_observables(specs, ref_hists, gen_hists, min_showers=min_showers)
     families = rank_families(observables, None if importance is None else importance.auc_drop)
     edges = energy_bins(ref_features.e_inc, n_bins=5) if energy_edges is None else energy_edges
     bins = energy_bin_diagnosis(specs, ref_features, gen_features, edges, min_showers=min_showers)
-    return Diagnosis(families, observables, bins, importance)
+    return Diagnosis(families, observables, bins, importance, min_showers)

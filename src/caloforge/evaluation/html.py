@@ -126,8 +126,8 @@ def _family_rows(diagnosis: Any) -> list[tuple[str, list[str]]]:
     rows = []
     for rank, fam in enumerate(diagnosis.families, start=1):
         worst = f"{_html.escape(fam.worst.name)} ({_fmt(fam.worst.separation_power, 3)})"
-        drop = "–" if fam.auc_drop is None else _fmt(fam.auc_drop, 2)
-        rows.append((str(rank), [_html.escape(fam.family), _fmt(fam.separation_power, 3), _fmt(fam.noise_floor, 2),
+        drop = "–" if fam.auc_drop is None else f"{fam.auc_drop:.3f}"
+        rows.append((str(rank), [_html.escape(fam.family), _fmt(fam.separation_power, 3), _fmt(fam.noise_floor, 3),
                                  worst, drop]))
     return rows
 
@@ -140,10 +140,10 @@ def _giveaway_model(label: str, diagnosis: Any) -> str:
              _table(header, _family_rows(diagnosis)), f"<p>Most separating single observables: {singles or '–'}.</p>"]
     imp = diagnosis.importance
     if imp is not None:
-        cond = imp.auc_drop.get("e_inc")
-        extra = f"; AUC drop when only the incident energy is shuffled: {_fmt(cond, 2)}" if cond is not None else ""
-        parts.append(f"<p>cls-high AUC {_fmt(imp.auc, 3)} (raw output, {imp.n_events} held-out showers"
-                     f"{f', mean of {imp.runs} runs' if imp.runs > 1 else ''}){extra}.</p>")
+        relies = ", ".join(f"{_html.escape(n)} {d:.3f}" for n, d in imp.ranking()[:3])
+        runs = f", mean of {imp.runs} runs" if imp.runs > 1 else ""
+        parts.append(f"<p>The classifier relies most on: <b>{relies}</b> (AUC drop; cls-high AUC {_fmt(imp.auc, 3)}, "
+                     f"raw output on {imp.n_events} held-out showers{runs}; e_inc is the incident energy).</p>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -159,7 +159,7 @@ def _energy_bin_table(diagnoses: Mapping[str, Any]) -> str:
                 cells.append("too few showers" if this is not None else "–")
                 continue
             cells.append(f"{_html.escape(this.worst.name)} {_fmt(this.worst.separation_power, 3)} "
-                         f"<small>(family {_html.escape(str(this.worst_family))})</small>")
+                         f"<small>(worst family: {_html.escape(str(this.worst_family))})</small>")
         rows.append((f"{row.e_low / 1e3:.3g}–{row.e_high / 1e3:.3g}", cells))
     return _table(["E_inc [GeV]", "reference showers", *diagnoses], rows)
 
@@ -169,10 +169,12 @@ def _diagnosis_section(report: Any) -> list[str]:
     if not diagnoses:
         return []
     models = "".join(_giveaway_model(label, d) for label, d in diagnoses.items())
+    least = max(d.min_showers for d in diagnoses.values())
     return [
         "<h2>What gives it away</h2>",
-        ("<p>Feature families ranked by their mean separation power above the statistical floor (what two samples "
-         "of one distribution with these sizes give on average). AUC drop: how far the high-level classifier's "
+        ("<p>Feature families ranked by their mean separation power above the statistical floor (the value two "
+         "samples of one distribution with these sizes and bins stay below in 99 % of cases; histograms with fewer "
+         f"than {least} entries are not ranked). AUC drop: how far the high-level classifier's "
          "AUC falls towards 0.5 when all inputs of that family are shuffled across its held-out showers "
          "(permutation importance, no retraining).</p>"),
         f'<div class="cols">{models}</div>',
