@@ -15,6 +15,7 @@ LAYERS = {
     "config": 0,
     "typing": 0,
     "_version": 0,
+    "atomic": 0,
     "geometry": 1,
     "data": 2,
     "simulate": 3,

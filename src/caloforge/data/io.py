@@ -6,12 +6,14 @@ voxels ordered layer → angular bin → radial bin (radial fastest). caloforge 
 generator metadata). Files may be float64; they are cast to float32 on load.
 
 Reading is lazy: :class:`ShowerFile` loads the energies and streams showers in chunks, so a
-dataset-3 file (100k × 40500 voxels) is processed with bounded memory. Writing goes through
-:class:`ShowerWriter`, which writes a temporary file beside the target and renames it into place only
-when complete, and never replaces an existing file unless ``overwrite=True``.
+dataset-3 file (100k × 40500 voxels) is processed with bounded memory. It also reads the two Geant4
+Par04 layouts (:mod:`caloforge.data.par04`: one dataset per energy, or ``incident_energy`` +
+``showers`` (N, R, Φ, Z)), so every command that takes a shower file accepts them. Writing is
+:mod:`caloforge.data.writer` (atomic; never replaces a file unless ``overwrite=True``).
 
 Example:
     >>> import numpy as np, tempfile, pathlib
+    >>> from caloforge.data import write_showers
     >>> from caloforge.geometry import Geometry
     >>> g = Geometry.regular("toy", n_layers=2, n_alpha=2, r_edges=[0, 1, 2])
     >>> data = ShowerData(np.array([1e3, 2e3]), np.ones((2, 8)), g)
@@ -25,10 +27,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
@@ -44,10 +44,8 @@ __all__ = [
     "SHOWERS_KEY",
     "ShowerFile",
     "ShowerFileError",
-    "ShowerWriter",
     "iter_showers",
     "read_showers",
-    "write_showers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,7 +55,6 @@ SHOWERS_KEY = "showers"
 ANGLES_KEY = "incident_angles"
 #: File attribute holding caloforge's geometry as JSON (other tools use ``geometry`` for free text).
 GEOMETRY_ATTR = "caloforge_geometry"
-_TARGET_CHUNK_BYTES = 1 << 20
 
 
 class ShowerFileError(ValueError):
@@ -106,14 +103,16 @@ def _resolve_geometry(path: Path, n_voxels: int, geometry: str | Geometry | None
 
 
 class ShowerFile:
-    """A lazily read CaloChallenge file.
+    """A lazily read shower file: CaloChallenge, or either Geant4 Par04 layout.
 
-    Energies (and angles) are loaded and checked at open; showers are read on demand.
+    Energies (and angles) are loaded and checked at open; showers are read on demand. Par04 files
+    (:func:`caloforge.data.par04.open_par04`) are presented in CaloChallenge order on the ``par04``
+    geometry, with ``attrs["source_format"]`` naming the layout.
 
     Arguments:
         path: The HDF5 file.
         geometry: Geometry name or object; by default the one stored in the file, else the
-            built-in geometry with the file's voxel count.
+            built-in geometry with the file's voxel count (``par04`` for Par04 files).
 
     Raises:
         ShowerFileError: If the file cannot be opened, misses a key, has inconsistent shapes,
@@ -133,12 +132,24 @@ class ShowerFile:
             raise ShowerFileError(msg) from None
         try:
             self._check_and_load(geometry)
+        except (OSError, RuntimeError, KeyError, TypeError) as err:  # h5py on a damaged file
+            self._file.close()
+            msg = f"{self.path}: cannot read (truncated or corrupted file: {_first_line(err)})"
+            raise ShowerFileError(msg) from None
         except BaseException:
             self._file.close()
             raise
 
     def _check_and_load(self, geometry: str | Geometry | None) -> None:
         f = self._file
+        self._source: Any = None
+        if ENERGIES_KEY not in f:
+            from caloforge.data.par04 import open_par04
+
+            self._source = open_par04(f, self.path)
+            if self._source is not None:
+                self._load_par04(geometry)
+                return
         for key in (ENERGIES_KEY, SHOWERS_KEY):
             if key not in f:
                 msg = f"{self.path}: missing dataset {key!r} (found: {sorted(f.keys())})"
@@ -151,31 +162,48 @@ class ShowerFile:
         if self.n_events == 0:
             msg = f"{self.path}: the file holds no showers"
             raise ShowerFileError(msg)
-        self.energies = self._read_column(ENERGIES_KEY, "incident energies")
-        if np.any(self.energies <= 0):
-            msg = f"{self.path}: incident energies must be positive (min {self.energies.min()})"
-            raise ShowerFileError(msg)
+        self.energies = self._check_energies(self._read_column(ENERGIES_KEY, "incident energies"))
         self.angles = self._read_column(ANGLES_KEY, "incident angles") if ANGLES_KEY in f else None
         attr = f.attrs.get(GEOMETRY_ATTR)
         self.geometry = _resolve_geometry(self.path, int(showers.shape[1]), geometry, attr)
         self.attrs = {k: _attr_value(v) for k, v in f.attrs.items() if k != GEOMETRY_ATTR}
+
+    def _load_par04(self, geometry: str | Geometry | None) -> None:
+        src = self._source
+        self.n_events = src.n_events
+        if self.n_events == 0:
+            msg = f"{self.path}: the file holds no showers"
+            raise ShowerFileError(msg)
+        self.energies = self._check_energies(self._finite(src.energies, "incident energies"))
+        self.angles = None if src.angles is None else self._finite(src.angles, "incident angles")
+        self.geometry = _resolve_geometry(self.path, src.n_voxels, geometry or "par04", None)
+        attrs = {k: _attr_value(v) for k, v in self._file.attrs.items() if k != GEOMETRY_ATTR}
+        self.attrs = {**attrs, "source_format": src.layout}
+
+    def _check_energies(self, values: NDArray[np.float32]) -> NDArray[np.float32]:
+        if np.any(values <= 0):
+            msg = f"{self.path}: incident energies must be positive (min {values.min()})"
+            raise ShowerFileError(msg)
+        return values
+
+    def _finite(self, values: NDArray[np.float32], what: str) -> NDArray[np.float32]:
+        if not np.all(np.isfinite(values)):
+            msg = f"{self.path}: {what} contain NaN or inf"
+            raise ShowerFileError(msg)
+        return values
 
     def _read_column(self, key: str, what: str) -> NDArray[np.float32]:
         ds = self._file[key]
         if ds.shape not in ((self.n_events, 1), (self.n_events,)):
             msg = f"{self.path}: {key!r} has shape {ds.shape}, expected ({self.n_events}, 1)"
             raise ShowerFileError(msg)
-        values = self._guarded_read(ds, slice(None)).astype(np.float32).reshape(-1)
-        if not np.all(np.isfinite(values)):
-            msg = f"{self.path}: {what} contain NaN or inf"
-            raise ShowerFileError(msg)
-        return values
+        return self._finite(self._guarded_read(ds, slice(None)).astype(np.float32).reshape(-1), what)
 
     def _guarded_read(self, ds: Any, index: slice) -> NDArray[Any]:
         try:
             return np.asarray(ds[index])
-        except (OSError, RuntimeError) as err:
-            msg = f"{self.path}: cannot read {ds.name!r} (truncated or corrupted file: {err})"
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError) as err:
+            msg = f"{self.path}: cannot read {ds.name!r} (truncated or corrupted file: {_first_line(err)})"
             raise ShowerFileError(msg) from None
 
     def __len__(self) -> int:
@@ -193,7 +221,10 @@ class ShowerFile:
             ShowerFileError: On unreadable data, or invalid voxel energies when ``validate``.
         """
         stop = self.n_events if stop is None else min(stop, self.n_events)
-        raw = self._guarded_read(self._file[SHOWERS_KEY], slice(start, stop))
+        if self._source is not None:
+            raw = self._source.read(start, stop, self._guarded_read)
+        else:
+            raw = self._guarded_read(self._file[SHOWERS_KEY], slice(start, stop))
         showers = raw.astype(np.float32, copy=False)
         if validate:
             self._validate(showers, start)
@@ -232,6 +263,10 @@ class ShowerFile:
         self.close()
 
 
+def _first_line(err: BaseException) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0] or type(err).__name__
+
+
 def _attr_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode()
@@ -265,129 +300,3 @@ def iter_showers(
     """Streams a CaloChallenge file in chunks with bounded memory."""
     with ShowerFile(path, geometry) as f:
         yield from f.iter_chunks(chunk_size)
-
-
-class ShowerWriter:
-    """Writes a CaloChallenge file incrementally and atomically.
-
-    Data go to a hidden temporary file beside ``path``; :meth:`close` renames it into place. If an
-    exception escapes the ``with`` block, the temporary file is deleted and ``path`` is untouched.
-
-    Arguments:
-        path: Target file.
-        geometry: Geometry of the showers (stored as the JSON attribute ``caloforge_geometry``).
-        with_angles: Also write ``incident_angles``.
-        overwrite: Replace an existing ``path``.
-        attrs: File attributes (str, numbers, lists).
-        compression: ``None`` or ``"gzip"``/``"lzf"``.
-
-    Raises:
-        FileExistsError: If ``path`` exists and ``overwrite`` is false.
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        geometry: Geometry,
-        *,
-        with_angles: bool = False,
-        overwrite: bool = False,
-        attrs: dict[str, Any] | None = None,
-        compression: str | None = None,
-    ) -> None:
-        self.path = Path(path)
-        self.overwrite = overwrite
-        _refuse_existing(self.path, overwrite)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_path = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        self.geometry = geometry
-        self.n_written = 0
-        h5py = _h5py()
-        self._file = h5py.File(self.tmp_path, "w")
-        n_vox = geometry.n_voxels
-        rows = max(1, min(1024, _TARGET_CHUNK_BYTES // (4 * n_vox)))
-        self._showers = self._file.create_dataset(
-            SHOWERS_KEY, (0, n_vox), maxshape=(None, n_vox), dtype="f4", chunks=(rows, n_vox),
-            compression=compression,
-        )
-        self._energies = self._file.create_dataset(
-            ENERGIES_KEY, (0, 1), maxshape=(None, 1), dtype="f4", chunks=(4096, 1)
-        )
-        self._angles = None
-        if with_angles:
-            self._angles = self._file.create_dataset(
-                ANGLES_KEY, (0, 1), maxshape=(None, 1), dtype="f4", chunks=(4096, 1)
-            )
-        for key, value in (attrs or {}).items():
-            self._file.attrs[key] = value
-        self._file.attrs[GEOMETRY_ATTR] = json.dumps(geometry.to_dict())
-        self._file.attrs["geometry_name"] = geometry.name
-
-    def write(self, data: ShowerData) -> None:
-        """Appends a chunk of showers.
-
-        Raises:
-            ValueError: If the chunk's geometry or angle columns do not match the file.
-        """
-        if data.geometry.n_voxels != self.geometry.n_voxels:
-            msg = f"{self.path}: chunk has {data.geometry.n_voxels} voxels, file has {self.geometry.n_voxels}"
-            raise ValueError(msg)
-        if (data.angles is None) != (self._angles is None):
-            msg = f"{self.path}: chunk and file disagree on incident angles"
-            raise ValueError(msg)
-        n0, n = self.n_written, len(data)
-        for ds, values in ((self._showers, data.showers), (self._energies, data.energies[:, None])):
-            ds.resize(n0 + n, axis=0)
-            ds[n0:] = values
-        if self._angles is not None and data.angles is not None:
-            self._angles.resize(n0 + n, axis=0)
-            self._angles[n0:] = data.angles[:, None]
-        self.n_written += n
-
-    def close(self) -> None:
-        """Finishes the file and renames it into place."""
-        self._file.close()
-        try:
-            _refuse_existing(self.path, self.overwrite)
-        except FileExistsError:
-            self.tmp_path.unlink(missing_ok=True)
-            raise
-        self.tmp_path.replace(self.path)
-
-    def abort(self) -> None:
-        """Discards everything written; the target is left untouched."""
-        if self._file.id.valid:
-            self._file.close()
-        self.tmp_path.unlink(missing_ok=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-def _refuse_existing(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
-
-
-def write_showers(
-    path: str | Path, data: ShowerData, *, overwrite: bool = False, compression: str | None = None
-) -> None:
-    """Writes ``data`` as a CaloChallenge file (atomically; see :class:`ShowerWriter`)."""
-    with ShowerWriter(
-        path,
-        data.geometry,
-        with_angles=data.angles is not None,
-        overwrite=overwrite,
-        attrs=data.attrs,
-        compression=compression,
-    ) as writer:
-        writer.write(data)

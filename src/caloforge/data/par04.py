@@ -1,11 +1,18 @@
-"""The Geant4 Par04 example's training-data format.
+"""The Geant4 Par04 example's training-data formats.
 
-A Par04 file holds one dataset per incident energy, each (N, 18, 50, 45) ordered (r, φ, z), MeV.
-The dataset name is the energy in GeV (``"64"``, ``"64GeV"`` or ``"500MeV"`` are understood); an
-``energy_MeV`` attribute, when present, takes precedence, and an ``angle_deg`` attribute gives the
-polar incidence angle. caloforge converts to the CaloChallenge order (z, φ, r), radial fastest, on
-the built-in ``par04`` geometry. The φ bins keep their index (Par04 counts φ from 0, CaloChallenge
-from −π: a pure rotation, irrelevant for the azimuthally symmetric showers).
+Two layouts are read (by :class:`caloforge.data.ShowerFile`, hence by every command):
+
+* **per energy**: one dataset per incident energy, each (N, 18, 50, 45) ordered (r, φ, z), MeV. The
+  dataset name is the energy in GeV (``"64"``, ``"64GeV"`` or ``"500MeV"`` are understood); an
+  ``energy_MeV`` attribute, when present, takes precedence, and an ``angle_deg`` attribute gives the
+  polar incidence angle (the showers have no angle column when every angle is 0);
+* **converter** (the Par04 ROOT → HDF5 converter): ``incident_energy`` (N,) MeV and ``showers``
+  (N, R, Φ, Z) = (N, 18, 50, 45) MeV, with an optional ``incident_theta`` (N,) rad.
+
+caloforge converts to the CaloChallenge order (z, φ, r), radial fastest, on the built-in ``par04``
+geometry. The φ bins keep their index (Par04 counts φ from 0, CaloChallenge from −π: a pure
+rotation, irrelevant for the azimuthally symmetric showers). :func:`write_par04` writes the
+per-energy layout.
 
 Example:
     >>> import numpy as np
@@ -19,18 +26,25 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from caloforge.data.io import ShowerFileError, _h5py, _refuse_existing
+from caloforge.data.h5output import H5Output
+from caloforge.data.io import ShowerFile, ShowerFileError, _h5py
 from caloforge.data.showers import ShowerData
 from caloforge.geometry import get_geometry
 
-__all__ = ["flat_to_par04", "par04_to_flat", "read_par04", "write_par04"]
+__all__ = ["PAR04_LAYOUTS", "Par04Source", "flat_to_par04", "open_par04", "par04_to_flat", "read_par04", "write_par04"]
 
 PAR04_SHAPE = (18, 50, 45)
+#: ``ShowerFile.attrs["source_format"]`` of the two layouts.
+PAR04_LAYOUTS = ("par04", "par04-converter")
+_CONVERTER_ENERGY, _CONVERTER_SHOWERS, _CONVERTER_THETA = "incident_energy", "showers", "incident_theta"
 _NAME = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(GeV|MeV|TeV)?\s*$", re.IGNORECASE)
 _UNIT = {"mev": 1.0, "gev": 1e3, "tev": 1e6}
 
@@ -56,59 +70,95 @@ def _energy_of(path: Path, name: str, attrs: dict[str, object]) -> float:
     return float(match.group(1)) * _UNIT[(match.group(2) or "GeV").lower()]
 
 
+@dataclass
+class Par04Source:
+    """The showers of a Par04 layout inside an open HDF5 file, read on demand in CaloChallenge order.
+
+    Attributes:
+        layout: ``"par04"`` (one dataset per energy) or ``"par04-converter"``.
+        blocks: (dataset, index of its first event) in event order.
+        energies: Incident energies, (N,), MeV.
+        angles: Polar incidence angles, (N,), rad, or ``None``.
+    """
+
+    layout: str
+    blocks: list[tuple[Any, int]]
+    energies: NDArray[np.float32]
+    angles: NDArray[np.float32] | None
+
+    n_voxels = math.prod(PAR04_SHAPE)
+
+    @property
+    def n_events(self) -> int:
+        """Number of showers."""
+        return len(self.energies)
+
+    def read(self, start: int, stop: int, read: Callable[[Any, slice], NDArray[Any]]) -> NDArray[np.float32]:
+        """Showers ``start:stop``, (n, 40500), through ``read(dataset, slice)`` (the caller's guarded read)."""
+        parts = []
+        for ds, first in self.blocks:
+            lo, hi = max(start, first), min(stop, first + len(ds))
+            if lo < hi:
+                parts.append(par04_to_flat(read(ds, slice(lo - first, hi - first))))
+        return np.concatenate(parts) if parts else np.zeros((0, self.n_voxels), np.float32)
+
+
+def _shape_error(path: Path, name: str, shape: tuple[int, ...]) -> ShowerFileError:
+    return ShowerFileError(f"{path}: dataset {name!r} has shape {shape}, expected (N, 18, 50, 45) (r, phi, z)")
+
+
+def _column(f: Any, key: str, n: int, path: Path) -> NDArray[np.float32]:
+    ds = f[key]
+    if tuple(ds.shape) not in ((n,), (n, 1)):
+        msg = f"{path}: {key!r} has shape {ds.shape}, expected ({n},) like 'showers'"
+        raise ShowerFileError(msg)
+    return np.asarray(ds[...], dtype=np.float32).reshape(-1)
+
+
+def open_par04(f: Any, path: str | Path) -> Par04Source | None:
+    """The Par04 layout of the open HDF5 file ``f``, or ``None`` if it holds none.
+
+    Raises:
+        ShowerFileError: A Par04-like file with a dataset of the wrong shape or a bad energy name.
+    """
+    path = Path(path)
+    h5py = _h5py()
+    if _CONVERTER_ENERGY in f and _CONVERTER_SHOWERS in f:
+        ds = f[_CONVERTER_SHOWERS]
+        if not isinstance(ds, h5py.Dataset) or tuple(ds.shape[1:]) != PAR04_SHAPE:
+            raise _shape_error(path, _CONVERTER_SHOWERS, tuple(getattr(ds, "shape", ())))
+        energies = _column(f, _CONVERTER_ENERGY, len(ds), path)
+        angles = _column(f, _CONVERTER_THETA, len(ds), path) if _CONVERTER_THETA in f else None
+        return Par04Source("par04-converter", [(ds, 0)], energies, angles)
+    datasets = [(name, f[name]) for name in sorted(f.keys())]
+    datasets = [(name, ds) for name, ds in datasets if isinstance(ds, h5py.Dataset) and ds.ndim == 4]
+    if not datasets:
+        return None
+    blocks, energies, angles, first = [], [], [], 0
+    for name, ds in datasets:
+        if tuple(ds.shape[1:]) != PAR04_SHAPE:
+            raise _shape_error(path, name, tuple(ds.shape))
+        attrs = dict(ds.attrs)
+        energies.append(np.full(len(ds), _energy_of(path, name, attrs), dtype=np.float32))
+        angles.append(np.full(len(ds), math.radians(float(attrs.get("angle_deg", 0.0))), dtype=np.float32))
+        blocks.append((ds, first))
+        first += len(ds)
+    angle = np.concatenate(angles)
+    return Par04Source("par04", blocks, np.concatenate(energies), angle if np.any(angle != 0) else None)
+
+
 def read_par04(path: str | Path) -> ShowerData:
-    """Reads a Par04 file into CaloChallenge order on the ``par04`` geometry.
+    """Reads a Par04 file (either layout) into CaloChallenge order on the ``par04`` geometry.
 
     Raises:
         ShowerFileError: On an unreadable file, a dataset of the wrong shape, bad energy names,
-            NaN/inf or negative voxel energies, or a file with no showers.
+            NaN/inf or negative voxel energies, a file with no showers, or a file that is not Par04.
     """
-    path = Path(path)
-    if not path.exists():
-        msg = f"{path}: no such file"
-        raise ShowerFileError(msg)
-    h5py = _h5py()
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        msg = f"{path}: cannot open as HDF5 (empty, truncated or not an HDF5 file: {err})"
-        raise ShowerFileError(msg) from None
-    energies, showers, angles = [], [], []
-    with f:
-        for name in sorted(f.keys()):
-            ds = f[name]
-            if not isinstance(ds, h5py.Dataset):
-                continue
-            if tuple(ds.shape[1:]) != PAR04_SHAPE:
-                msg = f"{path}: dataset {name!r} has shape {ds.shape}, expected (N, 18, 50, 45)"
-                raise ShowerFileError(msg)
-            attrs = dict(ds.attrs)
-            energy = _energy_of(path, name, attrs)
-            try:
-                block = np.asarray(ds[...], dtype=np.float32)
-            except OSError as err:
-                msg = f"{path}: cannot read {name!r} (truncated or corrupted file: {err})"
-                raise ShowerFileError(msg) from None
-            if not np.all(np.isfinite(block)):
-                msg = f"{path}: dataset {name!r} contains NaN or inf"
-                raise ShowerFileError(msg)
-            if block.size and block.min() < 0:
-                msg = f"{path}: dataset {name!r} contains negative energies"
-                raise ShowerFileError(msg)
-            showers.append(par04_to_flat(block))
-            energies.append(np.full(len(block), energy, dtype=np.float32))
-            angle = math.radians(float(attrs.get("angle_deg", 0.0)))
-            angles.append(np.full(len(block), angle, dtype=np.float32))
-    if not showers or sum(len(s) for s in showers) == 0:
-        msg = f"{path}: no Par04 shower datasets found"
-        raise ShowerFileError(msg)
-    return ShowerData(
-        np.concatenate(energies),
-        np.concatenate(showers),
-        get_geometry("par04"),
-        np.concatenate(angles),
-        {"source_format": "par04"},
-    )
+    with ShowerFile(path) as f:
+        if f.attrs.get("source_format") not in PAR04_LAYOUTS:
+            msg = f"{path}: not a Par04 file (it is a CaloChallenge file; use read_showers)"
+            raise ShowerFileError(msg)
+        return f.read()
 
 
 def write_par04(path: str | Path, data: ShowerData, *, overwrite: bool = False) -> None:
@@ -122,22 +172,14 @@ def write_par04(path: str | Path, data: ShowerData, *, overwrite: bool = False) 
     if data.geometry.n_voxels != get_geometry("par04").n_voxels:
         msg = f"{path}: Par04 files need 45 × 50 × 18 voxels, got geometry {data.geometry.name!r}"
         raise ValueError(msg)
-    _refuse_existing(path, overwrite)
-    tmp = path.with_name(f".{path.name}.tmp")
-    h5py = _h5py()
     angles = data.angles if data.angles is not None else np.zeros(len(data), np.float32)
-    try:
-        with h5py.File(tmp, "w") as f:
-            keys = np.stack([data.energies, angles], axis=1)
-            for energy, angle in np.unique(keys, axis=0):
-                mask = (data.energies == energy) & (angles == angle)
-                name = f"{energy / 1e3:g}"
-                if abs(angle) > 0:
-                    name += f"_{math.degrees(angle):g}deg"
-                ds = f.create_dataset(name, data=flat_to_par04(data.showers[mask]))
-                ds.attrs["energy_MeV"] = float(energy)
-                ds.attrs["angle_deg"] = math.degrees(float(angle))
-        _refuse_existing(path, overwrite)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with H5Output(path, overwrite=overwrite, expected_bytes=4 * data.showers.size + (1 << 20)) as out, out.guard():
+        keys = np.stack([data.energies, angles], axis=1)
+        for energy, angle in np.unique(keys, axis=0):
+            mask = (data.energies == energy) & (angles == angle)
+            name = f"{energy / 1e3:g}"
+            if abs(angle) > 0:
+                name += f"_{math.degrees(angle):g}deg"
+            ds = out.file.create_dataset(name, data=flat_to_par04(data.showers[mask]))
+            ds.attrs["energy_MeV"] = float(energy)
+            ds.attrs["angle_deg"] = math.degrees(float(angle))
