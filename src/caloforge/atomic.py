@@ -15,7 +15,7 @@ A writer never touches its target until the output is complete:
 * a target that is a directory, an existing target without ``overwrite`` and, when the size is known
   in advance, a disk too small for it are refused before anything is written.
 
-Operating-system errors come back as :class:`OutputError`, whose message is one line that names the
+Operating-system errors come back as :class:`~caloforge.oserrors.OutputError`, whose message is one line that names the
 target and the reason, e.g. ``no space left on device /data writing /data/showers.h5``.
 
 Example:
@@ -40,10 +40,12 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Self
+
+from caloforge.oserrors import OutputError, error_for, format_size, is_write_error, mount_point, output_error
 
 __all__ = [
     "AtomicFile",
@@ -53,9 +55,6 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_free_space",
-    "describe_os_error",
-    "is_write_error",
-    "output_error",
     "prepare_target",
     "remove_stale_temporaries",
 ]
@@ -64,92 +63,6 @@ logger = logging.getLogger(__name__)
 
 _HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())[:32] or "host"
 _NAME_CHARS = 96  # the target name kept in a temporary file's name (file names are limited to 255 bytes)
-#: errno values that mean "the output could not be written" (reported as :class:`OutputError`).
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM}
-
-
-class OutputError(OSError):
-    """An output file could not be written; the one-line message names the file and the reason.
-
-    ``errno`` and ``filename`` are set as for the underlying :class:`OSError`.
-    """
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "cannot write the output file"
-
-
-def _mount_point(path: Path) -> str:
-    p = Path(os.path.abspath(path))
-    while not os.path.ismount(p) and p != p.parent:
-        p = p.parent
-    return str(p)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
-        n /= 1000
-    return f"{n:.3g} TB"  # pragma: no cover
-
-
-def describe_os_error(err: OSError, path: str | Path | None = None, *, action: str = "writing") -> str:
-    """One line for an :class:`OSError`: what went wrong, with which file.
-
-    Arguments:
-        err: The error.
-        path: The file concerned (default: the error's own file name).
-        action: What was being done to it (``"writing"``, ``"reading"``).
-
-    Example:
-        >>> import errno
-        >>> describe_os_error(OSError(errno.EACCES, "Permission denied"), "out/x.h5")
-        'permission denied writing out/x.h5'
-    """
-    if isinstance(err, OutputError) or (err.errno is None and err.args and isinstance(err.args[0], str)):
-        return str(err.args[0]).splitlines()[0] if err.args else type(err).__name__
-    target = str(path if path is not None else (err.filename or "a file"))
-    code = err.errno
-    if code == errno.ENOSPC:
-        return f"no space left on device {_mount_point(Path(target))} {action} {target}"
-    if code == errno.EDQUOT:
-        return f"disk quota exceeded on {_mount_point(Path(target))} {action} {target}"
-    if code == errno.EROFS:
-        return f"read-only file system: cannot write {target}"
-    if code in (errno.EACCES, errno.EPERM):
-        return f"permission denied {action} {target}"
-    if code == errno.EISDIR:
-        return f"{target} is a directory; give a file name"
-    if code == errno.ENOTDIR:
-        return f"{target}: a component of the path is not a directory"
-    if code == errno.ENOENT:
-        return f"{target}: no such file or directory"
-    if code == errno.EFBIG:
-        return f"file too large {action} {target} (file size limit reached)"
-    reason = err.strerror or (str(err).splitlines() or [type(err).__name__])[0]
-    return f"{target}: {reason[0].lower() + reason[1:] if reason else 'input/output error'}"
-
-
-def is_write_error(err: BaseException) -> bool:
-    """Whether ``err`` says that an output could not be written (full disk, quota, permissions, I/O error)."""
-    return isinstance(err, OSError) and not isinstance(err, FileExistsError) and err.errno in _WRITE_ERRNOS
-
-
-def output_error(err: OSError, path: str | Path) -> OutputError:
-    """``err`` raised while writing ``path``, as an :class:`OutputError` with a one-line message."""
-    if isinstance(err, OutputError):
-        return err
-    out = OutputError(describe_os_error(err, path))
-    out.errno, out.filename = err.errno, str(path)
-    return out
-
-
-def _error(code: int, message: str, path: Path) -> OutputError:
-    out = OutputError(message)
-    out.errno, out.filename = code, str(path)
-    return out
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -200,10 +113,10 @@ def check_free_space(path: str | Path, needed_bytes: int | None) -> None:
         return
     if needed_bytes > free:
         msg = (
-            f"no space left on device {_mount_point(path)} writing {path}: "
-            f"it needs about {_size(needed_bytes)}, {_size(free)} free"
+            f"no space left on device {mount_point(path)} writing {path}: "
+            f"it needs about {format_size(needed_bytes)}, {format_size(free)} free"
         )
-        raise _error(errno.ENOSPC, msg, path)
+        raise error_for(errno.ENOSPC, msg, path)
 
 
 def prepare_target(path: str | Path, *, overwrite: bool = False, expected_bytes: int | None = None) -> Path:
@@ -215,14 +128,14 @@ def prepare_target(path: str | Path, *, overwrite: bool = False, expected_bytes:
     """
     path = Path(path)
     if path.is_dir():
-        raise _error(errno.EISDIR, f"{path} is a directory; give a file name", path)
+        raise error_for(errno.EISDIR, f"{path} is a directory; give a file name", path)
     if not overwrite and (path.exists() or path.is_symlink()):
         msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
         raise FileExistsError(msg)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise _error(errno.ENOTDIR, f"cannot write {path}: {path.parent} is not a directory", path) from None
+        raise error_for(errno.ENOTDIR, f"cannot write {path}: {path.parent} is not a directory", path) from None
     except OSError as err:
         raise output_error(err, path) from None
     remove_stale_temporaries(path)
@@ -279,10 +192,8 @@ class AtomicFile:
         self._fd: int | None = fd
         self._raw: _RecordingFile | None = None
         self._stream: IO[Any] | None = None
-        try:
+        with suppress(OSError):  # file systems without permissions
             os.fchmod(fd, 0o666 & ~_umask())
-        except OSError:  # pragma: no cover - file systems without permissions
-            pass
 
     def open(self, mode: Literal["wb", "w"] = "wb", encoding: str = "utf-8") -> IO[Any]:
         """The temporary file as a buffered binary (``"wb"``) or text (``"w"``) stream; call once."""
@@ -355,14 +266,10 @@ class AtomicFile:
 
     def discard(self) -> None:
         """Deletes the temporary file; the target is left as it was. Never raises."""
-        try:
+        with suppress(OSError):
             self._close_fd()
-        except OSError:
-            pass
-        try:
+        with suppress(OSError):
             os.unlink(self.tmp_path)
-        except OSError:
-            pass
 
     def __enter__(self) -> Self:
         return self

@@ -16,6 +16,7 @@ LAYERS = {
     "typing": 0,
     "_version": 0,
     "atomic": 0,
+    "oserrors": 0,
     "geometry": 1,
     "data": 2,
     "simulate": 3,

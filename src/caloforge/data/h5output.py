@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from caloforge.atomic import AtomicFile, is_write_error, output_error
+from caloforge.atomic import AtomicFile
+from caloforge.oserrors import is_write_error, output_error
 
 __all__ = ["H5Output"]
 
@@ -95,17 +96,14 @@ class H5Output:
     def abort(self) -> None:
         """Discards the file; the target is left as it was. Never raises."""
         if self.file.id.valid:
-            try:  # closing must not write: HDF5 would retry a failed write, fail again and crash later
+            # closing must not write: HDF5 would retry a failed write, fail again and crash later
+            with suppress(Exception):
                 fd = self.file.id.get_vfd_handle()
                 null = os.open(os.devnull, os.O_RDWR)
                 os.dup2(null, int(fd))
                 os.close(null)
-            except Exception:  # noqa: BLE001, S110 - best effort before closing
-                pass
-            try:
+            with suppress(Exception):  # the data are discarded anyway
                 self.file.close()
-            except Exception:  # noqa: BLE001, S110 - the data are discarded anyway
-                pass
         self._out.discard()
 
     def __enter__(self) -> Self:

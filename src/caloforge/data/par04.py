@@ -134,17 +134,20 @@ def open_par04(f: Any, path: str | Path) -> Par04Source | None:
     datasets = [(name, ds) for name, ds in datasets if isinstance(ds, h5py.Dataset) and ds.ndim == 4]
     if not datasets:
         return None
-    blocks, energies, angles, first = [], [], [], 0
+    blocks: list[tuple[Any, int]] = []
+    e_parts: list[NDArray[np.float32]] = []
+    a_parts: list[NDArray[np.float32]] = []
+    first = 0
     for name, ds in datasets:
         if tuple(ds.shape[1:]) != PAR04_SHAPE:
             raise _shape_error(path, name, tuple(ds.shape))
         attrs = dict(ds.attrs)
-        energies.append(np.full(len(ds), _energy_of(path, name, attrs), dtype=np.float32))
-        angles.append(np.full(len(ds), math.radians(float(attrs.get("angle_deg", 0.0))), dtype=np.float32))
+        e_parts.append(np.full(len(ds), _energy_of(path, name, attrs), dtype=np.float32))
+        a_parts.append(np.full(len(ds), math.radians(float(attrs.get("angle_deg", 0.0))), dtype=np.float32))
         blocks.append((ds, first))
         first += len(ds)
-    angle = np.concatenate(angles)
-    return Par04Source("par04", blocks, np.concatenate(energies), angle if np.any(angle != 0) else None)
+    angle = np.concatenate(a_parts)
+    return Par04Source("par04", blocks, np.concatenate(e_parts), angle if np.any(angle != 0) else None)
 
 
 def read_par04(path: str | Path) -> ShowerData:
