@@ -84,6 +84,13 @@ def from_dict(cls: type[C], data: Mapping[str, Any], *, where: str = "") -> C:
     if unknown:
         msg = f"{where or cls.__name__}: unknown key(s) {unknown}; valid keys are {sorted(fields)}"
         raise ConfigError(msg)
+    missing = [
+        name for name, f in fields.items()
+        if name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        msg = f"{where or cls.__name__}: missing required key(s) {missing}"
+        raise ConfigError(msg)
     kwargs = {}
     for name, value in data.items():
         kwargs[name] = _coerce(hints[name], value, f"{where}.{name}" if where else name)
@@ -158,10 +165,15 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
     return value
 
 
-def _parse_scalar(text: str) -> Any:
+def _parse_scalar(text: str, item: str) -> Any:
     import yaml
 
-    return yaml.safe_load(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        reason = (str(err).splitlines() or ["invalid YAML"])[0]
+        msg = f"override {item!r}: the value {text!r} is not valid YAML ({reason})"
+        raise ConfigError(msg) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -185,7 +197,7 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
             if not isinstance(node, dict):
                 msg = f"override {item!r}: {part!r} is not a section"
                 raise ConfigError(msg)
-        node[parts[-1]] = _parse_scalar(raw)
+        node[parts[-1]] = _parse_scalar(raw, item)
         logger.info("config override %s = %r", key, node[parts[-1]])
     return out
 
@@ -218,12 +230,16 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
 
 def save_config_file(config: Any, path: str | Path) -> None:
-    """Writes a config dataclass (or dict) as YAML (``.yaml``/``.yml``) or JSON."""
+    """Writes a config dataclass (or dict) as YAML (``.yaml``/``.yml``) or JSON, atomically (replacing ``path``).
+
+    Raises:
+        caloforge.atomic.OutputError: The file cannot be written.
+    """
     import yaml
+
+    from caloforge.atomic import atomic_write_text
 
     path = Path(path)
     data = to_dict(config) if dataclasses.is_dataclass(config) else config
     text = yaml.safe_dump(data, sort_keys=False) if path.suffix in {".yaml", ".yml"} else json.dumps(data, indent=2)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write_text(path, text, overwrite=True)

@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--geometry", help="geometry name (sets data.geometry)")
     p.add_argument("--out", help="run directory (sets out)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a training checkpoint")
+    p.add_argument("--force", action="store_true", help="replace a training run already in the run directory")
     p.add_argument("--dry-run", action="store_true", help="smoke run: the model's smoke config, 2 steps on 128 showers")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="sets train.device")
     p.add_argument("--seed", type=int, help="sets train.seed")
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         msg = "give a run config (CONFIG or --config FILE) or at least --model NAME"
         raise ValueError(msg)
     config = load_run_config(path, _overrides(args), model={"name": args.model} if args.model else None)
-    result = train_run(config, resume=args.resume, dry_run=args.dry_run)
+    result = train_run(config, resume=args.resume, dry_run=args.dry_run, force=args.force)
     val = result.val_metrics.get("val/loss")
     lines = [
         f"steps       {result.steps} ({result.epochs} epochs)",

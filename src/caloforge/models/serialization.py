@@ -8,6 +8,10 @@ from an untrusted source cannot run code.
 A training checkpoint (:mod:`caloforge.training.checkpoint`) stores a model state under ``"model"``
 and, when EMA was used, the averaged weights under ``"ema"``; :func:`load_model` accepts either.
 
+Files are written atomically (:mod:`caloforge.atomic`) with a SHA-256 content hash inside
+(:mod:`caloforge.models.integrity`); :func:`load_state` verifies the archive's CRC-32s and the hash
+and refuses a damaged file, naming the newest intact ``step-*.pt`` beside it when there is one.
+
 Example:
     >>> import tempfile, pathlib, torch
     >>> from caloforge.geometry import Geometry
@@ -22,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import pickle
 import zipfile
 from collections.abc import Mapping
@@ -32,9 +35,11 @@ from typing import Any
 import torch
 
 from caloforge import __version__
+from caloforge.atomic import AtomicFile
 from caloforge.config import ConfigError, to_dict
 from caloforge.geometry import Geometry
 from caloforge.models.base import GenerativeModel
+from caloforge.models.integrity import INTEGRITY_KEY, archive_problem, integrity_record, state_digest
 from caloforge.models.registry import MODELS, build_model
 
 __all__ = [
@@ -91,20 +96,20 @@ def registered_name(model: GenerativeModel) -> str:
 
 
 def save_state(state: Mapping[str, Any], path: str | Path) -> None:
-    """Writes a state dict atomically (temporary file + rename), so a crash never leaves half a file.
+    """Writes a state dict atomically, with its SHA-256 content hash under ``"integrity"``.
 
     Arguments:
         state: Tensors and plain values only.
-        path: Target file; its directory is created.
+        path: Target file (replaced if it exists); its directory is created.
+
+    Raises:
+        caloforge.atomic.OutputError: The file cannot be written (full disk, permissions, ...);
+            an existing ``path`` is then left as it was.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(dict(state), tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    payload = {k: v for k, v in state.items() if k != INTEGRITY_KEY}
+    payload[INTEGRITY_KEY] = integrity_record(payload)
+    with AtomicFile(path, overwrite=True) as out:
+        torch.save(payload, out.open("wb"))
 
 
 def save_model(model: GenerativeModel, path: str | Path) -> None:
@@ -113,15 +118,34 @@ def save_model(model: GenerativeModel, path: str | Path) -> None:
 
 
 def load_state(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Reads a state dict with ``torch.load(weights_only=True)``.
+    """Reads a state dict with ``torch.load(weights_only=True)`` and verifies its integrity.
+
+    The CRC-32 of every archive member is checked, and so is the stored content hash (files
+    written before caloforge stored one are checked by their CRC-32s only).
 
     Raises:
-        CheckpointError: If the file is missing, empty, truncated, corrupted or holds arbitrary objects.
+        CheckpointError: If the file is missing, empty, truncated, corrupted or holds arbitrary
+            objects; for a damaged file the message names the newest intact ``step-*.pt`` beside it.
     """
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such checkpoint file"
         raise CheckpointError(msg)
+    try:
+        return _read_verified(path, map_location)
+    except _Damaged as err:
+        msg = f"{path}: checkpoint is corrupted ({err}); it was damaged after it was written. {_intact_hint(path)}"
+        raise CheckpointError(msg) from None
+
+
+class _Damaged(Exception):
+    """The file's bytes are not what was written."""
+
+
+def _read_verified(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    problem = archive_problem(path)
+    if problem is not None:
+        raise _Damaged(problem)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError) as err:
@@ -131,7 +155,25 @@ def load_state(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     if not isinstance(state, dict):
         msg = f"{path}: not a caloforge checkpoint (holds {type(state).__name__}, expected a dict)"
         raise CheckpointError(msg)
+    record = state.pop(INTEGRITY_KEY, None)
+    if record is not None:
+        digest = record.get("digest") if isinstance(record, dict) else None
+        if digest != state_digest(state):
+            raise _Damaged("its content hash does not match the stored SHA-256")
     return state
+
+
+def _intact_hint(path: Path) -> str:
+    """Names the newest ``step-*.pt`` beside ``path`` that passes verification."""
+    for candidate in sorted(path.parent.glob("step-*.pt"), reverse=True):
+        if candidate.resolve() == path.resolve():
+            continue
+        try:
+            _read_verified(candidate, "cpu")
+        except (CheckpointError, _Damaged):
+            continue
+        return f"The newest intact checkpoint beside it is {candidate}"
+    return "There is no intact step-*.pt checkpoint beside it"
 
 
 def load_model(

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
+from caloforge.oserrors import output_error
+
 if TYPE_CHECKING:
     from caloforge.training.trainer import Trainer
 
@@ -202,10 +204,13 @@ class MetricLogger(Callback):
     def _write(self, trainer: Trainer, record: dict[str, Any]) -> None:
         if not trainer.dist.is_main:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         line = {"step": trainer.step, "epoch": trainer.epoch, **record, "cpu_s": round(self.cpu_seconds, 1)}
-        with self.path.open("a") as f:
-            f.write(json.dumps(line) + "\n")
+        try:  # an append-only log: a failed write leaves the earlier lines intact
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(json.dumps(line) + "\n")
+        except OSError as err:
+            raise output_error(err, self.path) from None
 
     def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:
         """Logs every ``every_n_steps`` steps."""

@@ -99,6 +99,18 @@ class TrainConfig:
         if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
             msg = f"ema_decay must be in (0, 1), got {self.ema_decay}"
             raise ValueError(msg)
+        at_least = {"max_steps": 1, "limit_batches": 1, "limit_val_batches": 1, "log_every": 1, "warmup_steps": 0,
+                    "checkpoint_every": 0, "keep_checkpoints": 0, "early_stopping_patience": 1}
+        for name, low in at_least.items():
+            value = getattr(self, name)
+            if value is not None and value < low:
+                msg = f"train.{name} must be at least {low}" + (" (or null: no limit)" if low == 1 else "")
+                raise ValueError(f"{msg}, got {value}")
+        for name in ("lr", "grad_clip"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                msg = f"train.{name} must be positive (or null), got {value}"
+                raise ValueError(msg)
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,9 @@ def run_config_from_dict(data: Mapping[str, Any]) -> RunConfig:
     """
     from caloforge.models import MODELS
 
+    if isinstance(data, Mapping) and "model" not in data:
+        msg = "model: the config names no model; add 'model: {name: NAME}' (or pass --model NAME)"
+        raise ConfigError(msg)
     try:
         config = from_dict(RunConfig, data)
     except ValueError as err:

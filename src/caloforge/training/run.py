@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from caloforge.atomic import atomic_write_text
 from caloforge.config import save_config_file, to_dict
 from caloforge.data import ShowerData
 from caloforge.models import MODELS, build_model
@@ -52,24 +53,63 @@ def dry_run_config(config: RunConfig) -> RunConfig:
     return RunConfig(ModelSpec(config.model.name, to_dict(smoke)), data, train, config.out)
 
 
+def _run_files(out: Path) -> list[Path]:
+    """The files of an earlier training run in ``out``."""
+    names = [out / "config.yaml", out / "metrics.jsonl", out / "result.json", out / "checkpoints" / "last.pt"]
+    return [p for p in names if p.exists()] + sorted((out / "checkpoints").glob("step-*.pt"))
+
+
+def _claim_run_directory(out: Path, *, resume: str | Path | None, force: bool) -> None:
+    """Refuses a directory that holds another run unless resuming; with ``force`` deletes that run's files.
+
+    Raises:
+        FileExistsError: ``out`` holds a run and neither ``resume`` nor ``force`` is given.
+    """
+    existing = _run_files(out)
+    if not existing or resume is not None:
+        return
+    if not force:
+        found = ", ".join(str(p.relative_to(out)) for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
+        msg = (
+            f"{out} already holds a training run ({found}); pass --resume {out / 'checkpoints' / 'last.pt'} "
+            "to continue it or --force to replace it (resume= / force=True in Python)"
+        )
+        raise FileExistsError(msg)
+    logger.warning("replacing the training run in %s (force): deleting %d files of the earlier run", out, len(existing))
+    for path in existing:
+        path.unlink(missing_ok=True)
+
+
 def train_run(
-    config: RunConfig, *, resume: str | Path | None = None, dry_run: bool = False, data: ShowerData | None = None
+    config: RunConfig,
+    *,
+    resume: str | Path | None = None,
+    dry_run: bool = False,
+    data: ShowerData | None = None,
+    force: bool = False,
 ) -> FitResult:
     """Loads the data, builds the model, trains it and writes the run directory.
 
     Arguments:
         config: The resolved run config.
-        resume: Training checkpoint to continue from (same config).
+        resume: Training checkpoint to continue from (same config); its run's metrics log is continued.
         dry_run: Shrink the run to seconds with :func:`dry_run_config`.
         data: Showers to use instead of ``config.data`` (tests, notebooks).
+        force: Replace a training run already in ``config.out`` (its checkpoints, ``config.yaml``,
+            ``metrics.jsonl`` and ``result.json`` are deleted first).
 
     Returns:
         The trainer's :class:`~caloforge.training.trainer.FitResult`.
 
     Raises:
+        FileExistsError: ``config.out`` holds another run and neither ``resume`` nor ``force`` is given
+            (checked before anything is loaded or written).
         caloforge.data.ShowerFileError: Unreadable training file.
-        caloforge.models.CheckpointError: Unreadable or incompatible ``resume`` checkpoint.
+        caloforge.models.CheckpointError: Unreadable, corrupted or incompatible ``resume`` checkpoint.
     """
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    if is_main:  # other ranks start later and would see rank 0's files; torchrun stops them if rank 0 fails
+        _claim_run_directory(Path(config.out), resume=resume, force=force)
     if dry_run:
         config = dry_run_config(config)
         if data is not None:
@@ -82,7 +122,6 @@ def train_run(
     n_conditions = showers.conditions().shape[1]
     model = build_model(config.model.name, showers.geometry, config.model.config, n_conditions=n_conditions)
     out = Path(config.out)
-    is_main = int(os.environ.get("RANK", "0")) == 0
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         save_config_file(config, out / "config.yaml")
@@ -108,5 +147,5 @@ def train_run(
             "device": str(trainer.device),
             "world_size": trainer.dist.world_size,
         }
-        (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
+        atomic_write_text(out / "result.json", json.dumps(summary, indent=2) + "\n")
     return result
