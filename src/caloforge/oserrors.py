@@ -54,25 +54,28 @@ def describe_os_error(err: OSError, path: str | Path | None = None, *, action: s
     Arguments:
         err: The error.
         path: The file concerned (default: the error's own file name).
-        action: What was being done to it (``"writing"``, ``"reading"``).
+        action: What was being done to it (``"writing"``, ``"reading"``; ``""`` when unknown).
 
     Example:
         >>> import errno
         >>> describe_os_error(OSError(errno.EACCES, "Permission denied"), "out/x.h5")
         'permission denied writing out/x.h5'
+        >>> describe_os_error(OSError(errno.EACCES, "Permission denied", "in.h5"), action="")
+        'permission denied: in.h5'
     """
     if isinstance(err, OutputError) or (err.errno is None and err.args and isinstance(err.args[0], str)):
         return str(err.args[0]).splitlines()[0] if err.args else type(err).__name__
     target = str(path if path is not None else (err.filename or "a file"))
+    on = f" {action} {target}" if action else f": {target}"
     code = err.errno
     if code == errno.ENOSPC:
-        return f"no space left on device {mount_point(Path(target))} {action} {target}"
+        return f"no space left on device {mount_point(Path(target))}{on}"
     if code == errno.EDQUOT:
-        return f"disk quota exceeded on {mount_point(Path(target))} {action} {target}"
+        return f"disk quota exceeded on {mount_point(Path(target))}{on}"
     if code == errno.EROFS:
-        return f"read-only file system: cannot write {target}"
+        return f"read-only file system{on}"
     if code in (errno.EACCES, errno.EPERM):
-        return f"permission denied {action} {target}"
+        return f"permission denied{on}"
     if code == errno.EISDIR:
         return f"{target} is a directory; give a file name"
     if code == errno.ENOTDIR:
@@ -80,7 +83,7 @@ def describe_os_error(err: OSError, path: str | Path | None = None, *, action: s
     if code == errno.ENOENT:
         return f"{target}: no such file or directory"
     if code == errno.EFBIG:
-        return f"file too large {action} {target} (file size limit reached)"
+        return f"file too large (file size limit reached){on}"
     reason = err.strerror or (str(err).splitlines() or [type(err).__name__])[0]
     return f"{target}: {reason[0].lower() + reason[1:] if reason else 'input/output error'}"
 

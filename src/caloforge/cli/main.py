@@ -2,6 +2,12 @@
 
 Each subcommand module has ``register(subparsers)`` and ``run(args) -> int``; heavy imports happen
 inside ``run`` so that ``caloforge --help`` stays fast.
+
+:func:`main` is the one error boundary: bad input (invalid files, configs, arguments) and operating-system
+errors (a full disk, a read-only directory, a missing file) end with a one-line message and exit code 2;
+Ctrl-C and the termination signals of batch systems (SIGTERM, SIGHUP, SIGXCPU) unwind like an exception,
+so that every writer deletes its temporary file (and a training run saves ``last.pt``), and end with
+130 or 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -9,12 +15,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from caloforge import __version__
 
-__all__ = ["main"]
+__all__ = ["Terminated", "main"]
 
 #: Subcommand modules under ``caloforge.cli``, in help order.
 SUBCOMMANDS = ("simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "export", "bench", "zoo", "geant4")
@@ -47,20 +56,63 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root.propagate = False
 
 
+class Terminated(KeyboardInterrupt):
+    """A termination signal reached the command line; it unwinds like Ctrl-C (writers clean up, training saves)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals that batch systems and terminals send before killing a job.
+_TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGXCPU") if hasattr(signal, name))
+
+
+@contextmanager
+def _unwind_on_signals() -> Iterator[None]:
+    """Turns the terminating signals into :class:`Terminated` while the command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in _TERMINATING}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split("\n")).strip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command line; returns the exit code (0 success, 1 failure, 2 bad input or usage)."""
+    """Runs the command line; returns the exit code (0 success, 1 failure, 2 bad input, usage or I/O error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     from caloforge.config import ConfigError
     from caloforge.data import ShowerFileError
+    from caloforge.oserrors import describe_os_error
 
     try:
-        return int(args.func(args))
-    except (ShowerFileError, ConfigError, FileExistsError, FileNotFoundError, KeyError, ValueError) as err:
+        with _unwind_on_signals():
+            return int(args.func(args))
+    except (ShowerFileError, ConfigError, KeyError, ValueError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        sys.stderr.write(f"caloforge {args.command}: error: {message}\n")
+        sys.stderr.write(f"caloforge {args.command}: error: {_one_line(message)}\n")
         return 2
+    except OSError as err:  # full disk, permissions, read-only or missing paths, existing outputs
+        sys.stderr.write(f"caloforge {args.command}: error: {_one_line(describe_os_error(err, action=''))}\n")
+        return 2
+    except Terminated as err:
+        name = signal.Signals(err.signum).name
+        sys.stderr.write(f"caloforge {args.command}: terminated by {name}; partial outputs were removed\n")
+        return 128 + err.signum
     except KeyboardInterrupt:
         sys.stderr.write(f"caloforge {args.command}: interrupted\n")
         return 130
