@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["EnergySpec", "parse_energy_spec"]
+
+#: Energies drawn per call by :meth:`EnergySpec.stream` (fixed, so the values do not depend on the chunk size).
+_STREAM_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,33 @@ class EnergySpec:
         else:
             out = rng.choice(v, n)
         return out.astype(np.float32)
+
+    def stream(self, n: int, rng: np.random.Generator, chunk_size: int) -> Iterator[NDArray[np.float32]]:
+        """Draws ``n`` energies (MeV) as consecutive chunks of ``chunk_size``, with memory independent of ``n``.
+
+        The values depend on ``rng`` only, not on ``chunk_size``; for the continuous kinds and ``fixed``
+        they equal ``sample(n, rng)``.
+
+        Example:
+            >>> spec = parse_energy_spec("log-uniform:1:100")
+            >>> parts = list(spec.stream(5, np.random.default_rng(0), 2))
+            >>> [len(p) for p in parts], bool(np.all(np.concatenate(parts) == spec.sample(5, np.random.default_rng(0))))
+            ([2, 2, 1], True)
+        """
+        if chunk_size < 1:
+            msg = f"chunk size must be at least 1, got {chunk_size}"
+            raise ValueError(msg)
+        pending: list[NDArray[np.float32]] = []
+        held, drawn = 0, 0
+        while drawn < n or held:
+            while held < chunk_size and drawn < n:
+                block = self.sample(min(_STREAM_BLOCK, n - drawn), rng)
+                pending.append(block)
+                held, drawn = held + len(block), drawn + len(block)
+            joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
+            out, rest = joined[:chunk_size], joined[chunk_size:]
+            pending, held = ([rest] if len(rest) else []), len(rest)
+            yield out
 
     @property
     def range_mev(self) -> tuple[float, float]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,16 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from caloforge.data import EnergySpec, ShowerData, ShowerFile, ShowerWriter, parse_energy_spec
+from caloforge.data import EnergySpec, ShowerData, ShowerFile, ShowerFileError, ShowerWriter, parse_energy_spec
 from caloforge.export.metadata import ModelCard
 
-__all__ = ["GenerationRun", "OnnxGenerator", "generate_onnx_to_file", "onnx_session"]
+__all__ = ["GenerationRun", "OnnxGenerator", "OnnxModelError", "generate_onnx_to_file", "onnx_session"]
 
 logger = logging.getLogger(__name__)
+
+
+class OnnxModelError(ValueError):
+    """An ONNX file cannot be loaded (empty, truncated, not ONNX, or unsupported); the message names it."""
 
 
 def _ort() -> Any:
@@ -54,10 +59,11 @@ def onnx_session(path: str | Path, *, threads: int | None = None, providers: lis
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
+        OnnxModelError: If ONNX Runtime cannot load the file.
         ImportError: If onnxruntime is missing (names the extra to install).
     """
     ort = _ort()
-    if not Path(path).exists():
+    if not Path(path).is_file():
         msg = f"{path}: no such model file"
         raise FileNotFoundError(msg)
     options = ort.SessionOptions()
@@ -68,7 +74,12 @@ def onnx_session(path: str | Path, *, threads: int | None = None, providers: lis
     if providers is None:
         available = ort.get_available_providers()
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
-    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as err:  # noqa: BLE001 - ONNX Runtime's errors share no base class but Exception
+        reason = (str(err).splitlines() or [type(err).__name__])[0].split(" failed:")[-1].strip()
+        msg = f"{path}: cannot load as an ONNX model (empty, truncated or not ONNX: {reason})"
+        raise OnnxModelError(msg) from None
 
 
 class OnnxGenerator:
@@ -182,19 +193,21 @@ class GenerationRun:
         return 1e3 * self.seconds / max(self.n_showers, 1)
 
 
-def _conditions(
-    n: int | None, energy_spec: str | EnergySpec | None, like: str | Path | None, rng: np.random.Generator
-) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
-    """Incident energies (MeV) and angles (rad, or ``None``) from a reference file or an energy spec."""
-    if like is not None:
-        with ShowerFile(like) as ref:
-            stop = len(ref) if n is None else min(n, len(ref))
-            return ref.energies[:stop], None if ref.angles is None else ref.angles[:stop]
-    if n is None or n < 1 or energy_spec is None:
-        msg = f"give an energy spec and a number of showers of at least 1 (got n={n}, energies={energy_spec})"
-        raise ValueError(msg)
-    spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
-    return spec.sample(n, rng), None
+def _like(like: str | Path, n: int | None, gen: OnnxGenerator) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+    """Incident energies (MeV) and angles (rad, or ``None``) of a reference file on the model's geometry.
+
+    Raises:
+        caloforge.data.ShowerFileError: If the file is unreadable or its geometry is not the model's.
+    """
+    with ShowerFile(like) as ref:
+        if not ref.geometry.same_binning(gen.geometry):
+            msg = (
+                f"{like}: geometry {ref.geometry.name!r} ({ref.geometry.n_voxels} voxels) differs from the model's "
+                f"{gen.geometry.name!r} ({gen.geometry.n_voxels} voxels) in {gen.path}"
+            )
+            raise ShowerFileError(msg)
+        stop = len(ref) if n is None else min(n, len(ref))
+        return ref.energies[:stop], None if ref.angles is None else ref.angles[:stop]
 
 
 def generate_onnx_to_file(
@@ -231,31 +244,48 @@ def generate_onnx_to_file(
     Raises:
         FileExistsError: If ``output`` exists and ``overwrite`` is false.
         ValueError: On a bad count or energy spec.
-        caloforge.data.ShowerFileError: If ``like`` cannot be read.
+        OnnxModelError: If ``model`` cannot be loaded.
+        caloforge.data.ShowerFileError: If ``like`` cannot be read or has another geometry than the model.
+        caloforge.atomic.OutputError: If ``output`` cannot be written, or its disk has no room for the
+            showers (checked before generating).
     """
+    if batch_size < 1:
+        msg = f"batch size must be at least 1, got {batch_size}"
+        raise ValueError(msg)
     gen = OnnxGenerator(model, threads=threads)
     rng = np.random.default_rng(seed)
-    energies, angles = _conditions(n, energy_spec, like, rng)
-    n = len(energies)
     with_angles = gen.card.n_conditions == 2
-    if not with_angles:
-        angles = None
-    elif angle is not None:
-        angles = np.full(n, angle, np.float32)
-    elif angles is None:
-        angles = rng.uniform(*angle_range, n).astype(np.float32)
+    chunks: Iterator[NDArray[np.float32]]
+    if like is not None:
+        energies, ref_angles = _like(like, n, gen)
+        n = len(energies)
+        chunks = (energies[i : i + batch_size] for i in range(0, n, batch_size))
+    elif n is None or n < 1 or energy_spec is None:
+        msg = f"give an energy spec and a number of showers of at least 1 (got n={n}, energies={energy_spec})"
+        raise ValueError(msg)
+    else:  # drawn chunk by chunk: memory does not grow with n
+        spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
+        chunks, ref_angles = spec.stream(n, rng, batch_size), None
+    angle_rng = np.random.default_rng(None if seed is None else [seed, 1])
     attrs = {"generator": f"caloforge {gen.card.model} (ONNX Runtime)", "model_file": Path(model).name,
              "seed": -1 if seed is None else int(seed)}
     start = time.perf_counter()
     with (
-        ShowerWriter(output, gen.geometry, with_angles=with_angles, overwrite=overwrite, attrs=attrs) as writer,
+        ShowerWriter(
+            output, gen.geometry, with_angles=with_angles, overwrite=overwrite, attrs=attrs, expected_events=n
+        ) as writer,
         tqdm(total=n, disable=not progress, desc="generate", unit="shower") as bar,
     ):
-        for i in range(0, n, batch_size):
-            a = None if angles is None else angles[i : i + batch_size]
-            chunk_seed = None if seed is None else seed + 1 + i // batch_size
-            writer.write(gen.generate(energies[i : i + batch_size], a, batch_size=batch_size, seed=chunk_seed))
-            bar.update(min(batch_size, n - i))
+        for k, e in enumerate(chunks):
+            i = k * batch_size
+            a = None
+            if with_angles:
+                a = (np.full(len(e), angle, np.float32) if angle is not None
+                     else ref_angles[i : i + len(e)] if ref_angles is not None
+                     else angle_rng.uniform(*angle_range, len(e)).astype(np.float32))
+            chunk_seed = None if seed is None else seed + 1 + k
+            writer.write(gen.generate(e, a, batch_size=batch_size, seed=chunk_seed))
+            bar.update(len(e))
     run = GenerationRun(Path(output), n, time.perf_counter() - start)
     logger.info("generated %d showers into %s (%.3f ms/shower)", n, output, run.ms_per_shower)
     return run

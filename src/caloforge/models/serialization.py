@@ -159,7 +159,8 @@ def _read_verified(path: Path, map_location: str | torch.device) -> dict[str, An
     if record is not None:
         digest = record.get("digest") if isinstance(record, dict) else None
         if digest != state_digest(state):
-            raise _Damaged("its content hash does not match the stored SHA-256")
+            msg = "its content hash does not match the stored SHA-256"
+            raise _Damaged(msg)
     return state
 
 

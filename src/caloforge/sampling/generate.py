@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData, ShowerWriter
 from caloforge.data.transforms import ConditionEncoder
+from caloforge.sampling.conditions import SpecConditions
 
 if TYPE_CHECKING:
     from caloforge.models.base import GenerativeModel
@@ -82,13 +83,25 @@ def _as_conditions(model: GenerativeModel, conditions: Any, angles: Any) -> NDAr
 
 
 def check_energy_range(
-    model: GenerativeModel, energies_mev: NDArray[np.floating[Any]], *, rtol: float = 0.05, stacklevel: int = 2
+    model: GenerativeModel,
+    energies_mev: NDArray[np.floating[Any]],
+    *,
+    rtol: float = 0.05,
+    stacklevel: int = 2,
+    bounds_only: bool = False,
 ) -> None:
     """Warns with :class:`ExtrapolationWarning` when energies leave the model's training range.
 
     The range comes from the model's fitted :class:`~caloforge.data.transforms.ConditionEncoder`
     (the extremes of the training energies), widened by ``rtol`` because a finite training sample
     never reaches the ends of its distribution; models without an encoder are not checked.
+
+    Arguments:
+        model: The model.
+        energies_mev: The requested energies, MeV (with ``bounds_only``: the smallest and largest only).
+        rtol: Relative widening of the training range.
+        stacklevel: Passed to :func:`warnings.warn`.
+        bounds_only: ``energies_mev`` are the bounds of an energy spec, not the energies themselves.
     """
     encoders = [m for m in model.modules() if isinstance(m, ConditionEncoder)]
     if not encoders or not model.is_fitted or len(energies_mev) == 0:
@@ -97,8 +110,9 @@ def check_energy_range(
     e_min, e_max = float(np.min(energies_mev)), float(np.max(energies_mev))
     if e_min < lo * (1 - rtol) or e_max > hi * (1 + rtol):
         outside = int(np.sum((energies_mev < lo * (1 - rtol)) | (energies_mev > hi * (1 + rtol))))
+        what = "the requested energies" if bounds_only else f"{outside} of {len(energies_mev)} requested energies"
         msg = (
-            f"{outside} of {len(energies_mev)} requested energies ({e_min / 1e3:.3g}–{e_max / 1e3:.3g} GeV) lie "
+            f"{what} ({e_min / 1e3:.3g}–{e_max / 1e3:.3g} GeV) lie "
             f"outside the training range {lo / 1e3:.3g}–{hi / 1e3:.3g} GeV; the model extrapolates there"
         )
         warnings.warn(msg, ExtrapolationWarning, stacklevel=stacklevel + 1)
@@ -109,23 +123,36 @@ def _label(model: GenerativeModel) -> str:
     return model.name or type(model).__name__
 
 
+Conditions = NDArray[np.float32] | SpecConditions
+
+
+def _chunks(cond: Conditions, size: int) -> Iterator[NDArray[np.float32]]:
+    if isinstance(cond, SpecConditions):
+        yield from cond.chunks(size)
+    else:
+        for start in range(0, len(cond), size):
+            yield cond[start : start + size]
+
+
 def _batches(
     model: GenerativeModel,
-    cond: NDArray[np.float32],
+    cond: Conditions,
     *,
     batch_size: int,
     generator: torch.Generator,
     device: torch.device,
     threshold: float,
-) -> Iterator[tuple[int, NDArray[np.float32]]]:
-    """Yields (start index, showers (b, n_voxels) MeV) for consecutive batches."""
-    for start in range(0, len(cond), batch_size):
-        c = torch.as_tensor(cond[start : start + batch_size], device=device)
+) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
+    """Yields (start index, conditions (b, C), showers (b, n_voxels) MeV) for consecutive batches."""
+    start = 0
+    for block in _chunks(cond, batch_size):
+        c = torch.as_tensor(block, device=device)
         noise = model.sample_noise(len(c), generator=generator, device=device)
         with torch.inference_mode():
             x = model.decode(c, noise).float()
             x = torch.nn.functional.threshold(x, threshold, 0.0) if threshold > 0 else x.clamp_min(0.0)
-        yield start, x.cpu().numpy()
+        yield start, block, x.cpu().numpy()
+        start += len(block)
 
 
 def _setup(
@@ -136,15 +163,23 @@ def _setup(
     generator: torch.Generator | None,
     device: str | torch.device | None,
     batch_size: int,
-) -> tuple[NDArray[np.float32], torch.device, torch.Generator]:
+) -> tuple[Conditions, torch.device, torch.Generator]:
     if batch_size < 1:
         msg = f"batch size must be at least 1, got {batch_size}"
         raise ValueError(msg)
     if not model.is_fitted:
         msg = "the model's preprocessing is not fitted; train it (or load a checkpoint) before generating"
         raise ValueError(msg)
-    cond = _as_conditions(model, conditions, angles)
-    check_energy_range(model, cond[:, 0], stacklevel=4)
+    cond: Conditions
+    if isinstance(conditions, SpecConditions) and angles is None:
+        if conditions.n_conditions != model.n_conditions:
+            msg = f"the model expects {model.n_conditions} condition column(s), the energy spec gives {conditions.n_conditions}"
+            raise ValueError(msg)
+        cond = conditions
+        check_energy_range(model, np.asarray(cond.bounds_mev), stacklevel=4, bounds_only=True)
+    else:
+        cond = _as_conditions(model, conditions, angles)
+        check_energy_range(model, cond[:, 0], stacklevel=4)
     dev = resolve_device(device)
     model.to(dev).eval()
     if generator is None:
@@ -155,7 +190,7 @@ def _setup(
 
 def generate(
     model: GenerativeModel,
-    conditions: NDArray[np.floating[Any]] | torch.Tensor,
+    conditions: NDArray[np.floating[Any]] | torch.Tensor | SpecConditions,
     *,
     angles: NDArray[np.floating[Any]] | None = None,
     batch_size: int = 10_000,
@@ -184,13 +219,15 @@ def generate(
     Raises:
         ValueError: Wrong number of condition columns, non-positive energies, unfitted model.
     """
-    cond, dev, gen = _setup(model, conditions, angles, seed, generator, device, batch_size)
-    out = np.empty((len(cond), model.geometry.n_voxels), dtype=np.float32)
-    with tqdm(total=len(cond), disable=not progress, desc="generate", unit="shower") as bar:
-        for start, showers in _batches(
-            model, cond, batch_size=batch_size, generator=gen, device=dev, threshold=threshold
+    source, dev, gen = _setup(model, conditions, angles, seed, generator, device, batch_size)
+    out = np.empty((len(source), model.geometry.n_voxels), dtype=np.float32)
+    cond = np.empty((len(source), model.n_conditions), dtype=np.float32)
+    with tqdm(total=len(source), disable=not progress, desc="generate", unit="shower") as bar:
+        for start, block, showers in _batches(
+            model, source, batch_size=batch_size, generator=gen, device=dev, threshold=threshold
         ):
             out[start : start + len(showers)] = showers
+            cond[start : start + len(block)] = block
             bar.update(len(showers))
     return ShowerData(
         cond[:, 0], out, model.geometry, cond[:, 1] if cond.shape[1] > 1 else None, {"generator": _label(model)}
@@ -200,7 +237,7 @@ def generate(
 def generate_to_file(
     model: GenerativeModel,
     path: str | Path,
-    conditions: NDArray[np.floating[Any]] | torch.Tensor,
+    conditions: NDArray[np.floating[Any]] | torch.Tensor | SpecConditions,
     *,
     angles: NDArray[np.floating[Any]] | None = None,
     batch_size: int = 10_000,
@@ -216,7 +253,8 @@ def generate_to_file(
     Arguments:
         model: A trained model.
         path: Output HDF5 file.
-        conditions: Energies (N,) MeV or conditions (N, C); see :func:`generate`.
+        conditions: Energies (N,) MeV, conditions (N, C) (see :func:`generate`), or conditions drawn
+            lazily from an energy spec (:class:`~caloforge.sampling.conditions.SpecConditions`).
         angles: Optional angles (N,), rad.
         batch_size: Showers per forward pass and per write.
         seed: Seed of the noise generator.
@@ -232,6 +270,8 @@ def generate_to_file(
     Raises:
         FileExistsError: If ``path`` exists and ``overwrite`` is false (checked before generating).
         ValueError: See :func:`generate`.
+        caloforge.atomic.OutputError: If ``path`` cannot be written, or its disk has no room for the
+            showers (checked before generating).
     """
     path = Path(path)
     if path.exists() and not overwrite:
@@ -240,16 +280,15 @@ def generate_to_file(
     cond, dev, gen = _setup(model, conditions, angles, seed, None, device, batch_size)
     meta = {"generator": _label(model), "seed": -1 if seed is None else int(seed), "threshold_mev": float(threshold)}
     meta.update(attrs or {})
-    with_angles = cond.shape[1] > 1
+    with_angles = model.n_conditions > 1
     start_time = time.perf_counter()
     with (
-        ShowerWriter(path, model.geometry, with_angles=with_angles, overwrite=overwrite, attrs=meta) as writer,
+        ShowerWriter(
+            path, model.geometry, with_angles=with_angles, overwrite=overwrite, attrs=meta, expected_events=len(cond)
+        ) as writer,
         tqdm(total=len(cond), disable=not progress, desc="generate", unit="shower") as bar,
     ):
-        for start, showers in _batches(
-            model, cond, batch_size=batch_size, generator=gen, device=dev, threshold=threshold
-        ):
-            c = cond[start : start + len(showers)]
+        for _, c, showers in _batches(model, cond, batch_size=batch_size, generator=gen, device=dev, threshold=threshold):
             writer.write(ShowerData(c[:, 0], showers, model.geometry, c[:, 1] if with_angles else None))
             bar.update(len(showers))
     ms = 1e3 * (time.perf_counter() - start_time) / max(len(cond), 1)

@@ -73,8 +73,10 @@ def simulate_to_file(
         geometry: Geometry name or object (needs ``layer_thickness_mm``).
         n: Number of showers.
         energy_spec: Incident-energy distribution (GeV), e.g. ``"log-uniform:1:100"``.
-        seed: Seed of the random generator; the same seed and arguments give the same file. Without one a
-            fresh seed is drawn, logged and stored in the file's ``seed`` attribute.
+        seed: Seed of the random generators (incident energies and showers come from two independent
+            streams of it, the energies drawn batch by batch so that memory does not grow with ``n``); the
+            same seed and arguments give the same file. Without one a fresh seed is drawn, logged and
+            stored in the file's ``seed`` attribute.
         batch_size: Showers per batch (default: the simulator's).
         overwrite: Replace an existing file.
         progress: Show a progress bar.
@@ -83,6 +85,8 @@ def simulate_to_file(
     Raises:
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
         ValueError: On a bad count, energy spec or geometry.
+        caloforge.atomic.OutputError: If ``path`` cannot be written, or its disk has no room for ``n``
+            showers (checked before simulating).
     """
     if n < 1:
         msg = f"number of showers must be at least 1, got {n}"
@@ -93,8 +97,8 @@ def simulate_to_file(
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
         logger.info("no seed given; using seed %d (stored in the file)", seed)
-    rng = np.random.default_rng(seed)
-    energies = spec.sample(n, rng)
+    energy_seed, shower_seed = np.random.SeedSequence(seed).spawn(2)
+    rng = np.random.default_rng(shower_seed)
     attrs = {
         "generator": "caloforge GFlash",
         "seed": int(seed),
@@ -104,12 +108,12 @@ def simulate_to_file(
     start = time.perf_counter()
     step = simulator.batch_size
     with (
-        ShowerWriter(path, simulator.geometry, overwrite=overwrite, attrs=attrs) as writer,
+        ShowerWriter(path, simulator.geometry, overwrite=overwrite, attrs=attrs, expected_events=n) as writer,
         tqdm(total=n, disable=not progress, desc="simulate", unit="shower") as bar,
     ):
-        for i in range(0, n, step):
-            writer.write(simulator.simulate(energies[i : i + step], rng))
-            bar.update(min(step, n - i))
+        for energies in spec.stream(n, np.random.default_rng(energy_seed), step):
+            writer.write(simulator.simulate(energies, rng))
+            bar.update(len(energies))
     run = SimulationRun(Path(path), n, time.perf_counter() - start)
     logger.info("wrote %d showers to %s (%.0f showers/s)", n, path, run.showers_per_second)
     return run

@@ -105,7 +105,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < low:
                 msg = f"train.{name} must be at least {low}" + (" (or null: no limit)" if low == 1 else "")
-                raise ValueError(f"{msg}, got {value}")
+                msg += f", got {value}"
+                raise ValueError(msg)
         for name in ("lr", "grad_clip"):
             value = getattr(self, name)
             if value is not None and not value > 0:
