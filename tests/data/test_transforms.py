@@ -10,6 +10,7 @@ from caloforge.data.transforms import (
     LayerFractions,
     LayerSum,
     Log,
+    Log1pScaled,
     Logit,
     ResponseShares,
     Standardize,
@@ -31,6 +32,7 @@ def _data(geometry: Geometry) -> tuple[torch.Tensor, torch.Tensor]:
     [
         lambda g: EnergyScale(0.5),
         lambda g: Log(1e-6),
+        lambda g: Compose(Log1pScaled(1.0), Standardize(g.n_voxels, shared=True)),
         lambda g: Compose(EnergyScale(), Logit(1e-6, x_max=1.0)),
         lambda g: Compose(EnergyScale(), Log(1e-8), Standardize(g.n_voxels)),
         LayerFractions,
@@ -151,3 +153,11 @@ def test_shared_standardize_keeps_sparse_features_on_one_scale() -> None:
     assert abs(float(y.mean())) < 1e-5
     assert abs(float(y.std()) - 1.0) < 1e-3
     torch.testing.assert_close(shared.inverse(y, x[:, :1]), x)
+
+
+def test_log1p_scaled_is_linear_below_its_scale_and_never_negative() -> None:
+    t = Log1pScaled(2.0)
+    c = torch.ones(1, 1)
+    small = torch.tensor([[0.0, 0.01, 0.02]])
+    assert torch.allclose(t(small, c), small / 2.0, atol=1e-4)
+    assert float(t.inverse(torch.tensor([[-1.0]]), c)) == 0.0

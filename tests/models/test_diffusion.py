@@ -275,8 +275,9 @@ def test_reflow_config_validation() -> None:
 
 
 # ------------------------------------------------------------------ dequantisation, logit, augmentation
-def test_logit_dequantised_preprocessing_is_continuous_and_inverts(tiny_geometry: Geometry) -> None:
-    model, batch = _fitted(tiny_geometry, voxel_transform="logit", dequantise_mev=0.5, voxel_threshold_mev=0.5)
+@pytest.mark.parametrize("transform", ["logit", "log1p-mev", "log"])
+def test_dequantised_preprocessing_is_continuous_and_inverts(tiny_geometry: Geometry, transform: str) -> None:
+    model, batch = _fitted(tiny_geometry, voxel_transform=transform, dequantise_mev=0.5, voxel_threshold_mev=0.5)
     batch = ShowerBatch(torch.where(batch.showers < 0.5, 0.0, batch.showers), batch.conditions)  # as read out
     model.train()
     _, y1, _ = model.preprocess(batch.showers, batch.conditions)

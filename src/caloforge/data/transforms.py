@@ -32,6 +32,7 @@ __all__ = [
     "LayerFractions",
     "LayerSum",
     "Log",
+    "Log1pScaled",
     "Logit",
     "ResponseShares",
     "Standardize",
@@ -116,6 +117,30 @@ class Log(Transform):
     def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:  # noqa: ARG002
         """max(exp(y) − eps, 0)."""
         return torch.clamp(torch.exp(y) - self.eps, min=0.0)
+
+
+class Log1pScaled(Transform):
+    """``log(1 + x / scale)``: linear below ``scale``, logarithmic above; the inverse clamps at 0.
+
+    With ``scale`` near the energy a minimum-ionising particle leaves in a voxel, an empty voxel
+    and a voxel with one such hit are a fraction of a unit apart instead of the ten units that
+    ``log(x + eps)`` puts between them, so a model's error around zero costs little energy.
+
+    Arguments:
+        scale: Scale of the input (e.g. MeV) where the map turns from linear to logarithmic.
+    """
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x: Tensor, conditions: Tensor) -> Tensor:  # noqa: ARG002
+        """log1p(x / scale)."""
+        return torch.log1p(x / self.scale)
+
+    def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:  # noqa: ARG002
+        """max(scale · expm1(y), 0)."""
+        return torch.clamp(torch.expm1(y) * self.scale, min=0.0)
 
 
 class Logit(Transform):

@@ -43,10 +43,15 @@ class FlowMatchingConfig:
             incident energy (log); also of the layer energies given to the shape network.
         layer_logit_alpha: Squeeze of the stick-breaking shares before their logit.
         voxel_log_eps: Offset of the log of voxel energy / layer energy (``voxel_transform: log``).
-        voxel_transform: Map of the voxel fractions (voxel energy / layer energy) before their
-            standardisation: ``"log"`` (``log(f + voxel_log_eps)``) or ``"logit"`` (CaloDREAM's
-            ``logit(α + (1 − 2α) f)`` with α = ``voxel_logit_alpha``), which keeps fractions near 1
-            from running off as well.
+        voxel_transform: Map of the voxels before their standardisation: of the voxel fractions
+            (voxel energy / layer energy) ``"log"`` (``log(f + voxel_log_eps)``) or ``"logit"``
+            (CaloDREAM's ``logit(α + (1 − 2α) f)`` with α = ``voxel_logit_alpha``); or
+            ``"log1p-mev"``, ``log(1 + E / voxel_scale_mev)`` of the voxel energy in MeV itself,
+            which is linear below the energy of a single minimum-ionising hit: an empty voxel and
+            a voxel with one hit are then close, where the log of fractions puts them ten units
+            apart and the shape flow fills the gap with sub-MeV deposits that Geant4 never makes.
+            Generated voxels are renormalised to the generated layer energies in every case.
+        voxel_scale_mev: The scale of ``voxel_transform: log1p-mev``, MeV.
         voxel_logit_alpha: The α of ``voxel_transform: logit``.
         dequantise_mev: Where > 0, training replaces every voxel below this energy (MeV; the
             readout threshold, 0.01515 for CaloChallenge) by uniform noise in (0, dequantise_mev)
@@ -83,7 +88,8 @@ class FlowMatchingConfig:
     layer_log_eps: float = 1e-6
     layer_logit_alpha: float = 1e-6
     voxel_log_eps: float = 1e-7
-    voxel_transform: Literal["log", "logit"] = "log"
+    voxel_transform: Literal["log", "logit", "log1p-mev"] = "log"
+    voxel_scale_mev: float = 1.0
     voxel_logit_alpha: float = 1e-6
     dequantise_mev: float = 0.0
     min_std: float = 0.05
@@ -115,8 +121,11 @@ class FlowMatchingConfig:
         if self.augment not in ("none", "angular"):
             msg = f"unknown augment {self.augment!r}; choices are ['angular', 'none']"
             raise ValueError(msg)
-        if self.voxel_transform not in ("log", "logit"):
-            msg = f"unknown voxel_transform {self.voxel_transform!r}; choices are ['log', 'logit']"
+        if self.voxel_transform not in ("log", "logit", "log1p-mev"):
+            msg = f"unknown voxel_transform {self.voxel_transform!r}; choices are ['log', 'log1p-mev', 'logit']"
+            raise ValueError(msg)
+        if self.voxel_scale_mev <= 0:
+            msg = f"voxel_scale_mev must be positive, got {self.voxel_scale_mev}"
             raise ValueError(msg)
         if not 0.0 < self.voxel_logit_alpha < 0.5:
             msg = f"voxel_logit_alpha must be in (0, 0.5), got {self.voxel_logit_alpha}"

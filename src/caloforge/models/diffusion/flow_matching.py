@@ -28,6 +28,7 @@ from caloforge.data.transforms import (
     ConditionEncoder,
     LayerFractions,
     Log,
+    Log1pScaled,
     Logit,
     ResponseShares,
     Standardize,
@@ -89,9 +90,11 @@ class FlowMatching(GenerativeModel):
         self.layer_norm = Compose(stage1, Standardize(self.n_stage1, min_std=config.min_std))
         self.context_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
         shared = config.voxel_standardisation == "shared"
-        voxel_map: Transform = (
-            Logit(config.voxel_logit_alpha) if config.voxel_transform == "logit" else Log(config.voxel_log_eps)
-        )
+        voxel_map: Transform = {
+            "logit": lambda: Logit(config.voxel_logit_alpha),
+            "log1p-mev": lambda: Log1pScaled(config.voxel_scale_mev),
+            "log": lambda: Log(config.voxel_log_eps),
+        }[config.voxel_transform]()
         self.voxel_norm = Compose(voxel_map, Standardize(geometry.n_voxels, min_std=config.min_std, shared=shared))
         self.symmetry: AngularSymmetry | None = None
         if config.augment == "angular":
@@ -144,14 +147,18 @@ class FlowMatching(GenerativeModel):
         return self.layer_norm(layers, conditions), self.voxel_norm(fractions, conditions), context
 
     def _layers_and_fractions(self, showers: Tensor, conditions: Tensor) -> tuple[Tensor, Tensor]:
-        """Layer energies / E_inc of the showers (B, L) and voxel fractions (B, V), of dequantised showers if configured."""
+        """Layer energies / E_inc of the showers (B, L) and the shape-stage voxels (B, V), dequantised if configured.
+
+        The voxels are fractions of their layer's energy, or energies in MeV with ``voxel_transform: log1p-mev``.
+        """
         layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
         level = self.config.dequantise_mev
+        voxels = showers
         if level > 0:
-            noise = torch.rand_like(showers) * level
-            dequantised = torch.where(showers < level, noise, showers)
-            fractions = self.layer_fractions.split(self.layer_fractions(dequantised, conditions))[1]
-        return layers, fractions
+            voxels = torch.where(showers < level, torch.rand_like(showers) * level, showers)
+            if self.config.voxel_transform != "log1p-mev":
+                fractions = self.layer_fractions.split(self.layer_fractions(voxels, conditions))[1]
+        return layers, voxels if self.config.voxel_transform == "log1p-mev" else fractions
 
     def shape_context(self, encoded: Tensor, y_layers: Tensor, conditions: Tensor) -> Tensor:
         """Conditioning of the shape network: encoded conditions and the layer energies of stage-1 output ``y_layers``."""
@@ -168,13 +175,16 @@ class FlowMatching(GenerativeModel):
         layers = self.layer_norm.inverse(y_layers, conditions)
         # A voxel holds at most its whole layer: clipping the rare far-out values of the shape flow at
         # fraction 1 stops one of them from taking a layer's energy when the layer is renormalised.
-        fractions = self.layer_fractions.normalise(self.voxel_norm.inverse(y_voxels, conditions).clamp(max=1.0))
+        voxels = self.voxel_norm.inverse(y_voxels, conditions)
+        if self.config.voxel_transform != "log1p-mev":  # energies need no clip: normalising bounds them
+            voxels = voxels.clamp(max=1.0)
+        fractions = self.layer_fractions.normalise(voxels)
         showers = self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
         threshold = self.config.voxel_threshold_mev
         if threshold <= 0:
             return showers
         showers = torch.where(showers > threshold, showers, torch.zeros_like(showers))
-        if self.config.dequantise_mev > 0:
+        if self.config.dequantise_mev > 0 or self.config.voxel_transform == "log1p-mev":
             kept = self.layer_fractions.normalise(showers)
             showers = self.layer_fractions.inverse(torch.cat([layers, kept], dim=1), conditions)
         return showers
