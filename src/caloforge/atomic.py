@@ -280,10 +280,21 @@ class AtomicFile:
         if exc is None:
             self.commit()
             return
+        # libraries that write in C++ (torch) report a full disk as a RuntimeError without errno
+        full = isinstance(exc, RuntimeError) and self.write_error is None and _nearly_full(self.path)
         self.discard()
         error = self.write_error or exc
+        if full:
+            raise output_error(OSError(errno.ENOSPC, "No space left on device"), self.path) from None
         if is_write_error(error) and not isinstance(exc, FileExistsError):
             raise output_error(error, self.path) from None  # type: ignore[arg-type]
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < (1 << 20)
+    except OSError:
+        return False
 
 
 def _fsync_dir(directory: Path) -> None:

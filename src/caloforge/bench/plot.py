@@ -55,7 +55,10 @@ def bench_figure(table: BenchTable) -> Any:
 
 def save_bench_plot(table: BenchTable, path: str | Path) -> Path:
     """Writes :func:`bench_figure` to ``path`` (PNG, PDF or SVG by suffix); returns the path."""
+    from caloforge.atomic import atomic_open
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    bench_figure(table).savefig(path)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    with atomic_open(path, overwrite=True) as f:
+        bench_figure(table).savefig(f, format=fmt)
     return path

@@ -42,15 +42,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--workdir", type=Path, default=Path("bench-models"), help="where exported models go")
     p.add_argument("-o", "--output", type=Path, help="write the table as JSON (and Markdown beside it)")
     p.add_argument("--plot", type=Path, help="write the figure (PNG/PDF/SVG)")
+    p.add_argument("--force", action="store_true", help="overwrite existing --output/--plot files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Benchmarks; prints the Markdown table; returns 0."""
+    from caloforge.atomic import atomic_write_text, prepare_target
     from caloforge.bench.speed import DEFAULT_BACKENDS, BenchConfig
     from caloforge.bench.suite import benchmark
 
+    outputs = [] if args.output is None else [args.output, args.output.with_suffix(".md")]
+    for target in [*outputs, *([] if args.plot is None else [args.plot])]:  # refused before benchmarking
+        prepare_target(target, overwrite=args.force)
     threads = tuple(None if t == "all" else int(t) for t in args.threads)
     model, onnx_files = None, {}
     if args.pretrained is not None:
@@ -81,9 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if table.files:
         sys.stdout.write("model files: " + ", ".join(f"{k} {v / 1e3:.1f} kB" for k, v in table.files.items()) + "\n")
     if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(table.to_dict(), indent=1))
-        args.output.with_suffix(".md").write_text(markdown + "\n")
+        atomic_write_text(args.output, json.dumps(table.to_dict(), indent=1), overwrite=args.force)
+        atomic_write_text(args.output.with_suffix(".md"), markdown + "\n", overwrite=args.force)
     if args.plot is not None:
         from caloforge.bench.plot import save_bench_plot
 

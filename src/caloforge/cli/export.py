@@ -52,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
     if args.quantize and args.format != "onnx":
         msg = "--quantize needs --format onnx"
         raise ValueError(msg)
+    from caloforge.atomic import prepare_target
+
+    variants = {p: args.output.with_name(f"{args.output.stem}-{p}{args.output.suffix}") for p in args.quantize}
+    for target in (args.output, *variants.values()):  # every output is refused before any is written
+        prepare_target(target, overwrite=args.force)
     if args.pretrained is not None:
         from caloforge.models.pretrained import load_pretrained
 
@@ -78,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
     for precision in args.quantize:
         from caloforge.export.quantize import quantize_onnx
 
-        target = args.output.with_name(f"{args.output.stem}-{precision}{args.output.suffix}")
-        q = quantize_onnx(args.output, target, precision, overwrite=args.force)
+        q = quantize_onnx(args.output, variants[precision], precision, overwrite=args.force)
         sys.stdout.write(f"wrote {q.path} ({q.size_bytes / 1e3:.1f} kB): max |Δ| vs fp32 {q.deviation.max_abs:.3g} MeV, "
                          f"total-energy shift {q.energy_shift:+.2e}\n")
     return 0

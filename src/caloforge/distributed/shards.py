@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from caloforge.atomic import prepare_target
 from caloforge.data import ShowerData, ShowerFile, ShowerWriter, write_showers
+from caloforge.data.h5output import H5Output
 from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_KEY
 
 __all__ = [
@@ -207,34 +209,28 @@ def write_virtual(
         msg = "no shard files to present"
         raise ValueError(msg)
     output = Path(output)
-    if output.exists() and not overwrite:
-        msg = f"{output} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
+    prepare_target(output, overwrite=overwrite)
     infos = []
     for path in paths:
         with h5py.File(path, "r") as f:
             infos.append((Path(path), f[SHOWERS_KEY].shape, ANGLES_KEY in f, dict(f.attrs)))
     n = sum(shape[0] for _, shape, _, _ in infos)
     keys = [SHOWERS_KEY, ENERGIES_KEY] + ([ANGLES_KEY] if all(a for _, _, a, _ in infos) else [])
-    tmp = output.with_name(f".{output.name}.vds.tmp")
-    try:
-        with h5py.File(tmp, "w", libver="latest") as out:
-            for key in keys:
-                width = infos[0][1][1] if key == SHOWERS_KEY else 1
-                layout = h5py.VirtualLayout(shape=(n, width), dtype="f4")
-                offset = 0
-                for path, shape, _, _ in infos:
-                    rel = Path(_relative(path, output.parent))
-                    layout[offset : offset + shape[0]] = h5py.VirtualSource(str(rel), key, shape=(shape[0], width))
-                    offset += shape[0]
-                out.create_virtual_dataset(key, layout)
-            for key in (GEOMETRY_ATTR, "geometry_name"):
-                out.attrs[key] = infos[0][3][key]
-            for key, value in (attrs or {}).items():
-                out.attrs[key] = value
-        tmp.replace(output)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with H5Output(output, overwrite=overwrite, libver="latest") as h5, h5.guard():
+        out = h5.file
+        for key in keys:
+            width = infos[0][1][1] if key == SHOWERS_KEY else 1
+            layout = h5py.VirtualLayout(shape=(n, width), dtype="f4")
+            offset = 0
+            for path, shape, _, _ in infos:
+                rel = Path(_relative(path, output.parent))
+                layout[offset : offset + shape[0]] = h5py.VirtualSource(str(rel), key, shape=(shape[0], width))
+                offset += shape[0]
+            out.create_virtual_dataset(key, layout)
+        for key in (GEOMETRY_ATTR, "geometry_name"):
+            out.attrs[key] = infos[0][3][key]
+        for key, value in (attrs or {}).items():
+            out.attrs[key] = value
     return n
 
 

@@ -60,10 +60,13 @@ def save_figure(fig: Any, stem: Path, formats: Sequence[str] = ("png", "pdf"), d
     """Writes ``stem.png``, ``stem.pdf``, ...; returns the paths (minor ticks are dropped: they dominate drawing time)."""
     for ax in fig.axes:
         ax.minorticks_off()
+    from caloforge.atomic import atomic_open
+
     paths = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        fig.savefig(path, dpi=dpi, format=fmt)
+        with atomic_open(path, overwrite=True) as f:  # never a 0-byte or half-written figure
+            fig.savefig(f, dpi=dpi, format=fmt)
         paths.append(path)
     return paths
 

@@ -37,6 +37,7 @@ import numpy as np
 from scipy import stats
 
 from caloforge import __version__
+from caloforge.atomic import atomic_write_text
 from caloforge.data.io import ShowerFile
 from caloforge.evaluation.binning import dataset_kind, default_threshold, log_edges
 from caloforge.evaluation.classifier import TrainedClassifier, classifier_test
@@ -103,7 +104,7 @@ class EvaluationReport:
 
     def write_json(self, path: str | Path) -> None:
         """Writes :meth:`to_dict` as strict JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
 
 
 def _clean(obj: Any) -> Any:
@@ -374,6 +375,9 @@ def evaluate(
         FileExistsError: If ``out_dir`` exists, is not empty and ``force`` is false.
     """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        msg = f"{out} exists and is not a directory; give a folder for the evaluation outputs"
+        raise FileExistsError(msg)
     if out.exists() and any(out.iterdir()) and not force:
         msg = f"{out} exists and is not empty; pass force=True (--force) to write into it"
         raise FileExistsError(msg)
@@ -390,6 +394,6 @@ def evaluate(
     report.write_json(out / "metrics.json")
     from caloforge.evaluation.html import render_html
 
-    (out / "report.html").write_text(render_html(report, images), encoding="utf-8")
+    atomic_write_text(out / "report.html", render_html(report, images))
     logger.info("evaluation written to %s", out)
     return report

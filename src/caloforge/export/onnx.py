@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from typing import Any
 import torch
 
 from caloforge import __version__
+from caloforge.atomic import atomic_output, prepare_target
 from caloforge.export.check import DEFAULT_ATOL, DEFAULT_RTOL, ParityError, ParityReport, check_onnx
 from caloforge.export.graph import GenerationGraph, Par04Graph, Par04Settings, Signature, build_graph
 from caloforge.export.metadata import ModelCard
@@ -99,7 +99,7 @@ def model_card(model: GenerativeModel, graph: GenerationGraph | Par04Graph, **ex
 
 
 def attach_card(path: str | Path, card: ModelCard) -> None:
-    """Writes ``card`` into the ``metadata_props`` of the ONNX file at ``path`` (in place)."""
+    """Writes ``card`` into the ``metadata_props`` of the ONNX file at ``path`` (in place: call it on a temporary file)."""
     import onnx
 
     proto = onnx.load(str(path))
@@ -176,10 +176,6 @@ def exportable_attention() -> Iterator[None]:
         mha.set_fastpath_enabled(before)
 
 
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
 def export_onnx(
     model: GenerativeModel,
     path: str | Path,
@@ -217,21 +213,14 @@ def export_onnx(
         ValueError: If the model is not fitted, or the signature does not fit its geometry.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
+    prepare_target(path, overwrite=overwrite)
     graph = build_graph(model.cpu(), signature, par04)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    try:
+    with atomic_output(path, overwrite=overwrite) as tmp:
         _write_graph(graph, tmp, opset)
         report = check_onnx(graph, tmp, n=n_check, seed=seed, rtol=rtol, atol=atol)
         if not report.passed:
             msg = f"{path}: refused to write the ONNX model: {report}"
             raise ParityError(msg)
         attach_card(tmp, model_card(model, graph, parity=json.dumps(report.to_dict()), opset=str(opset)))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     logger.info("wrote %s (%.1f kB); %s", path, path.stat().st_size / 1e3, report)
     return ExportResult(path, "onnx", signature, report, path.stat().st_size)

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from caloforge.atomic import atomic_output, prepare_target
 from caloforge.export.check import ParityReport, compare_outputs
 from caloforge.export.metadata import ModelCard
 from caloforge.export.runtime import OnnxGenerator
@@ -160,20 +161,19 @@ def quantize_onnx(
         ValueError: On an unknown precision.
     """
     src, dst = Path(src), Path(dst)
-    if dst.exists() and not overwrite:
-        msg = f"{dst} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
+    prepare_target(dst, overwrite=overwrite)
     writers = {"int8": _int8, "fp16": _fp16}
     if precision not in writers:
         msg = f"unknown precision {precision!r}; choices are {sorted(writers)}"
         raise ValueError(msg)
     reference = OnnxGenerator(src, threads=1)
-    writers[precision](src, dst)
-    _restamp(dst, dataclasses.replace(reference.card, precision=precision, extra=dict(reference.card.extra)))
-    variant = OnnxGenerator(dst, threads=1)
-    energies, noise, angles = _probe(reference, n_check, seed)
-    ref = reference.decode(energies, noise, angles)
-    out = variant.decode(energies, noise, angles)
+    with atomic_output(dst, overwrite=overwrite) as tmp:
+        writers[precision](src, tmp)
+        _restamp(tmp, dataclasses.replace(reference.card, precision=precision, extra=dict(reference.card.extra)))
+        variant = OnnxGenerator(tmp, threads=1)
+        energies, noise, angles = _probe(reference, n_check, seed)
+        ref = reference.decode(energies, noise, angles)
+        out = variant.decode(energies, noise, angles)
     deviation = compare_outputs(ref, out, rtol=0.05, atol=0.1)
     e_ref, e_out = ref.sum(axis=1), out.sum(axis=1)
     shift = float(np.mean((e_out - e_ref) / np.maximum(e_ref, 1e-6)))

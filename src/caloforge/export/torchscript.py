@@ -27,9 +27,10 @@ from typing import Any
 
 import torch
 
+from caloforge.atomic import AtomicFile, prepare_target
 from caloforge.export.check import DEFAULT_ATOL, DEFAULT_RTOL, ParityError, check_torchscript
 from caloforge.export.graph import GenerationGraph, Par04Graph, Par04Settings, Signature, build_graph
-from caloforge.export.onnx import ExportResult, _temporary, exportable_attention, model_card
+from caloforge.export.onnx import ExportResult, exportable_attention, model_card
 from caloforge.models.base import GenerativeModel
 
 __all__ = ["CARD_FILE", "export_torchscript", "load_torchscript", "trace_graph"]
@@ -79,25 +80,20 @@ def export_torchscript(
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
+    prepare_target(path, overwrite=overwrite)
     graph = build_graph(model.cpu(), signature, par04)
     traced = trace_graph(graph)
     card = model_card(model, graph)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    try:
+    with AtomicFile(path, overwrite=overwrite) as out:
+        stream = out.open("wb")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.jit.save(traced, str(tmp), _extra_files={CARD_FILE: json.dumps(card.to_props())})
-        reloaded, _ = load_torchscript(tmp)
+            torch.jit.save(traced, stream, _extra_files={CARD_FILE: json.dumps(card.to_props())})
+        stream.flush()
+        reloaded, _ = load_torchscript(out.tmp_path)
         report = check_torchscript(graph, reloaded, n=n_check, seed=seed, rtol=rtol, atol=atol)
         if not report.passed:
             msg = f"{path}: refused to write the TorchScript model: {report}"
             raise ParityError(msg)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     logger.info("wrote %s (%.1f kB); %s", path, path.stat().st_size / 1e3, report)
     return ExportResult(path, "torchscript", signature, report, path.stat().st_size)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from caloforge.atomic import atomic_write_text
 from caloforge.config import to_dict
 from caloforge.data import ShowerFile
 from caloforge.pipeline.config import ModelSpec
@@ -88,7 +89,7 @@ def bench_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
             "torch_ms_per_shower": best["torch"], "onnx_ms_per_shower": best["onnxruntime"],
             "threads": torch.get_num_threads(), "rows": rows,
         }
-        (directory / "bench.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(directory / "bench.json", json.dumps(info, indent=2) + "\n")
         return ["bench.json"], info
 
     return ctx.run_stage(f"bench/{spec.label}", to_dict(cfg), upstream, bench)

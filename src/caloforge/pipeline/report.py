@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from caloforge import __version__
+from caloforge.atomic import atomic_write_text
 from caloforge.pipeline.config import PipelineConfig
 from caloforge.pipeline.runner import StageResult
 
@@ -176,5 +177,5 @@ def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, Sta
         "</body></html>",
     ]
     path = run_dir / "index.html"
-    path.write_text("\n".join(p for p in parts if p), encoding="utf-8")
+    atomic_write_text(path, "\n".join(p for p in parts if p))
     return path

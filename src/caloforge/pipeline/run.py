@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from caloforge.atomic import atomic_write_text
 from caloforge.pipeline.bench_stage import bench_stage
 from caloforge.pipeline.config import PipelineConfig
 from caloforge.pipeline.report import comparison_rows, write_index
@@ -56,7 +57,7 @@ class PipelineResult:
 def _write_config(config: PipelineConfig, run_dir: Path) -> None:
     import yaml
 
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
 
 
 def run_pipeline(
@@ -95,7 +96,7 @@ def run_pipeline(
         if config.bench.enabled:
             bench_stage(ctx, spec)
     rows = comparison_rows(config, ctx.results)
-    (run_dir / "summary.json").write_text(json.dumps(rows, indent=2, default=str) + "\n", encoding="utf-8")
+    atomic_write_text(run_dir / "summary.json", json.dumps(rows, indent=2, default=str) + "\n")
     seconds = time.perf_counter() - start
     report = write_index(config, run_dir, ctx.results, seconds)
     logger.info("report: %s (%.0f s)", report.resolve(), seconds)

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from caloforge.atomic import atomic_write_text
+
 __all__ = ["STAMP_NAME", "StageStamp", "file_signature", "input_key", "read_stamp", "up_to_date", "write_stamp"]
 
 STAMP_NAME = "stamp.json"
@@ -94,7 +96,4 @@ def up_to_date(directory: str | Path, key: str) -> bool:
 
 def write_stamp(directory: str | Path, stamp: StageStamp) -> None:
     """Writes ``stamp.json`` (atomically) after the stage's outputs are complete."""
-    path = Path(directory) / STAMP_NAME
-    tmp = path.with_name(f".{STAMP_NAME}.tmp")
-    tmp.write_text(json.dumps(asdict(stamp), indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
+    atomic_write_text(Path(directory) / STAMP_NAME, json.dumps(asdict(stamp), indent=2, sort_keys=True, default=str) + "\n")

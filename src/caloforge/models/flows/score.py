@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from caloforge.atomic import atomic_open, prepare_target
 from caloforge.data import ShowerData, ShowerFile
 
 __all__ = ["SCORE_FORMATS", "DensityModel", "score_file", "score_showers", "write_scores"]
@@ -97,9 +98,7 @@ def _check_output(path: Path, *, force: bool) -> None:
     if path.suffix.lower() not in SCORE_FORMATS:
         msg = f"{path}: unknown output format {path.suffix!r}; choices are {list(SCORE_FORMATS)}"
         raise ValueError(msg)
-    if path.exists() and not force:
-        msg = f"{path} exists; pass --force (force=True) to overwrite it"
-        raise FileExistsError(msg)
+    prepare_target(path, overwrite=force)
 
 
 def write_scores(path: str | Path, scores: NDArray[np.float64], energies: NDArray[Any], *, force: bool = False) -> Path:
@@ -115,28 +114,27 @@ def write_scores(path: str | Path, scores: NDArray[np.float64], energies: NDArra
     path = Path(path)
     suffix = path.suffix.lower()
     _check_output(path, force=force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{suffix}")
-    if suffix == ".npy":
-        np.save(tmp, scores)
-    elif suffix == ".csv":
-        rows = np.column_stack([np.arange(len(scores)), np.asarray(energies, dtype=np.float64).reshape(-1), scores])
-        np.savetxt(
-            tmp,
-            rows,
-            delimiter=",",
-            header="index,incident_energy_mev,log_likelihood",
-            comments="",
-            fmt=["%d", "%.6g", "%.8g"],
-        )
-    else:
-        import h5py
+    if suffix in {".npy", ".csv"}:
+        with atomic_open(path, overwrite=force) as f:
+            if suffix == ".npy":
+                np.save(f, scores)
+            else:
+                rows = np.column_stack([np.arange(len(scores)), np.asarray(energies, dtype=np.float64).reshape(-1), scores])
+                np.savetxt(
+                    f,
+                    rows,
+                    delimiter=",",
+                    header="index,incident_energy_mev,log_likelihood",
+                    comments="",
+                    fmt=["%d", "%.6g", "%.8g"],
+                )
+        return path
+    from caloforge.data.h5output import H5Output
 
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("log_likelihood", data=scores)
-            f.create_dataset("incident_energies", data=np.asarray(energies, dtype=np.float32).reshape(-1, 1))
-            f.attrs["units"] = "nats"
-    tmp.replace(path)
+    with H5Output(path, overwrite=force) as out, out.guard():
+        out.file.create_dataset("log_likelihood", data=scores)
+        out.file.create_dataset("incident_energies", data=np.asarray(energies, dtype=np.float32).reshape(-1, 1))
+        out.file.attrs["units"] = "nats"
     return path
 
 
