@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     for label, g in report.generated.items():
         s = g["summary"]
         cls = ", ".join(f"{k} {_auc_jsd(v)}" for k, v in g["classifier"].items() if "auc" in v)
-        dist = f", FPD {g['fpd']['value'] * 1e3:.3g}e-3, KPD {g['kpd']['value'] * 1e3:.3g}e-3" if "fpd" in g else ""
+        dist = f", FPD {g['fpd']['value']:.3g}, KPD {g['kpd']['value']:.3g}" if "fpd" in g else ""
         lines.append(f"{label}: mean separation power {s['separation_power_mean']:.4f}, "
                      f"median chi2/NDF {s['chi2_ndf_median']:.3g}{dist}" + (f"; {cls}" if cls else ""))
         if label in report.diagnosis:

@@ -103,7 +103,7 @@ class ClassifierResult:
 
     Attributes:
         auc: ROC AUC on the validation split after calibration.
-        jsd: (ln 2 − BCE)/ln 2 on the validation split after calibration.
+        jsd: (ln 2 − BCE)/ln 2 on the validation split after calibration, clipped to [0, 1].
         accuracy: Validation accuracy after calibration.
         auc_uncalibrated: AUC of the raw network output.
         jsd_uncalibrated: JSD estimate from the raw network output.
@@ -207,6 +207,12 @@ def roc_auc(labels: NDArray[np.floating], scores: NDArray[np.floating]) -> float
 def _bce(p: NDArray[np.float64], labels: NDArray[np.float64]) -> float:
     p = np.clip(p, 1e-12, 1 - 1e-12)
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+
+
+def _jsd(p: NDArray[np.float64], labels: NDArray[np.float64]) -> float:
+    """JSD estimate (ln 2 − BCE)/ln 2, clipped to its range [0, 1] (on few showers the BCE can exceed ln 2)."""
+    ln2 = math.log(2.0)
+    return float(np.clip((ln2 - _bce(p, labels)) / ln2, 0.0, 1.0))
 
 
 def _network(n_in: int, hidden: tuple[int, ...]) -> torch.nn.Sequential:
@@ -354,13 +360,12 @@ def _single_test(
     if on_trained is not None:
         on_trained(TrainedClassifier(model, sets[2][0].numpy(), y_val, cfg.seed))
     calibrated = isotonic_fit(p_test, y_test, y_min=1e-6, y_max=1.0 - 1e-6)(p_val)
-    ln2 = math.log(2.0)
     return ClassifierResult(
         auc=roc_auc(y_val, calibrated),
-        jsd=(ln2 - _bce(calibrated, y_val)) / ln2,
+        jsd=_jsd(calibrated, y_val),
         accuracy=float(np.mean(np.round(calibrated) == y_val)),
         auc_uncalibrated=roc_auc(y_val, p_val),
-        jsd_uncalibrated=(ln2 - _bce(p_val, y_val)) / ln2,
+        jsd_uncalibrated=_jsd(p_val, y_val),
         best_epoch=best_epoch,
         n_train=len(splits[0][0]),
         n_validation=len(splits[0][2]),

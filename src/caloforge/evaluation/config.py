@@ -37,6 +37,10 @@ class EvaluationConfig:
         distances: FPD/KPD settings: ``"fast"``, ``"official"`` (the CaloChallenge/jetnet call) or ``"none"``.
         kpd_degree: Polynomial kernel degree of KPD (4, as jetnet computes it for the CaloChallenge).
         baseline: Also compare two random halves of the reference (needs ≥ 1000 showers).
+        min_distance_events: FPD and KPD are computed only when both samples hold at least this many
+            showers (below, they are left out and the report is flagged).
+        min_classifier_events: The classifier tests run only when both samples hold at least this many
+            showers (below, they are skipped and flagged: a handful of validation showers gives any AUC).
         seed: Seed of every random choice.
         chunk_size: Showers read per chunk.
         invalid: ``"flag"`` drops and reports generated showers with NaN/inf; ``"error"`` stops.
@@ -56,6 +60,8 @@ class EvaluationConfig:
     distances: Literal["fast", "official", "none"] = "fast"
     kpd_degree: int = 4
     baseline: bool = True
+    min_distance_events: int = 100
+    min_classifier_events: int = 100
     seed: int = 0
     chunk_size: int = 5_000
     invalid: Literal["flag", "error"] = "flag"
@@ -77,6 +83,12 @@ class EvaluationConfig:
             raise ValueError(msg)
         if self.chunk_size < 1:
             msg = f"chunk_size must be positive, got {self.chunk_size}"
+            raise ValueError(msg)
+        if self.min_distance_events < 20 or self.min_classifier_events < 10:
+            msg = (
+                "min_distance_events must be at least 20 and min_classifier_events at least 10, got "
+                f"{self.min_distance_events} and {self.min_classifier_events}"
+            )
             raise ValueError(msg)
 
     def classifier_config(self) -> ClassifierConfig | None:

@@ -204,7 +204,7 @@ def _scan_all(
     geometry = ref.geometry
     keep = _keep_rows(len(ref), config, geometry.n_voxels, rng)
     ref_scan = scan_showers(_chunks(ref, config, "reference"), geometry, threshold, keep=keep, invalid="error",
-                            label=f"reference {ref.path}")
+                            negative="error", label=f"reference {ref.path}")
     low = threshold if threshold > 0 else (ref_scan.min_positive_voxel if math.isfinite(ref_scan.min_positive_voxel) else 1e-6)
     edges = log_edges(low, ref_scan.max_voxel, 50)
     scans = {}
@@ -225,7 +225,7 @@ def _compare_all(specs: list[HistSpec], ref: dict[str, Histogram], gen: dict[str
 
 
 def _distances(ref: np.ndarray, gen: np.ndarray, config: EvaluationConfig) -> dict[str, Any]:
-    if config.distances == "none":
+    if config.distances == "none" or min(len(ref), len(gen)) < config.min_distance_events:
         return {}
     fpd_kw, kpd_kw = config.distance_settings(min(len(ref), len(gen)))
     return {"fpd": fpd(ref, gen, **fpd_kw).to_dict(), "kpd": kpd(ref, gen, **kpd_kw).to_dict()}
@@ -250,6 +250,10 @@ def _classifiers(
     if cls is None:
         return {}
     out: dict[str, Any] = {}
+    n = min(len(ref.features), len(gen.features), cls.max_events or len(gen.features))
+    if n < config.min_classifier_events:
+        reason = f"needs at least {config.min_classifier_events} showers per sample, got {n}"
+        return {kind: {"skipped": reason} for kind in config.classifier_inputs}
     for kind in config.classifier_inputs:
         if kind == "high":
             x_ref = classifier_inputs("high", None, None, geometry, ref.features)
@@ -293,8 +297,15 @@ def _evaluate_sample(
     out: dict[str, Any] = {**info, "flags": flags, "summary": summarise_comparisons(comps),
                            "histograms": {n: c.to_dict() for n, c in comps.items()}, "response": resp}
     out.update(_distances(ref_vec, hlf_vector(scan.features), config))
+    n_small = min(len(arts.reference.features), len(scan.features))
+    if config.distances != "none" and "fpd" not in out:
+        flags.append(f"{label}: FPD/KPD not computed: {n_small} showers, fewer than min_distance_events "
+                     f"({config.min_distance_events})")
     importance = ImportanceCollector(hlf_groups(scan.features))  # cls-high: AUC drop per permuted family
     out["classifier"] = _classifiers(arts.reference, scan, arts.geometry, config, importance)
+    skipped = {k: v["skipped"] for k, v in out["classifier"].items() if "skipped" in v}
+    if skipped and n_small < config.min_classifier_events:
+        flags.append(f"{label}: classifier tests skipped: {next(iter(skipped.values()))}")
     diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
                          importance=importance.result())
     return out, diagnosis

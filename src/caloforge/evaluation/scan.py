@@ -124,6 +124,7 @@ def scan_showers(
     voxel_edges: NDArray[np.float64] | None = None,
     keep: NDArray[np.integer] | None = None,
     invalid: Literal["flag", "error"] = "flag",
+    negative: Literal["flag", "error"] = "flag",
     label: str = "sample",
 ) -> SampleScan:
     """Computes everything the evaluation needs from one pass over ``chunks``.
@@ -135,10 +136,12 @@ def scan_showers(
         voxel_edges: Log-spaced voxel-energy edges to histogram into (optional).
         keep: Sorted event numbers whose thresholded voxels are kept (classifier subset).
         invalid: ``"flag"`` drops showers with NaN/inf and counts them; ``"error"`` raises.
+        negative: ``"flag"`` counts negative voxels (the threshold zeroes them, as in CaloChallenge);
+            ``"error"`` raises (a reference must not have any, as ``inspect`` and ``train`` require).
         label: Name used in messages.
 
     Raises:
-        InvalidShowersError: On NaN/inf with ``invalid="error"``.
+        InvalidShowersError: On NaN/inf with ``invalid="error"``, or negative voxels with ``negative="error"``.
         ValueError: If no valid shower remains.
     """
     moments = _layer_moments(geometry)
@@ -155,6 +158,10 @@ def scan_showers(
         sel = np.flatnonzero(valid)
         showers = chunk.showers if valid.all() else chunk.showers[sel]
         if showers.size and showers.min() < 0:
+            if negative == "error":
+                first = n_events + int(sel[np.argmax((showers < 0).any(axis=1))])
+                msg = f"{label}: showers contain negative energies (first in event {first})"
+                raise InvalidShowersError(msg)
             n_negative += int(np.count_nonzero(showers < 0))
         showers = apply_threshold(showers, threshold)
         parts.append(features_of(showers, chunk.energies[sel], geometry, moments=moments))
