@@ -57,18 +57,27 @@ def test_refuses_existing_and_directories(tmp_path: Path) -> None:
 def test_failure_inside_the_block_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "a.txt"
     target.write_text("keep")
-    with pytest.raises(RuntimeError, match="boom"), atomic_output(target, overwrite=True) as tmp:
-        tmp.write_text("half")
-        raise RuntimeError("boom")
+    def fail_halfway() -> None:
+        with atomic_output(target, overwrite=True) as tmp:
+            tmp.write_text("half")
+            msg = "boom"
+            raise RuntimeError(msg)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_halfway()
     assert target.read_text() == "keep"
     assert _names(tmp_path) == ["a.txt"]
 
 
 def test_target_created_meanwhile_is_never_clobbered(tmp_path: Path) -> None:
     target = tmp_path / "a.txt"
-    with pytest.raises(FileExistsError), atomic_open(target, "w") as f:
-        f.write("mine")
-        target.write_text("theirs")  # another process won the race
+    def race() -> None:
+        with atomic_open(target, "w") as f:
+            f.write("mine")
+            target.write_text("theirs")  # another process won the race
+
+    with pytest.raises(FileExistsError):
+        race()
     assert target.read_text() == "theirs"
     assert _names(tmp_path) == ["a.txt"]
 

@@ -38,11 +38,14 @@ def test_full_disk_mid_write(tmp_path: Path, tiny_geometry: Geometry, monkeypatc
 
     monkeypatch.setattr(h5py.Dataset, "__setitem__", fill_up)
     data = make_showers(tiny_geometry, 16)
-    with pytest.raises(OutputError, match=r"^no space left on device .* writing .*out\.h5$"), ShowerWriter(
-        target, tiny_geometry, overwrite=True
-    ) as writer:
-        for i in range(0, 16, 4):
-            writer.write(data.subset(slice(i, i + 4)))
+
+    def write_all() -> None:
+        with ShowerWriter(target, tiny_geometry, overwrite=True) as writer:
+            for i in range(0, 16, 4):
+                writer.write(data.subset(slice(i, i + 4)))
+
+    with pytest.raises(OutputError, match=r"^no space left on device .* writing .*out\.h5$"):
+        write_all()
     assert target.read_bytes() == before  # the earlier file is intact
     assert _names(tmp_path) == ["out.h5"]
 
@@ -100,8 +103,8 @@ def test_real_write_failure_in_hdf5_does_not_crash(tmp_path: Path, limit: int) -
     run = subprocess.run([sys.executable, "-c", _LIMITED, str(limit), *args], capture_output=True, text=True,
                          timeout=120, check=False)
     assert run.returncode == 2, run.stderr
-    assert run.stderr.strip().splitlines() == [f"caloforge simulate: error: file too large (file size limit reached) "
-                                               f"writing {out}"]
+    expected = f"caloforge simulate: error: file too large (file size limit reached) writing {out}"
+    assert run.stderr.strip().splitlines() == [expected]
     assert _names(tmp_path) == []
 
 
