@@ -19,6 +19,7 @@ from caloforge.atomic import atomic_write_text
 from caloforge.config import save_config_file, to_dict
 from caloforge.data import ShowerData
 from caloforge.models import MODELS, build_model
+from caloforge.training.checkpoint import load_checkpoint
 from caloforge.training.config import ModelSpec, RunConfig, SimulateConfig
 from caloforge.training.data import load_training_data, split_data
 from caloforge.training.trainer import FitResult, Trainer
@@ -110,6 +111,8 @@ def train_run(
     is_main = int(os.environ.get("RANK", "0")) == 0
     if is_main:  # other ranks start later and would see rank 0's files; torchrun stops them if rank 0 fails
         _claim_run_directory(Path(config.out), resume=resume, force=force)
+        if resume is not None:
+            load_checkpoint(resume)  # a damaged or foreign checkpoint is refused before anything is written
     if dry_run:
         config = dry_run_config(config)
         if data is not None:
