@@ -269,11 +269,11 @@ def _first_line(err: BaseException) -> str:
 
 def _attr_value(value: Any) -> Any:
     if isinstance(value, bytes):
-        return value.decode()
+        return value.decode(errors="replace")
     if isinstance(value, np.generic):
-        return value.item()
+        return _attr_value(value.item())
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return [_attr_value(v) for v in value.tolist()]
     return value
 
 

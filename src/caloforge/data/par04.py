@@ -12,7 +12,7 @@ Two layouts are read (by :class:`caloforge.data.ShowerFile`, hence by every comm
 caloforge converts to the CaloChallenge order (z, φ, r), radial fastest, on the built-in ``par04``
 geometry. The φ bins keep their index (Par04 counts φ from 0, CaloChallenge from −π: a pure
 rotation, irrelevant for the azimuthally symmetric showers). :func:`write_par04` writes the
-per-energy layout.
+per-energy layout (with checksums, as every file caloforge writes: :mod:`caloforge.data.writer`).
 
 Example:
     >>> import numpy as np
@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from caloforge.data.h5output import H5Output
 from caloforge.data.io import ShowerFile, ShowerFileError, _h5py
 from caloforge.data.showers import ShowerData
+from caloforge.data.writer import H5_WRITE_OPTIONS
 from caloforge.geometry import get_geometry
 
 __all__ = ["PAR04_LAYOUTS", "Par04Source", "flat_to_par04", "open_par04", "par04_to_flat", "read_par04", "write_par04"]
@@ -176,13 +177,14 @@ def write_par04(path: str | Path, data: ShowerData, *, overwrite: bool = False) 
         msg = f"{path}: Par04 files need 45 × 50 × 18 voxels, got geometry {data.geometry.name!r}"
         raise ValueError(msg)
     angles = data.angles if data.angles is not None else np.zeros(len(data), np.float32)
-    with H5Output(path, overwrite=overwrite, expected_bytes=4 * data.showers.size + (1 << 20)) as out, out.guard():
+    size = 4 * data.showers.size + (1 << 20)
+    with H5Output(path, overwrite=overwrite, expected_bytes=size, **H5_WRITE_OPTIONS) as out, out.guard():
         keys = np.stack([data.energies, angles], axis=1)
         for energy, angle in np.unique(keys, axis=0):
             mask = (data.energies == energy) & (angles == angle)
             name = f"{energy / 1e3:g}"
             if abs(angle) > 0:
                 name += f"_{math.degrees(angle):g}deg"
-            ds = out.file.create_dataset(name, data=flat_to_par04(data.showers[mask]))
+            ds = out.file.create_dataset(name, data=flat_to_par04(data.showers[mask]), fletcher32=True)
             ds.attrs["energy_MeV"] = float(energy)
             ds.attrs["angle_deg"] = math.degrees(float(angle))
