@@ -25,7 +25,6 @@ from caloforge.models.integrity import state_digest
 from caloforge.models.serialization import load_state
 from tests.conftest import make_showers
 
-
 _SEEDS = {"calochallenge": 1, "par04": 2, "converter": 3}
 
 
