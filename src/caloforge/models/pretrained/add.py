@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from caloforge import __version__
+from caloforge.atomic import atomic_write_bytes
 from caloforge.data.transforms import ConditionEncoder
 from caloforge.models.base import GenerativeModel
 from caloforge.models.pretrained.entry import (
@@ -109,17 +109,8 @@ def write_manifest(entries: list[PretrainedModel], zoo_dir: str | Path | None = 
     directory.mkdir(parents=True, exist_ok=True)
     body = {"format": MANIFEST_FORMAT, "models": [e.to_dict() for e in sorted(entries, key=lambda e: e.name)]}
     path = directory / MANIFEST
-    _write_atomic(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return path
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _energy_range_gev(model: GenerativeModel) -> tuple[float, float]:
