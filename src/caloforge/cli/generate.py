@@ -96,12 +96,14 @@ def run(args: argparse.Namespace) -> int:
         model = _with_sampler(model, args.sampler, args.checkpoint)
         attrs["sampler"] = args.sampler
     if args.workers is not None or args.dask_scheduler is not None:
+        import numpy as np
+
         from caloforge.distributed import generate_checkpoint_sharded
 
         sharded = generate_checkpoint_sharded(
             args.checkpoint,
             args.output,
-            conditions,
+            np.asarray(conditions, dtype=np.float32),  # shards are cut from the materialised energies
             seed=args.seed,
             workers=args.workers or 1,
             scheduler=args.dask_scheduler,
