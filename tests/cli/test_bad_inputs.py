@@ -157,6 +157,20 @@ def test_conditions_are_drawn_per_chunk_and_disk_space_checked(
     assert not big.exists()
 
 
+def test_simulate_draws_energies_per_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import caloforge.data.energies
+
+    sizes: list[int] = []
+    real = EnergySpec.sample
+    monkeypatch.setattr(caloforge.data.energies, "_STREAM_BLOCK", 16)
+    monkeypatch.setattr(EnergySpec, "sample", lambda self, n, rng: (sizes.append(n), real(self, n, rng))[1])
+    assert main(["-q", "simulate", "-n", "100", "--batch-size", "8", "-o", str(tmp_path / "s.h5"), "--seed", "2",
+                 "--no-progress"]) == 0
+    assert sum(sizes) == 100
+    assert max(sizes) <= 16
+    assert len(read_showers(tmp_path / "s.h5")) == 100
+
+
 def test_energy_stream_matches_one_draw() -> None:
     spec = EnergySpec("log-uniform", (1.0, 100.0))
     whole = spec.sample(200_000, np.random.default_rng(3))
