@@ -149,9 +149,19 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+# a long simulation; the free-space check is off so that the test does not need the disk for all of it
+_LONG_RUN = """
+import sys
+import caloforge.atomic
+caloforge.atomic.check_free_space = lambda *args: None
+from caloforge.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_sigterm_removes_the_temporary_file_and_sigkill_leftovers_are_cleaned(tmp_path: Path) -> None:
     out = tmp_path / "big.h5"
-    cmd = [sys.executable, "-m", "caloforge", "-q", "simulate", "-n", "2000000", "-o", str(out), "--no-progress",
+    cmd = [sys.executable, "-c", _LONG_RUN, "-q", "simulate", "-n", "2000000", "-o", str(out), "--no-progress",
            "--seed", "1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
