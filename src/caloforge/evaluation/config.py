@@ -102,6 +102,22 @@ class EvaluationConfig:
             overrides["epochs"] = self.classifier_epochs
         return ClassifierConfig.preset(self.classifier, **overrides)
 
+    def small_sample(self, label: str, n_min: int) -> dict[str, str]:
+        """Why FPD/KPD (``"distances"``) or the classifier tests (``"classifier"``) cannot run on ``n_min`` showers.
+
+        Example:
+            >>> EvaluationConfig().small_sample("model", 50)["classifier"]
+            'needs at least 100 showers per sample, got 50'
+        """
+        out = {}
+        if self.distances != "none" and n_min < self.min_distance_events:
+            out["distances"] = f"needs at least {self.min_distance_events} showers per sample, got {n_min}"
+        cls = self.classifier_config()
+        n_cls = min(n_min, cls.max_events or n_min) if cls is not None else n_min
+        if cls is not None and n_cls < self.min_classifier_events:
+            out["classifier"] = f"needs at least {self.min_classifier_events} showers per sample, got {n_cls}"
+        return out
+
     def distance_settings(self, n_min: int) -> tuple[dict[str, Any], dict[str, Any]]:
         """Keyword arguments of :func:`~caloforge.evaluation.metrics.fpd` and ``kpd``.
 

@@ -225,7 +225,7 @@ def _compare_all(specs: list[HistSpec], ref: dict[str, Histogram], gen: dict[str
 
 
 def _distances(ref: np.ndarray, gen: np.ndarray, config: EvaluationConfig) -> dict[str, Any]:
-    if config.distances == "none" or min(len(ref), len(gen)) < config.min_distance_events:
+    if config.distances == "none":
         return {}
     fpd_kw, kpd_kw = config.distance_settings(min(len(ref), len(gen)))
     return {"fpd": fpd(ref, gen, **fpd_kw).to_dict(), "kpd": kpd(ref, gen, **kpd_kw).to_dict()}
@@ -250,10 +250,6 @@ def _classifiers(
     if cls is None:
         return {}
     out: dict[str, Any] = {}
-    n = min(len(ref.features), len(gen.features), cls.max_events or len(gen.features))
-    if n < config.min_classifier_events:
-        reason = f"needs at least {config.min_classifier_events} showers per sample, got {n}"
-        return {kind: {"skipped": reason} for kind in config.classifier_inputs}
     for kind in config.classifier_inputs:
         if kind == "high":
             x_ref = classifier_inputs("high", None, None, geometry, ref.features)
@@ -296,16 +292,13 @@ def _evaluate_sample(
     arts.responses[label] = resp
     out: dict[str, Any] = {**info, "flags": flags, "summary": summarise_comparisons(comps),
                            "histograms": {n: c.to_dict() for n, c in comps.items()}, "response": resp}
-    out.update(_distances(ref_vec, hlf_vector(scan.features), config))
-    n_small = min(len(arts.reference.features), len(scan.features))
-    if config.distances != "none" and "fpd" not in out:
-        flags.append(f"{label}: FPD/KPD not computed: {n_small} showers, fewer than min_distance_events "
-                     f"({config.min_distance_events})")
+    small = config.small_sample(label, min(len(arts.reference.features), len(scan.features)))  # flagged, not run
+    flags.extend(f"{label}: {'FPD/KPD not computed' if k == 'distances' else f'{k} tests skipped'}: {v}"
+                 for k, v in small.items())
+    out.update({} if "distances" in small else _distances(ref_vec, hlf_vector(scan.features), config))
     importance = ImportanceCollector(hlf_groups(scan.features))  # cls-high: AUC drop per permuted family
-    out["classifier"] = _classifiers(arts.reference, scan, arts.geometry, config, importance)
-    skipped = {k: v["skipped"] for k, v in out["classifier"].items() if "skipped" in v}
-    if skipped and n_small < config.min_classifier_events:
-        flags.append(f"{label}: classifier tests skipped: {next(iter(skipped.values()))}")
+    out["classifier"] = ({k: {"skipped": small["classifier"]} for k in config.classifier_inputs} if "classifier" in small
+                         else _classifiers(arts.reference, scan, arts.geometry, config, importance))
     diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
                          importance=importance.result())
     return out, diagnosis
