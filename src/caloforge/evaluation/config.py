@@ -102,11 +102,11 @@ class EvaluationConfig:
             overrides["epochs"] = self.classifier_epochs
         return ClassifierConfig.preset(self.classifier, **overrides)
 
-    def small_sample(self, label: str, n_min: int) -> dict[str, str]:
+    def small_sample(self, n_min: int) -> dict[str, str]:
         """Why FPD/KPD (``"distances"``) or the classifier tests (``"classifier"``) cannot run on ``n_min`` showers.
 
         Example:
-            >>> EvaluationConfig().small_sample("model", 50)["classifier"]
+            >>> EvaluationConfig().small_sample(50)["classifier"]
             'needs at least 100 showers per sample, got 50'
         """
         out = {}

@@ -292,7 +292,7 @@ def _evaluate_sample(
     arts.responses[label] = resp
     out: dict[str, Any] = {**info, "flags": flags, "summary": summarise_comparisons(comps),
                            "histograms": {n: c.to_dict() for n, c in comps.items()}, "response": resp}
-    small = config.small_sample(label, min(len(arts.reference.features), len(scan.features)))  # flagged, not run
+    small = config.small_sample(min(len(arts.reference.features), len(scan.features)))  # flagged, not run
     flags.extend(f"{label}: {'FPD/KPD not computed' if k == 'distances' else f'{k} tests skipped'}: {v}"
                  for k, v in small.items())
     out.update({} if "distances" in small else _distances(ref_vec, hlf_vector(scan.features), config))
