@@ -82,10 +82,12 @@ def describe_os_error(err: OSError, path: str | Path | None = None, *, action: s
         return f"{target}: a component of the path is not a directory"
     if code == errno.ENOENT:
         return f"{target}: no such file or directory"
+    if code == errno.EPIPE:
+        return "the output pipe was closed"
     if code == errno.EFBIG:
         return f"file too large (file size limit reached){on}"
-    reason = err.strerror or (str(err).splitlines() or [type(err).__name__])[0]
-    return f"{target}: {reason[0].lower() + reason[1:] if reason else 'input/output error'}"
+    reason = err.strerror or (str(err).splitlines() or [type(err).__name__])[0] or type(err).__name__
+    return f"{target}: {reason[0].lower() + reason[1:] if reason[1:2].islower() else reason}"
 
 
 def is_write_error(err: BaseException) -> bool:
