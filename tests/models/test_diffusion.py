@@ -96,7 +96,8 @@ def test_registered_and_built_from_a_dict(tiny_geometry: Geometry) -> None:
 
 @pytest.mark.parametrize(
     ("parametrisation", "standardisation"),
-    [("shares", "per-voxel"), ("stick-breaking", "per-voxel"), ("log", "per-voxel"), ("shares", "shared")],
+    [("shares", "per-voxel"), ("stick-breaking", "per-voxel"), ("log", "per-voxel"), ("shares", "shared"),
+     ("shares-mev", "per-voxel")],
 )
 def test_preprocessing_round_trip(tiny_geometry: Geometry, parametrisation: str, standardisation: str) -> None:
     model, batch = _fitted(
@@ -104,7 +105,7 @@ def test_preprocessing_round_trip(tiny_geometry: Geometry, parametrisation: str,
     )
     y_layers, y_voxels, context = model.preprocess(batch.showers, batch.conditions)
     assert y_layers.shape == (64, model.n_stage1)
-    assert model.n_stage1 == tiny_geometry.n_layers + (parametrisation == "shares")
+    assert model.n_stage1 == tiny_geometry.n_layers + parametrisation.startswith("shares")
     assert context.shape == (64, tiny_geometry.n_layers)
     assert y_voxels.shape == batch.showers.shape
     assert abs(float(y_layers.mean())) < 0.1
@@ -116,7 +117,7 @@ def test_preprocessing_round_trip(tiny_geometry: Geometry, parametrisation: str,
     assert torch.allclose(shape_context[:, encoded.shape[1] :], context, atol=1e-3)
 
 
-@pytest.mark.parametrize("parametrisation", ["shares", "stick-breaking"])
+@pytest.mark.parametrize("parametrisation", ["shares", "shares-mev", "stick-breaking"])
 def test_stage1_bounds_the_total_energy(tiny_geometry: Geometry, parametrisation: str) -> None:
     """Whatever stage 1 outputs for the layers, their energies add up to the generated response."""
     model, batch = _fitted(tiny_geometry, layer_parametrisation=parametrisation)

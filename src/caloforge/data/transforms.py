@@ -34,6 +34,7 @@ __all__ = [
     "Log",
     "Log1pScaled",
     "Logit",
+    "ResponseLayersMeV",
     "ResponseShares",
     "Standardize",
     "StickBreaking",
@@ -372,6 +373,49 @@ class ResponseShares(Transform):
         total, shares = values[:, :1], values[:, 1:]
         norm = shares.sum(dim=1, keepdim=True)
         return torch.where(norm > 0, total * shares / norm.clamp_min(1e-30), torch.zeros_like(shares))
+
+
+class ResponseLayersMeV(Transform):
+    """Layer energies ↔ log response and ``log(1 + E_i / scale)`` of every layer energy in MeV.
+
+    Like :class:`ResponseShares` the inverse renormalises the layers to add up to the generated
+    response, but each layer is mapped on an absolute scale that is linear below ``scale`` (about
+    one minimum-ionising hit): an empty layer and a layer with a single hit are close, where the
+    log of shares puts them ten units apart and a model fills the gap with sub-MeV layers that
+    Geant4 never produces.
+
+    Arguments:
+        scale_mev: Energy where the layer map turns from linear to logarithmic, MeV.
+        eps: Offset of the log of the response.
+
+    Example:
+        >>> t = ResponseLayersMeV()
+        >>> e, c = torch.tensor([[0.5, 0.3, 0.0, 0.2]]), torch.tensor([[100.0]])
+        >>> [round(v, 4) for v in t.inverse(t(e, c), c)[0].tolist()]
+        [0.5, 0.3, 0.0, 0.2]
+    """
+
+    def __init__(self, scale_mev: float = 1.0, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.scale_mev, self.eps = scale_mev, eps
+
+    def forward(self, x: Tensor, conditions: Tensor) -> Tensor:
+        """Layer energies / E_inc (B, L) → (B, L + 1)."""
+        x = x.clamp_min(0.0)
+        total = torch.log(x.sum(dim=1, keepdim=True) + self.eps)
+        return torch.cat([total, torch.log1p(x * conditions[:, :1] / self.scale_mev)], dim=1)
+
+    def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:
+        """(B, L + 1) → non-negative layer energies / E_inc (B, L) summing to the generated response."""
+        total = torch.clamp(torch.exp(y[:, :1]) - self.eps, min=0.0)
+        log_layers = y[:, 1:].clamp(max=80.0)
+        layers = torch.clamp(torch.expm1(log_layers), min=0.0)
+        norm = layers.sum(dim=1, keepdim=True)
+        # Every layer at or below zero: share the response by exp(y) rather than lose it.
+        fallback = torch.exp(log_layers)
+        layers = torch.where(norm > 0, layers, fallback)
+        norm = torch.where(norm > 0, norm, fallback.sum(dim=1, keepdim=True))
+        return total * layers / norm.clamp_min(1e-30)
 
 
 class ConditionEncoder(nn.Module):

@@ -38,7 +38,12 @@ class FlowMatchingConfig:
             (log response and logits of each layer's share of the energy left from it on,
             CaloFlow's u) — with both, the generated layer energies add up to the generated
             response — or ``"log"`` (the log of every layer energy / incident energy on its own,
-            which lets a single layer inflate the total).
+            which lets a single layer inflate the total), or ``"shares-mev"``: the log response and
+            ``log(1 + E_i / layer_scale_mev)`` of every layer energy in MeV, renormalised to the
+            response like ``"shares"`` but linear below one minimum-ionising hit, so that empty
+            layers and single-hit layers are not ten units apart
+            (:class:`~caloforge.data.transforms.ResponseLayersMeV`).
+        layer_scale_mev: The scale of ``"shares-mev"``, MeV.
         layer_log_eps: Offset of the log of the response (stick-breaking) or of each layer energy /
             incident energy (log); also of the layer energies given to the shape network.
         layer_logit_alpha: Squeeze of the stick-breaking shares before their logit.
@@ -84,7 +89,8 @@ class FlowMatchingConfig:
     shape_skip: bool = False
     sigma_min: float = 0.0
     time_sampling: Literal["uniform", "logit-normal"] = "logit-normal"
-    layer_parametrisation: Literal["shares", "stick-breaking", "log"] = "shares"
+    layer_parametrisation: Literal["shares", "shares-mev", "stick-breaking", "log"] = "shares"
+    layer_scale_mev: float = 1.0
     layer_log_eps: float = 1e-6
     layer_logit_alpha: float = 1e-6
     voxel_log_eps: float = 1e-7
@@ -114,8 +120,8 @@ class FlowMatchingConfig:
         if not 0.0 < self.layer_logit_alpha < 0.5:
             msg = f"layer_logit_alpha must be in (0, 0.5), got {self.layer_logit_alpha}"
             raise ValueError(msg)
-        if self.layer_parametrisation not in ("shares", "stick-breaking", "log"):
-            choices = "['log', 'shares', 'stick-breaking']"
+        if self.layer_parametrisation not in ("shares", "shares-mev", "stick-breaking", "log"):
+            choices = "['log', 'shares', 'shares-mev', 'stick-breaking']"
             msg = f"unknown layer_parametrisation {self.layer_parametrisation!r}; choices are {choices}"
             raise ValueError(msg)
         if self.augment not in ("none", "angular"):
@@ -124,8 +130,8 @@ class FlowMatchingConfig:
         if self.voxel_transform not in ("log", "logit", "log1p-mev"):
             msg = f"unknown voxel_transform {self.voxel_transform!r}; choices are ['log', 'log1p-mev', 'logit']"
             raise ValueError(msg)
-        if self.voxel_scale_mev <= 0:
-            msg = f"voxel_scale_mev must be positive, got {self.voxel_scale_mev}"
+        if self.voxel_scale_mev <= 0 or self.layer_scale_mev <= 0:
+            msg = f"voxel_scale_mev and layer_scale_mev must be positive, got {self.voxel_scale_mev}, {self.layer_scale_mev}"
             raise ValueError(msg)
         if not 0.0 < self.voxel_logit_alpha < 0.5:
             msg = f"voxel_logit_alpha must be in (0, 0.5), got {self.voxel_logit_alpha}"

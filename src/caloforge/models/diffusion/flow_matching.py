@@ -30,6 +30,7 @@ from caloforge.data.transforms import (
     Log,
     Log1pScaled,
     Logit,
+    ResponseLayersMeV,
     ResponseShares,
     Standardize,
     StickBreaking,
@@ -288,6 +289,8 @@ def _stage1_transform(config: FlowMatchingConfig, n_layers: int) -> tuple[Transf
     """The stage-1 transform of layer energies / E_inc and its output width."""
     if config.layer_parametrisation == "shares":
         return ResponseShares(config.layer_log_eps), n_layers + 1
+    if config.layer_parametrisation == "shares-mev":
+        return ResponseLayersMeV(config.layer_scale_mev, config.layer_log_eps), n_layers + 1
     if config.layer_parametrisation == "stick-breaking":
         return StickBreaking(config.layer_log_eps, config.layer_logit_alpha), n_layers
     return Log(config.layer_log_eps), n_layers
