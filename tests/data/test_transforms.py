@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from caloforge.data.layer_transforms import ResponseShares, StickBreaking
 from caloforge.data.transforms import (
     Compose,
     ConditionEncoder,
@@ -12,9 +13,7 @@ from caloforge.data.transforms import (
     Log,
     Log1pScaled,
     Logit,
-    ResponseShares,
     Standardize,
-    StickBreaking,
     Transform,
 )
 from caloforge.geometry import Geometry

@@ -42,7 +42,7 @@ class FlowMatchingConfig:
             ``log(1 + E_i / layer_scale_mev)`` of every layer energy in MeV, renormalised to the
             response like ``"shares"`` but linear below one minimum-ionising hit, so that empty
             layers and single-hit layers are not ten units apart
-            (:class:`~caloforge.data.transforms.ResponseLayersMeV`).
+            (:class:`~caloforge.data.layer_transforms.ResponseLayersMeV`).
         layer_scale_mev: The scale of ``"shares-mev"``, MeV.
         layer_log_eps: Offset of the log of the response (stick-breaking) or of each layer energy /
             incident energy (log); also of the layer energies given to the shape network.

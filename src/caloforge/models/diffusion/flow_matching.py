@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from caloforge.data.augment import AngularSymmetry
+from caloforge.data.layer_transforms import ResponseLayersMeV, ResponseShares, StickBreaking
 from caloforge.data.transforms import (
     Compose,
     ConditionEncoder,
@@ -30,10 +31,7 @@ from caloforge.data.transforms import (
     Log,
     Log1pScaled,
     Logit,
-    ResponseLayersMeV,
-    ResponseShares,
     Standardize,
-    StickBreaking,
     Transform,
 )
 from caloforge.geometry import Geometry
