@@ -143,3 +143,17 @@ def test_generate_with_another_sampler(tmp_path: Path, teacher: tuple[Path, Path
         assert main([*base, "-o", str(tmp_path / "bad.h5"), "--sampler", bad]) == 2
     assert main([*base, "-o", str(tmp_path / "bad.h5"), "--sampler", "rk4:2", "--workers", "2"]) == 2
     assert not (tmp_path / "bad.h5").exists()
+
+
+def test_calibrate_writes_a_model_that_generates(tmp_path: Path, teacher: tuple[Path, Path]) -> None:
+    checkpoint, data = teacher
+    out = tmp_path / "calibrated.pt"
+    args = ["calibrate", "--checkpoint", str(checkpoint), "--data", str(data), "--bins", "2", "-o", str(out)]
+    assert main([*args, "--sampler", "euler:2"]) == 0
+    model = load_model(out)
+    assert model.config.occupancy_bins == 2
+    assert (model.config.solver, model.config.n_steps) == ("euler", 2)
+    assert main(args) == 2  # exists, no --force
+    gen = tmp_path / "gen.h5"
+    assert main(["generate", "--checkpoint", str(out), "--like", str(data), "-o", str(gen), "--no-progress"]) == 0
+    assert read_showers(gen).showers.shape[0] == read_showers(data).showers.shape[0]

@@ -26,7 +26,10 @@ from caloforge import __version__
 __all__ = ["Terminated", "main"]
 
 #: Subcommand modules under ``caloforge.cli``, in help order.
-SUBCOMMANDS = ("simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "export", "bench", "zoo", "geant4")
+SUBCOMMANDS = (
+    "simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "calibrate", "export",
+    "bench", "zoo", "geant4",
+)
 
 logger = logging.getLogger("caloforge")
 

@@ -14,6 +14,7 @@ from caloforge.models.diffusion.distill import (
     reflow_loss,
 )
 from caloforge.models.diffusion.flow_matching import FlowMatching, with_sampler
+from caloforge.models.diffusion.occupancy import calibrate_occupancy
 from caloforge.models.diffusion.paths import LinearPath, sample_times
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "LinearPath",
     "ReflowConfig",
     "ReflowPairs",
+    "calibrate_occupancy",
     "endpoint_loss",
     "make_reflow_pairs",
     "reflow",

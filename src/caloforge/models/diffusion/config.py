@@ -73,6 +73,11 @@ class FlowMatchingConfig:
         augment: ``"angular"``: train on a random rotation (whole angular bins) or mirror image of
             every shower (:class:`~caloforge.data.augment.AngularSymmetry`), exact for particles
             entering a cylindrical calorimeter along its axis; energy-only conditioning. ``"none"``: off.
+        occupancy_bins: Number of incident-energy bins of the occupancy calibration (0: none). A
+            calibrated model (:func:`~caloforge.models.diffusion.occupancy.calibrate_occupancy`,
+            ``caloforge calibrate``) zeroes each voxel below a cut, per energy bin, chosen on
+            training showers so that the voxel is populated as often as in them; the layers are
+            renormalised to their generated energies afterwards.
         layer_loss_weight: Weight of the layer-energy loss relative to the shape loss.
         lr: Adam learning rate.
         solver: ODE solver used by :meth:`~caloforge.models.diffusion.FlowMatching.decode`.
@@ -102,6 +107,7 @@ class FlowMatchingConfig:
     voxel_standardisation: Literal["shared", "per-voxel"] = "per-voxel"
     voxel_threshold_mev: float = 0.0
     augment: Literal["none", "angular"] = "none"
+    occupancy_bins: int = 0
     layer_loss_weight: float = 1.0
     lr: float = 5e-4
     solver: SolverName = "midpoint"
@@ -123,6 +129,9 @@ class FlowMatchingConfig:
         if self.layer_parametrisation not in ("shares", "shares-mev", "stick-breaking", "log"):
             choices = "['log', 'shares', 'shares-mev', 'stick-breaking']"
             msg = f"unknown layer_parametrisation {self.layer_parametrisation!r}; choices are {choices}"
+            raise ValueError(msg)
+        if self.occupancy_bins < 0:
+            msg = f"occupancy_bins must be >= 0, got {self.occupancy_bins}"
             raise ValueError(msg)
         if self.augment not in ("none", "angular"):
             msg = f"unknown augment {self.augment!r}; choices are ['angular', 'none']"

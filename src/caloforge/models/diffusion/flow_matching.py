@@ -101,6 +101,9 @@ class FlowMatching(GenerativeModel):
                 msg = "augment='angular' holds only for particles entering along the axis; it needs energy-only conditions"
                 raise ValueError(msg)
             self.symmetry = AngularSymmetry(geometry)
+        if config.occupancy_bins > 0:
+            self.register_buffer("occupancy_edges", torch.zeros(config.occupancy_bins - 1))
+            self.register_buffer("voxel_cut", torch.zeros(config.occupancy_bins, geometry.n_voxels))
         self.layer_net = LayerEnergyNet(self.n_stage1, n_conditions, config.layer_hidden, config.layer_embed_dim)
         self.shape_net = LayerTransformer(
             geometry,
@@ -183,10 +186,18 @@ class FlowMatching(GenerativeModel):
         if threshold <= 0:
             return showers
         showers = torch.where(showers > threshold, showers, torch.zeros_like(showers))
-        if self.config.dequantise_mev > 0 or self.config.voxel_transform == "log1p-mev":
+        if self.config.occupancy_bins > 0:
+            showers = torch.where(showers >= self.occupancy_cut(conditions), showers, torch.zeros_like(showers))
+        if self.config.dequantise_mev > 0 or self.config.voxel_transform == "log1p-mev" or self.config.occupancy_bins:
             kept = self.layer_fractions.normalise(showers)
             showers = self.layer_fractions.inverse(torch.cat([layers, kept], dim=1), conditions)
         return showers
+
+    def occupancy_cut(self, conditions: Tensor) -> Tensor:
+        """Calibrated per-voxel cuts (B, V) MeV for the incident energies of ``conditions`` (B, C)."""
+        log_e = torch.log(conditions[:, :1].clamp_min(1e-30))
+        index = (log_e >= self.occupancy_edges[None, :]).sum(dim=1)  # comparisons only: exports to ONNX
+        return self.voxel_cut[index]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ training
     def optimizer_settings(self) -> dict[str, dict[str, Any]]:
