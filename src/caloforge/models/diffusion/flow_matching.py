@@ -187,20 +187,11 @@ class FlowMatching(GenerativeModel):
             return showers
         showers = torch.where(showers > threshold, showers, torch.zeros_like(showers))
         if self.config.occupancy_bins > 0:
-            # The hottest voxel of a layer always stays: Geant4 has no non-empty layer without a voxel.
-            keep = (showers >= self.occupancy_cut(conditions)) | (showers >= self._layer_max(showers))
-            showers = torch.where(keep, showers, torch.zeros_like(showers))
+            showers = torch.where(showers >= self.occupancy_cut(conditions), showers, torch.zeros_like(showers))
         if self.config.dequantise_mev > 0 or self.config.voxel_transform == "log1p-mev" or self.config.occupancy_bins:
             kept = self.layer_fractions.normalise(showers)
             showers = self.layer_fractions.inverse(torch.cat([layers, kept], dim=1), conditions)
         return showers
-
-    def _layer_max(self, showers: Tensor) -> Tensor:
-        """The largest voxel of each voxel's layer, (B, V) → (B, V) (gathers only: exports to ONNX)."""
-        net = self.shape_net
-        padded = torch.cat([showers, showers.new_zeros(showers.shape[0], 1)], dim=1)
-        tokens = padded[:, net.gather_index].reshape(showers.shape[0], net.n_layers, net.token_size)
-        return self.layer_fractions.layer_sum.spread(tokens.amax(dim=2))  # type: ignore[no-any-return]
 
     def occupancy_cut(self, conditions: Tensor) -> Tensor:
         """Calibrated per-voxel cuts (B, V) MeV for the incident energies of ``conditions`` (B, C)."""
