@@ -15,7 +15,7 @@ def test_images_are_rotations_and_mirrors_within_each_layer(tiny_geometry: Geome
     sym = AngularSymmetry(tiny_geometry)
     assert sym.n_images == 2 * 4
     x = torch.arange(tiny_geometry.n_voxels, dtype=torch.float32)[None].repeat(sym.n_images, 1)
-    images = sym.apply(x, torch.arange(sym.n_images)).reshape(sym.n_images, 3, 4, 5)
+    images = sym.image(x, torch.arange(sym.n_images)).reshape(sym.n_images, 3, 4, 5)
     grid = x[0].reshape(3, 4, 5)
     for k in range(4):
         assert torch.equal(images[k], torch.roll(grid, k, dims=1))

@@ -15,7 +15,7 @@ Example:
     >>> sym.n_images
     8
     >>> x = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
-    >>> sym.apply(x, torch.tensor([1])).tolist(), sym.apply(x, torch.tensor([4])).tolist()
+    >>> sym.image(x, torch.tensor([1])).tolist(), sym.image(x, torch.tensor([4])).tolist()
     ([[4.0, 1.0, 2.0, 3.0]], [[4.0, 3.0, 2.0, 1.0]])
 """
 
@@ -56,16 +56,17 @@ class AngularSymmetry(nn.Module):
             raise ValueError(msg)
         n_alpha = n_alphas.pop() if n_alphas else 1
         self.n_images = 2 * n_alpha
+        self.images: Tensor
         self.register_buffer("images", torch.as_tensor(_images(geometry, n_alpha)), persistent=False)
 
-    def apply(self, x: Tensor, which: Tensor) -> Tensor:
+    def image(self, x: Tensor, which: Tensor) -> Tensor:
         """Image ``which[b]`` of shower ``x[b]``: (B, V), (B,) integers in [0, n_images) → (B, V)."""
         return x.gather(1, self.images[which])
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """A uniformly random image of every shower of ``x`` (B, V)."""
         which = torch.randint(self.n_images, (x.shape[0],), generator=generator, device=x.device)
-        return self.apply(x, which)
+        return self.image(x, which)
 
 
 def _images(geometry: Geometry, n_alpha: int) -> np.ndarray:

@@ -101,6 +101,8 @@ class FlowMatching(GenerativeModel):
                 msg = "augment='angular' holds only for particles entering along the axis; it needs energy-only conditions"
                 raise ValueError(msg)
             self.symmetry = AngularSymmetry(geometry)
+        self.occupancy_edges: Tensor
+        self.voxel_cut: Tensor
         if config.occupancy_bins > 0:
             self.register_buffer("occupancy_edges", torch.zeros(config.occupancy_bins - 1))
             self.register_buffer("voxel_cut", torch.zeros(config.occupancy_bins, geometry.n_voxels))
@@ -197,7 +199,7 @@ class FlowMatching(GenerativeModel):
         """Calibrated per-voxel cuts (B, V) MeV for the incident energies of ``conditions`` (B, C)."""
         log_e = torch.log(conditions[:, :1].clamp_min(1e-30))
         index = (log_e >= self.occupancy_edges[None, :]).sum(dim=1)  # comparisons only: exports to ONNX
-        return self.voxel_cut[index]  # type: ignore[no-any-return]
+        return self.voxel_cut[index]
 
     # ------------------------------------------------------------------ training
     def optimizer_settings(self) -> dict[str, dict[str, Any]]:
