@@ -13,12 +13,12 @@ from caloforge.models.diffusion import FlowMatching, FlowMatchingConfig, calibra
 from tests.conftest import make_showers
 
 
-def _model(geometry: Geometry) -> tuple[FlowMatching, torch.Tensor, torch.Tensor]:
+def _model(geometry: Geometry, threshold: float = 0.01) -> tuple[FlowMatching, torch.Tensor, torch.Tensor]:
     data = make_showers(geometry, 400, seed=3)
     showers, conditions = torch.as_tensor(data.showers), torch.as_tensor(data.conditions())
     showers[:, ::7] = 0.0  # voxels never populated in training
     torch.manual_seed(0)
-    config = FlowMatchingConfig(**{**FlowMatching.smoke_config().__dict__, "voxel_threshold_mev": 0.01})
+    config = FlowMatchingConfig(**{**FlowMatching.smoke_config().__dict__, "voxel_threshold_mev": threshold})
     model = FlowMatching(geometry, config)
     model.fit_preprocessing(showers, conditions)
     return model.eval(), showers, conditions
@@ -55,3 +55,11 @@ def test_calibrated_model_saves_loads_and_recalibrates(tiny_geometry: Geometry, 
         calibrate_occupancy(model, showers, conditions, n_bins=0)
     with pytest.raises(ValueError, match="occupancy_bins"):
         FlowMatchingConfig(occupancy_bins=-1)
+
+
+def test_cuts_apply_without_a_readout_threshold(tiny_geometry: Geometry) -> None:
+    model, showers, conditions = _model(tiny_geometry, threshold=0.0)
+    calibrated = calibrate_occupancy(model, showers, conditions, n_bins=2)
+    out = calibrated.sample(conditions, generator=torch.Generator().manual_seed(1))
+    assert torch.all(out[:, ::7] == 0)  # never populated in training: cut although no threshold is set
+    assert float((out > 0).float().mean()) < float((model.sample(conditions) > 0).float().mean())

@@ -182,24 +182,31 @@ class FlowMatching(GenerativeModel):
         voxels = self.voxel_norm.inverse(y_voxels, conditions)
         if self.config.voxel_transform != "log1p-mev":  # energies need no clip: normalising bounds them
             voxels = voxels.clamp(max=1.0)
-        fractions = self.layer_fractions.normalise(voxels)
-        showers = self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
+        showers = self._spread_over_layers(layers, voxels, conditions)
         threshold = self.config.voxel_threshold_mev
-        if threshold <= 0:
+        if threshold <= 0 and self.config.occupancy_bins == 0:
             return showers
-        showers = torch.where(showers > threshold, showers, torch.zeros_like(showers))
+        if threshold > 0:
+            showers = torch.where(showers > threshold, showers, torch.zeros_like(showers))
         if self.config.occupancy_bins > 0:
             showers = torch.where(showers >= self.occupancy_cut(conditions), showers, torch.zeros_like(showers))
         if self.config.dequantise_mev > 0 or self.config.voxel_transform == "log1p-mev" or self.config.occupancy_bins:
-            kept = self.layer_fractions.normalise(showers)
-            showers = self.layer_fractions.inverse(torch.cat([layers, kept], dim=1), conditions)
+            showers = self._spread_over_layers(layers, showers, conditions)
         return showers
+
+    def _spread_over_layers(self, layers: Tensor, voxels: Tensor, conditions: Tensor) -> Tensor:
+        """Non-negative voxels (B, V) rescaled so that each layer carries ``layers`` (B, L, units of E_inc), MeV."""
+        fractions = self.layer_fractions.normalise(voxels)
+        return self.layer_fractions.inverse(torch.cat([layers, fractions], dim=1), conditions)
+
+    def occupancy_bin(self, conditions: Tensor) -> Tensor:
+        """Index (B,) of the occupancy-calibration energy bin of each row of ``conditions`` (B, C)."""
+        log_e = torch.log(conditions[:, :1].clamp_min(1e-30))
+        return (log_e >= self.occupancy_edges[None, :]).sum(dim=1)  # comparisons only: exports to ONNX
 
     def occupancy_cut(self, conditions: Tensor) -> Tensor:
         """Calibrated per-voxel cuts (B, V) MeV for the incident energies of ``conditions`` (B, C)."""
-        log_e = torch.log(conditions[:, :1].clamp_min(1e-30))
-        index = (log_e >= self.occupancy_edges[None, :]).sum(dim=1)  # comparisons only: exports to ONNX
-        return self.voxel_cut[index]
+        return self.voxel_cut[self.occupancy_bin(conditions)]
 
     # ------------------------------------------------------------------ training
     def optimizer_settings(self) -> dict[str, dict[str, Any]]:

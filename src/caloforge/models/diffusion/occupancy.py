@@ -73,20 +73,19 @@ def calibrate_occupancy(
     showers, conditions = showers.float().to(device), conditions.float().to(device)
     log_e = torch.log(conditions[:, 0].clamp_min(1e-30))
     lo, hi = float(log_e.min()), float(log_e.max())
-    edges = torch.linspace(lo, hi, n_bins + 1, device=device)[1:-1] if n_bins > 1 else torch.zeros(0, device=device)
     config = dataclasses.replace(model.config, occupancy_bins=n_bins)
-    copy = type(model)(model.geometry, config, n_conditions=model.n_conditions).to(device)
+    calibrated = type(model)(model.geometry, config, n_conditions=model.n_conditions).to(device)
     weights = {k: v for k, v in model.state_dict().items() if k not in ("occupancy_edges", "voxel_cut")}
-    copy.load_state_dict(weights, strict=False)
-    copy.occupancy_edges.copy_(edges)
-    copy.voxel_cut.zero_()  # no cut while the calibration sample is generated
-    copy.eval()
+    calibrated.load_state_dict(weights, strict=False)  # the cuts start at zero: nothing cut while sampling
+    calibrated.occupancy_edges.copy_(torch.linspace(lo, hi, n_bins + 1, device=device)[1:-1])
+    calibrated.eval()
     generator = torch.Generator(device=device).manual_seed(seed)
     repeated = conditions.repeat(repeats, 1)
     generated = torch.cat([
-        copy.sample(repeated[i : i + batch_size], generator=generator) for i in range(0, len(repeated), batch_size)
+        calibrated.sample(repeated[i : i + batch_size], generator=generator)
+        for i in range(0, len(repeated), batch_size)
     ])
-    bins = (log_e[:, None] >= edges[None, :]).sum(dim=1)
+    bins = calibrated.occupancy_bin(conditions)
     gen_bins = bins.repeat(repeats)
     threshold = max(model.config.voxel_threshold_mev, 0.0)
     for b in range(n_bins):
@@ -97,8 +96,8 @@ def calibrate_occupancy(
         occupancy = (train_b > 0).double().mean(dim=0)
         q = _column_quantiles(gen_b.double(), 1.0 - occupancy)
         cut = torch.where(occupancy > 0, q.clamp_min(threshold), torch.full_like(q, _NEVER))
-        copy.voxel_cut[b] = cut.to(copy.voxel_cut.dtype)
-    return copy
+        calibrated.voxel_cut[b] = cut.to(calibrated.voxel_cut.dtype)
+    return calibrated
 
 
 def _column_quantiles(x: Tensor, q: Tensor) -> Tensor:
