@@ -34,19 +34,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Loads the model and the showers, calibrates, saves; returns 0 (2 for a model that is not flow matching)."""
-    from pathlib import Path
-
     import torch
 
+    from caloforge.atomic import prepare_target
     from caloforge.data import read_showers
     from caloforge.models import load_model, save_model
     from caloforge.models.diffusion import FlowMatching, calibrate_occupancy, with_sampler
     from caloforge.sampling.solvers import parse_sampler
 
-    output = Path(args.output)
-    if output.exists() and not args.force:
-        sys.stderr.write(f"error: {output} exists; pass --force to overwrite it\n")
-        return 2
+    output = prepare_target(args.output, overwrite=args.force)  # refuses before the work, not after it
     model = load_model(args.checkpoint)
     if not isinstance(model, FlowMatching):
         sys.stderr.write(f"error: {args.checkpoint} holds a {type(model).__name__}; calibrate needs flow matching\n")
