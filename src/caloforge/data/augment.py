@@ -78,9 +78,8 @@ def _images(geometry: Geometry, n_alpha: int) -> np.ndarray:
         base = np.arange(a * r).reshape(a, r) + offset
         per_image = []
         for mirror in (False, True):
-            grid = base[::-1] if mirror and a > 1 else base
-            for k in range(n_alpha):
-                per_image.append(np.roll(grid, k if a > 1 else 0, axis=0).reshape(-1))
+            grid = base[::-1] if mirror else base  # a layer with one angular bin is its own image
+            per_image.extend(np.roll(grid, k, axis=0).reshape(-1) for k in range(n_alpha))
         blocks.append(np.stack(per_image))
         offset += a * r
     return np.concatenate(blocks, axis=1).astype(np.int64)

@@ -1,7 +1,7 @@
 """Stage-1 parametrisations of layer energies: invertible maps that keep the generated total bounded.
 
 A model of the energy per layer that treats every layer on its own can inflate the total: one
-layer's error adds to the response. These transforms (fitted nothing, saved nothing) map the layer
+layer's error adds to the response. These transforms (nothing to fit, nothing saved) map the layer
 energies / E_inc (B, L) to variables from which any model output inverts to non-negative layer
 energies that add up to a generated response: CaloFlow's stick-breaking shares, log response plus
 log shares, and log response plus an absolute ``log(1 + E / scale)`` of every layer.

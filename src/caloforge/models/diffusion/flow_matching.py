@@ -155,14 +155,12 @@ class FlowMatching(GenerativeModel):
 
         The voxels are fractions of their layer's energy, or energies in MeV with ``voxel_transform: log1p-mev``.
         """
-        layers, fractions = self.layer_fractions.split(self.layer_fractions(showers, conditions))
+        layers = self.layer_fractions.layer_energies(showers) / conditions[:, :1]
         level = self.config.dequantise_mev
-        voxels = showers
-        if level > 0:
-            voxels = torch.where(showers < level, torch.rand_like(showers) * level, showers)
-            if self.config.voxel_transform != "log1p-mev":
-                fractions = self.layer_fractions.split(self.layer_fractions(voxels, conditions))[1]
-        return layers, voxels if self.config.voxel_transform == "log1p-mev" else fractions
+        voxels = torch.where(showers < level, torch.rand_like(showers) * level, showers) if level > 0 else showers
+        if self.config.voxel_transform == "log1p-mev":
+            return layers, voxels
+        return layers, self.layer_fractions.split(self.layer_fractions(voxels, conditions))[1]
 
     def shape_context(self, encoded: Tensor, y_layers: Tensor, conditions: Tensor) -> Tensor:
         """Conditioning of the shape network: encoded conditions and the layer energies of stage-1 output ``y_layers``."""
