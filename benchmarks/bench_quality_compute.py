@@ -25,6 +25,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -51,9 +52,9 @@ def _checkpoints(run_dir: Path, every: int) -> list[Path]:
     return chosen
 
 
-def _step_and_cpu(path: Path) -> tuple[int, float]:
-    """Training step and CPU seconds recorded in a training checkpoint."""
-    state = load_state(path)
+def _step_and_cpu(path: Path, state: dict[str, Any] | None = None) -> tuple[int, float]:
+    """Training step and CPU seconds recorded in a training checkpoint (``state``: it, already read)."""
+    state = load_state(path) if state is None else state
     cpu = float(state.get("callbacks", {}).get("MetricLogger", {}).get("cpu_s", float("nan")))
     return int(state["counters"]["step"]), cpu
 
@@ -102,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         label, _, rest = item.partition("=")
         run_dir, _, sampler = rest.partition(":")
         for ckpt in _checkpoints(Path(run_dir), args.every):
-            step, cpu = _step_and_cpu(ckpt)
-            model = load_model(ckpt)
+            state = load_state(ckpt)  # read once: step, CPU time and the model
+            step, cpu = _step_and_cpu(ckpt, state)
+            model = load_model(state)
             if sampler and isinstance(model, FlowMatching):
                 model = with_sampler(model, *parse_sampler(sampler))  # type: ignore[arg-type]
             key = f"{label}@{step}"
