@@ -27,7 +27,7 @@ from caloforge.config import load_config_file
 from caloforge.geometry import get_geometry
 from caloforge.models import build_model, load_model
 from caloforge.models.diffusion import FlowMatching
-from caloforge.sampling.solvers import SOLVERS, parse_sampler
+from caloforge.solvers import SOLVERS, parse_sampler
 
 __all__ = ["bench", "main"]
 

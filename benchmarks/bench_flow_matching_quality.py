@@ -31,7 +31,7 @@ from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
 from caloforge.sampling import generate_to_file
-from caloforge.sampling.solvers import build_solver, parse_sampler
+from caloforge.solvers import build_solver, parse_sampler
 
 __all__ = ["main"]
 

@@ -35,7 +35,7 @@ from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
 from caloforge.models.serialization import load_state
 from caloforge.sampling import generate_to_file
-from caloforge.sampling.solvers import parse_sampler
+from caloforge.solvers import parse_sampler
 
 __all__ = ["main"]
 

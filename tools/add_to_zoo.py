@@ -35,7 +35,7 @@ def measure_ms_per_shower(checkpoint: Path, sampler: str | None, min_seconds: fl
     model = load_model(checkpoint)
     if sampler is not None:
         from caloforge.models.diffusion import with_sampler
-        from caloforge.sampling.solvers import parse_sampler
+        from caloforge.solvers import parse_sampler
 
         model = with_sampler(model, *parse_sampler(sampler))  # type: ignore[arg-type]
     config = BenchConfig(batch_sizes=(1000,), threads=(1,), backends=("pytorch",), devices=("cpu",),

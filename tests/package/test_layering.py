@@ -21,6 +21,8 @@ LAYERS = {
     "data": 2,
     "simulate": 3,
     "nn": 3,
+    "solvers": 3,
+    "device": 3,
     "models": 4,
     "training": 5,
     "sampling": 5,
@@ -32,10 +34,7 @@ LAYERS = {
     "cli": 9,
 }
 # Documented exceptions: (importer package, imported package).
-ALLOWED = {
-    # Flow-matching models integrate ODEs with the shared solvers (solvers depend on torch only).
-    ("models", "sampling"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 MAX_LINES = 450
 
 

@@ -11,7 +11,8 @@ import torch
 from caloforge.data import read_showers
 from caloforge.geometry import Geometry
 from caloforge.models import GenerativeModel, build_model
-from caloforge.sampling import ExtrapolationWarning, generate, generate_to_file, resolve_device
+from caloforge.device import resolve_device
+from caloforge.sampling import ExtrapolationWarning, generate, generate_to_file
 
 from ..conftest import make_showers
 

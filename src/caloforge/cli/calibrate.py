@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from caloforge.data import read_showers
     from caloforge.models import load_model, save_model
     from caloforge.models.diffusion import FlowMatching, calibrate_occupancy, with_sampler
-    from caloforge.sampling.solvers import parse_sampler
+    from caloforge.solvers import parse_sampler
 
     output = prepare_target(args.output, overwrite=args.force)  # refuses before the work, not after it
     model = load_model(args.checkpoint)

@@ -140,7 +140,7 @@ def _with_sampler(model: object, spec: str, checkpoint: str) -> object:
         ValueError: A malformed ``spec``, an unknown solver, or a model that is not solved as an ODE.
     """
     from caloforge.models.diffusion import FlowMatching, with_sampler
-    from caloforge.sampling.solvers import parse_sampler
+    from caloforge.solvers import parse_sampler
 
     solver, steps = parse_sampler(spec)
     if not isinstance(model, FlowMatching):

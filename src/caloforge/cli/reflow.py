@@ -7,8 +7,6 @@ import sys
 
 __all__ = ["register", "run"]
 
-_SOLVERS = ["euler", "heun", "midpoint", "rk4"]
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds the ``reflow`` subcommand."""
@@ -24,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--start", type=int, default=0, help="first event of --data used (default 0)")
     p.add_argument("--stop", type=int, help="one past the last event used (keep held-out showers out)")
     p.add_argument("-o", "--output", required=True, help="student model file (.pt)")
-    p.add_argument("--solver", default="euler", choices=_SOLVERS, help="student solver (default euler)")
+    p.add_argument("--solver", default="euler", help="student solver, a name from caloforge.solvers (default euler)")
     p.add_argument("--steps", type=int, default=2, help="student steps (default 2)")
-    p.add_argument("--teacher-solver", default="midpoint", choices=_SOLVERS, help="default midpoint")
+    p.add_argument("--teacher-solver", default="midpoint", help="teacher solver (default midpoint)")
     p.add_argument("--teacher-steps", type=int, default=16, help="teacher steps per pair (default 16)")
     p.add_argument("--pairs", type=int, default=4096, help="number of teacher pairs (default 4096)")
     p.add_argument("--train-steps", type=int, default=1000, help="student optimizer steps (0: sampler only)")

@@ -105,7 +105,7 @@ class CheckpointProducer(_Lazy):
             import torch
 
             from caloforge.models.serialization import load_model
-            from caloforge.sampling import resolve_device
+            from caloforge.device import resolve_device
 
             if self.threads is not None:
                 torch.set_num_threads(self.threads)

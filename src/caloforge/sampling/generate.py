@@ -34,33 +34,19 @@ from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData, ShowerWriter
 from caloforge.data.transforms import ConditionEncoder
+from caloforge.device import resolve_device
 from caloforge.sampling.conditions import SpecConditions
 
 if TYPE_CHECKING:
     from caloforge.models.base import GenerativeModel
 
-__all__ = ["ExtrapolationWarning", "check_energy_range", "generate", "generate_to_file", "resolve_device"]
+__all__ = ["ExtrapolationWarning", "check_energy_range", "generate", "generate_to_file"]
 
 logger = logging.getLogger(__name__)
 
 
 class ExtrapolationWarning(UserWarning):
     """Requested incident energies lie outside the range the model was trained on."""
-
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"``/``None`` → CUDA when available, else CPU; anything else as given.
-
-    Raises:
-        ValueError: If CUDA is requested but not available.
-    """
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        msg = "device 'cuda' requested but CUDA is not available; use --device cpu or auto"
-        raise ValueError(msg)
-    return device
 
 
 def _as_conditions(model: GenerativeModel, conditions: Any, angles: Any) -> NDArray[np.float32]:

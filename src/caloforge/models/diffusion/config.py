@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from caloforge.solvers import check_solver
+
 __all__ = ["FlowMatchingConfig", "SolverName"]
 
-SolverName = Literal["euler", "heun", "midpoint", "rk4"]
+SolverName = str
+"""A name registered in :data:`caloforge.solvers.SOLVERS` (checked when a config is built)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class FlowMatchingConfig:
     n_steps: int = 16
 
     def __post_init__(self) -> None:
+        check_solver(self.solver)
         if self.n_steps < 1:
             msg = f"n_steps must be at least 1, got {self.n_steps}"
             raise ValueError(msg)

@@ -49,6 +49,7 @@ from caloforge.data import read_showers
 from caloforge.models.diffusion.config import SolverName
 from caloforge.models.diffusion.flow_matching import FlowMatching
 from caloforge.models.serialization import load_model, save_model
+from caloforge.solvers import check_solver
 
 __all__ = [
     "ReflowConfig",
@@ -95,6 +96,8 @@ class ReflowConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_solver(self.teacher_solver, "teacher_solver")
+        check_solver(self.student_solver, "student_solver")
         if min(self.n_pairs, self.teacher_steps, self.student_steps, self.batch_size, self.generation_batch_size) < 1:
             msg = f"pair, step and batch counts must be positive: {self}"
             raise ValueError(msg)

@@ -60,7 +60,7 @@ class FlowMatching(GenerativeModel):
     sum to one and multiplies by the generated layer energy, so showers come out in MeV ≥ 0 in
     CaloChallenge order. The noise of both stages is concatenated: ``noise_dim = L + n_voxels``.
 
-    The solvers come from :mod:`caloforge.sampling.solvers`, which depend on torch only; they are
+    The solvers come from :mod:`caloforge.solvers`, which depend on torch only; they are
     imported inside :meth:`decode` so that importing the model never imports
     :mod:`caloforge.sampling` (whose ``generate`` depends on models), avoiding an import cycle.
 
@@ -283,7 +283,7 @@ class FlowMatching(GenerativeModel):
         instead of this model's own stage-1 output (distillation); the returned stage-1 output is still
         this model's.
         """
-        from caloforge.sampling.solvers import build_solver, solve
+        from caloforge.solvers import build_solver, solve
 
         conditions = conditions.float()
         encoded = self.condition_encoder(conditions)

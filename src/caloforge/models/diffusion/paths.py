@@ -2,7 +2,7 @@
 
 A path interpolates between a noise sample x0 ~ N(0, 1) at t = 0 and a data sample x1 at t = 1.
 The network is trained to regress the path's velocity u_t(x_t | x0, x1); integrating the learned
-field from t = 0 to 1 with any solver of :mod:`caloforge.sampling.solvers` generates data. Paths
+field from t = 0 to 1 with any solver of :mod:`caloforge.solvers` generates data. Paths
 depend on torch only, so they can be swapped without touching networks or solvers.
 
 Example:

@@ -54,7 +54,7 @@ def network_evaluations(model: GenerativeModel) -> int:
     """
     config = model.config
     if hasattr(config, "solver") and hasattr(config, "n_steps"):
-        from caloforge.sampling.solvers import SOLVERS
+        from caloforge.solvers import SOLVERS
 
         return int(config.n_steps) * int(SOLVERS.get(config.solver).n_stages)
     name = registered_name(model)
@@ -240,7 +240,7 @@ def add_to_zoo(
 
 def _fix_sampler(model: GenerativeModel, spec: str, checkpoint: str | Path) -> tuple[GenerativeModel, SamplerInfo]:
     from caloforge.models.diffusion import FlowMatching, with_sampler
-    from caloforge.sampling.solvers import parse_sampler
+    from caloforge.solvers import parse_sampler
 
     solver, n_steps = parse_sampler(spec)
     if not isinstance(model, FlowMatching):

@@ -82,7 +82,7 @@ class SamplerInfo:
     """Default ODE sampler of a flow-matching entry (used unless ``--sampler`` is given).
 
     Attributes:
-        solver: Solver name in ``caloforge.sampling.SOLVERS`` (``"euler"``, ``"midpoint"``, ...).
+        solver: Solver name in ``caloforge.solvers.SOLVERS`` (``"euler"``, ``"midpoint"``, ...).
         steps: Solver steps.
     """
 

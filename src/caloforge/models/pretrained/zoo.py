@@ -191,7 +191,7 @@ def load_pretrained(
 def _with_default_sampler(model: GenerativeModel, entry: PretrainedModel) -> GenerativeModel:
     """``model`` decoding with the entry's default sampler (unchanged when its config already does)."""
     from caloforge.models.diffusion import FlowMatching, with_sampler
-    from caloforge.sampling.solvers import parse_sampler
+    from caloforge.solvers import parse_sampler
 
     assert entry.sampler is not None
     if not isinstance(model, FlowMatching):

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from caloforge.sampling.solvers import SOLVERS, ODESolver, build_solver, parse_sampler, solve
+from caloforge.solvers import SOLVERS, ODESolver, build_solver, parse_sampler, solve
 
 NAMES = SOLVERS.names()
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> import torch
-    >>> from caloforge.sampling.solvers.base import solve
+    >>> from caloforge.solvers.base import solve
     >>> float(solve(lambda x, t: torch.ones_like(x), torch.zeros(1), Euler(), 3)[0])
     1.0
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from caloforge.sampling.solvers.base import ExplicitRungeKutta
+from caloforge.solvers.base import ExplicitRungeKutta
 
 __all__ = ["Euler"]
 

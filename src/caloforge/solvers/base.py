@@ -13,7 +13,7 @@ Butcher tableau (``a``, ``b``, ``c``); the module depends on torch alone.
 
 Example:
     >>> import torch
-    >>> from caloforge.sampling.solvers import SOLVERS
+    >>> from caloforge.solvers import SOLVERS
     >>> x1 = solve(lambda x, t: -x, torch.ones(3), SOLVERS.get("rk4")(), 4)
     >>> round(float(x1[0]), 4)  # exact: exp(-1) = 0.3679
     0.3679

@@ -2,7 +2,7 @@
 
 Example:
     >>> import torch
-    >>> from caloforge.sampling.solvers.base import solve
+    >>> from caloforge.solvers.base import solve
     >>> x = solve(lambda x, t: 4 * t[:, None] ** 3, torch.zeros(1, 1), RK4(), 1)  # → t⁴
     >>> round(float(x[0, 0]), 6)
     1.0
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from caloforge.sampling.solvers.base import ExplicitRungeKutta
+from caloforge.solvers.base import ExplicitRungeKutta
 
 __all__ = ["RK4"]
 

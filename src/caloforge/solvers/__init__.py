@@ -11,11 +11,11 @@ Example:
 from __future__ import annotations
 
 from caloforge.registry import Registry
-from caloforge.sampling.solvers.base import ExplicitRungeKutta, ODESolver, StepOutput, VelocityFn, solve
-from caloforge.sampling.solvers.euler import Euler
-from caloforge.sampling.solvers.heun import Heun
-from caloforge.sampling.solvers.midpoint import Midpoint
-from caloforge.sampling.solvers.rk4 import RK4
+from caloforge.solvers.base import ExplicitRungeKutta, ODESolver, StepOutput, VelocityFn, solve
+from caloforge.solvers.euler import Euler
+from caloforge.solvers.heun import Heun
+from caloforge.solvers.midpoint import Midpoint
+from caloforge.solvers.rk4 import RK4
 
 __all__ = [
     "RK4",
@@ -28,6 +28,7 @@ __all__ = [
     "StepOutput",
     "VelocityFn",
     "build_solver",
+    "check_solver",
     "parse_sampler",
     "solve",
 ]
@@ -48,6 +49,18 @@ def build_solver(name: str, *, t_start: float = 0.0, t_end: float = 1.0) -> ODES
     return SOLVERS.get(name)(t_start, t_end)
 
 
+def check_solver(name: str, what: str = "solver") -> str:
+    """``name`` if it is a registered solver.
+
+    Raises:
+        ValueError: Unknown solver (the message lists the choices).
+    """
+    if name not in SOLVERS:
+        msg = f"unknown {what} {name!r}; choices are {SOLVERS.names()}"
+        raise ValueError(msg)
+    return name
+
+
 def parse_sampler(spec: str) -> tuple[str, int]:
     """``"SOLVER:STEPS"`` → (solver name, number of steps), e.g. ``"euler:4"`` → ``("euler", 4)``.
 
@@ -62,7 +75,4 @@ def parse_sampler(spec: str) -> tuple[str, int]:
     if not steps.isdigit() or int(steps) < 1:
         msg = f"a sampler must look like SOLVER:STEPS (e.g. euler:4), got {spec!r}"
         raise ValueError(msg)
-    if solver not in SOLVERS:
-        msg = f"unknown solver {solver!r} in {spec!r}; choices are {SOLVERS.names()}"
-        raise ValueError(msg)
-    return solver, int(steps)
+    return check_solver(solver, f"solver in {spec!r}:"), int(steps)

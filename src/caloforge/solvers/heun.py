@@ -4,7 +4,7 @@ Used by EDM (Karras et al., https://arxiv.org/abs/2206.00364) as its determinist
 
 Example:
     >>> import torch
-    >>> from caloforge.sampling.solvers.base import solve
+    >>> from caloforge.solvers.base import solve
     >>> x = solve(lambda x, t: 2 * t[:, None], torch.zeros(1, 1), Heun(), 1)  # dx/dt = 2t → t²
     >>> float(x[0, 0])
     1.0
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from caloforge.sampling.solvers.base import ExplicitRungeKutta
+from caloforge.solvers.base import ExplicitRungeKutta
 
 __all__ = ["Heun"]
 

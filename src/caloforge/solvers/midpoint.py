@@ -2,7 +2,7 @@
 
 Example:
     >>> import torch
-    >>> from caloforge.sampling.solvers.base import solve
+    >>> from caloforge.solvers.base import solve
     >>> x = solve(lambda x, t: 2 * t[:, None], torch.zeros(1, 1), Midpoint(), 1)  # dx/dt = 2t → t²
     >>> float(x[0, 0])
     1.0
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from caloforge.sampling.solvers.base import ExplicitRungeKutta
+from caloforge.solvers.base import ExplicitRungeKutta
 
 __all__ = ["Midpoint"]
 
