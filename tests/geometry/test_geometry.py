@@ -82,6 +82,14 @@ def test_builtin_voxel_counts(name: str, n_voxels: int) -> None:
     assert get_geometry(name).n_voxels == n_voxels
 
 
+def test_par04_is_the_dataset_3_binning() -> None:
+    par04, ds3 = get_geometry("par04"), get_geometry("calochallenge-3")
+    assert par04.name == "par04"
+    assert par04.same_binning(ds3)
+    assert par04 == ds3.renamed("par04")
+    assert (par04.shape, par04.layer_thickness_mm, par04.particle) == ((45, 50, 18), 3.4, "electron")
+
+
 def test_cartesian_centres_symmetric() -> None:
     g = get_geometry("ild-30x30x30")
     assert g.is_cartesian

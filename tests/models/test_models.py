@@ -25,7 +25,7 @@ def _model(name: str, geometry: Geometry, *, angles: bool = False) -> tuple[Gene
     data = make_showers(geometry, 64, angles=angles)
     batch = ShowerBatch(torch.as_tensor(data.showers), torch.as_tensor(data.conditions()))
     cls = MODELS.get(name)
-    model = build_model(name, geometry, cls.smoke_config(), n_conditions=batch.conditions.shape[1])  # type: ignore[attr-defined]
+    model = build_model(name, geometry, cls.smoke_config(), n_conditions=batch.conditions.shape[1])
     model.fit_preprocessing(batch.showers, batch.conditions)
     return model, batch
 
@@ -38,8 +38,18 @@ def test_registry_is_populated() -> None:
 def test_contract(name: str) -> None:
     cls = MODELS.get(name)
     assert "arxiv.org/abs/" in (cls.__doc__ or ""), "models cite their paper"
-    smoke = cls.smoke_config()  # type: ignore[attr-defined]
-    assert isinstance(smoke, cls.config_class)  # type: ignore[attr-defined]
+    smoke = cls.smoke_config()
+    assert isinstance(smoke, cls.config_class)
+    assert smoke != cls.config_class(), "the smoke config is smaller than the defaults"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_constructor_checks_the_config_class(name: str, tiny_geometry: Geometry) -> None:
+    cls = MODELS.get(name)
+    assert cls(tiny_geometry).config == cls.config_class()
+    other = next(MODELS.get(n) for n in NAMES if MODELS.get(n).config_class is not cls.config_class)
+    with pytest.raises(TypeError, match=f"takes a {cls.config_class.__name__} config, got"):
+        cls(tiny_geometry, other.smoke_config())
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -94,7 +104,7 @@ def test_save_load_round_trip(name: str, tiny_geometry: Geometry, tmp_path: Path
 @pytest.mark.parametrize("name", NAMES)
 def test_resume_is_bit_identical(name: str, tiny_geometry: Geometry, tmp_path: Path) -> None:
     data = make_showers(tiny_geometry, 64)
-    smoke = MODELS.get(name).smoke_config()  # type: ignore[attr-defined]
+    smoke = MODELS.get(name).smoke_config()
     config = TrainConfig(
         max_steps=6,
         batch_size=16,

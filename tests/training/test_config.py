@@ -19,7 +19,7 @@ def test_overrides_and_types(tmp_path: Path) -> None:
     assert isinstance(config, RunConfig)
     assert config.train.max_steps == 7
     assert config.train.betas == (0.5, 0.9)
-    assert config.model.config == {"latent_dim": 6, "beta": 0.5}
+    assert (config.model.config.latent_dim, config.model.config.beta) == (6, 0.5)
     assert run_config_from_dict(config.to_dict()) == config
 
 
@@ -46,3 +46,18 @@ def test_shipped_vae_configs_validate(path: Path) -> None:
     assert config.model.name == "vae"
     for value in (config.data.path, config.out):
         assert value is None or not Path(value).is_absolute(), "configs hold relative paths only"
+
+
+def test_model_spec_holds_the_validated_config_dataclass() -> None:
+    from caloforge.models.vae import VAEConfig
+    from caloforge.training import ModelSpec
+
+    spec = ModelSpec("vae", {"latent_dim": 6})
+    assert spec.config == VAEConfig(latent_dim=6)
+    assert ModelSpec("vae").config == VAEConfig()
+    assert ModelSpec("vae", VAEConfig(latent_dim=6)) == spec
+    assert ModelSpec(**spec.to_dict()) == spec
+    with pytest.raises(ConfigError, match=r"model\.config: model 'wgan' takes a WGANConfig.*got VAEConfig"):
+        ModelSpec("wgan", VAEConfig())
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        ModelSpec("nope")

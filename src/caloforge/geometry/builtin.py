@@ -99,14 +99,8 @@ def _ds3() -> Geometry:
 
 @GEOMETRIES.register("par04")
 def _par04() -> Geometry:
-    return Geometry.regular(
-        "par04",
-        n_layers=45,
-        n_alpha=50,
-        r_edges=_uniform_edges(18, 2.325),
-        layer_thickness_mm=SIW_LAYER_MM,
-        particle="electron",
-    )
+    # The Par04 readout is the dataset-3 binning (dataset 3 was simulated with Par04): derived, not copied.
+    return _ds3().renamed("par04")
 
 
 @GEOMETRIES.register("ild-30x30x30")

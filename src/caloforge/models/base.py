@@ -65,24 +65,43 @@ class LossOutput:
 class GenerativeModel(nn.Module, ABC):
     """Base class of all caloforge generative models.
 
-    Subclasses set ``config`` (a frozen dataclass mirroring the constructor arguments) and
-    ``geometry``, and implement :meth:`loss`, :meth:`decode` and :attr:`noise_dim`.
+    Subclasses declare :attr:`config_class` (the frozen dataclass mirroring their constructor
+    arguments) and :meth:`smoke_config`, take ``(geometry, config=None, *, n_conditions=1)`` and
+    implement :meth:`loss`, :meth:`decode` and :attr:`noise_dim`.
 
     Arguments:
         geometry: Readout geometry of the showers.
+        config: An instance of :attr:`config_class` (``None``: its defaults).
         n_conditions: Number of condition columns (1: energy; 2: energy and angle).
+
+    Raises:
+        TypeError: ``config`` is not an instance of :attr:`config_class`.
     """
 
     #: Registry name, set by the ``MODELS.register`` decorator's class.
     name: ClassVar[str] = ""
+    #: The frozen config dataclass of the family (its fields mirror the constructor arguments).
+    config_class: ClassVar[type[Any]]
+    #: The model's hyper-parameters, an instance of :attr:`config_class`.
+    config: Any
 
-    def __init__(self, geometry: Geometry, n_conditions: int = 1) -> None:
+    def __init__(self, geometry: Geometry, config: Any = None, *, n_conditions: int = 1) -> None:
         super().__init__()
+        config_class = type(self).config_class
+        if config is None:
+            config = config_class()
+        elif not isinstance(config, config_class):
+            msg = f"{type(self).__name__} takes a {config_class.__name__} config, got {type(config).__name__}"
+            raise TypeError(msg)
         self.geometry = geometry
+        self.config = config
         self.n_conditions = n_conditions
         self.register_buffer("_fitted", torch.zeros((), dtype=torch.bool))
 
-    config: Any
+    @classmethod
+    @abstractmethod
+    def smoke_config(cls) -> Any:
+        """A tiny instance of :attr:`config_class` that trains in seconds (tests, ``--dry-run``)."""
 
     # ------------------------------------------------------------------ preprocessing
     def fit_preprocessing(self, showers: Tensor, conditions: Tensor) -> None:  # noqa: ARG002

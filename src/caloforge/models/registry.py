@@ -36,9 +36,6 @@ def build_model(
         caloforge.config.ConfigError: Invalid config fields.
     """
     cls = MODELS.get(name)
-    config_class = cls.config_class  # type: ignore[attr-defined]
-    if config is None:
-        config = config_class()
-    elif isinstance(config, Mapping):
-        config = from_dict(config_class, config, where=f"model[{name}]")
-    return cls(geometry, config, n_conditions=n_conditions)  # type: ignore[call-arg]
+    if isinstance(config, Mapping):
+        config = from_dict(cls.config_class, config, where=f"model[{name}]")
+    return cls(geometry, config, n_conditions=n_conditions)

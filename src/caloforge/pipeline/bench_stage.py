@@ -19,7 +19,7 @@ import numpy as np
 from caloforge.atomic import atomic_write_text
 from caloforge.config import to_dict
 from caloforge.data import ShowerFile
-from caloforge.pipeline.config import ModelSpec
+from caloforge.pipeline.config import PipelineModel
 from caloforge.pipeline.runner import PipelineContext, StageResult
 
 __all__ = ["bench_stage", "time_per_shower"]
@@ -51,7 +51,7 @@ def _energies(ctx: PipelineContext, n: int) -> np.ndarray:
     return np.resize(e, n).astype(np.float32)
 
 
-def bench_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+def bench_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
     """Times generation with the trained model (and its ONNX export) in ``bench/<label>/``."""
     cfg = ctx.config.bench
     export = ctx.results.get(f"export/{spec.label}")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from caloforge.config import ConfigError, from_dict, load_config_file, to_dict
+from caloforge.training.config import ModelSpec
 
 __all__ = [
     "BenchStageConfig",
@@ -31,8 +32,8 @@ __all__ = [
     "EvaluateStageConfig",
     "ExportStageConfig",
     "GenerateStageConfig",
-    "ModelSpec",
     "PipelineConfig",
+    "PipelineModel",
     "demo_config",
     "load_pipeline_config",
     "pipeline_from_dict",
@@ -69,24 +70,24 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class ModelSpec:
-    """One model to train and compare.
+class PipelineModel(ModelSpec):
+    """One model to train and compare: a :class:`~caloforge.training.ModelSpec` (validated when built)
+    plus what the pipeline needs to run it.
 
     Attributes:
         name: Registry name (``caloforge inspect --models`` lists them).
+        config: The model's config dataclass; in YAML, overrides of its default hyper-parameters.
         label: Name in the run directory and the report (default: ``name``).
-        config: Overrides of the model's default hyper-parameters.
         train: Overrides of the trainer's defaults (``TrainConfig`` fields, e.g. ``max_steps``).
         seed: Training seed.
     """
 
-    name: str
     label: str = ""
-    config: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.label:
             object.__setattr__(self, "label", self.name)
 
@@ -171,7 +172,7 @@ class PipelineConfig:
 
     name: str = "caloforge pipeline"
     data: DataConfig = field(default_factory=DataConfig)
-    models: tuple[ModelSpec, ...] = (ModelSpec("vae"),)
+    models: tuple[PipelineModel, ...] = (PipelineModel("vae"),)
     generate: GenerateStageConfig = field(default_factory=GenerateStageConfig)
     evaluate: EvaluateStageConfig = field(default_factory=EvaluateStageConfig)
     export: ExportStageConfig = field(default_factory=ExportStageConfig)

@@ -16,7 +16,7 @@ from typing import Any
 
 from caloforge.config import from_dict, to_dict
 from caloforge.data import ShowerFile
-from caloforge.pipeline.config import ModelSpec
+from caloforge.pipeline.config import PipelineModel
 from caloforge.pipeline.runner import PipelineContext, StageResult
 from caloforge.pipeline.stamp import file_signature
 
@@ -67,7 +67,7 @@ def data_stage(ctx: PipelineContext) -> StageResult:
     return result
 
 
-def train_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+def train_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
     """Trains one model on ``data``'s training file into ``train/<label>/`` (via the trainer's ``train_run``)."""
     settings = {"model": to_dict(spec)}
 
@@ -76,7 +76,7 @@ def train_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
         from caloforge.training import run_config_from_dict, train_run
 
         run_config = run_config_from_dict({
-            "model": {"name": spec.name, "config": spec.config},
+            "model": {"name": spec.name, "config": to_dict(spec.config)},
             "data": {"path": ctx.results["data"].info["train"]},
             "train": {"seed": spec.seed, "progress": ctx.progress, **spec.train},
             "out": str(directory),
@@ -97,7 +97,7 @@ def train_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
     return ctx.run_stage(f"train/{spec.label}", settings, ["data"], train)
 
 
-def generate_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+def generate_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
     """Generates one shower per reference energy with the trained model into ``generate/<label>/``."""
     cfg = ctx.config.generate
 
@@ -164,7 +164,7 @@ def evaluate_stage(ctx: PipelineContext) -> StageResult:
     return ctx.run_stage("evaluate", settings, upstream, evaluate)
 
 
-def export_stage(ctx: PipelineContext, spec: ModelSpec) -> StageResult:
+def export_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
     """Exports the trained model to ONNX (with the ONNX Runtime parity check) in ``export/<label>/``."""
     cfg = ctx.config.export
 

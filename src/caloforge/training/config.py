@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from caloforge.config import ConfigError, apply_overrides, from_dict, load_config_file, to_dict
+
+if TYPE_CHECKING:
+    from caloforge.models import GenerativeModel
 
 __all__ = [
     "DataConfig",
@@ -152,10 +155,67 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model name and its config (validated against the model's ``config_class``)."""
+    """A registered model name and its config, validated once when the spec is built.
+
+    ``config`` may be given as the family's config dataclass, as a mapping of its fields (overrides
+    of the defaults, as read from YAML) or as ``None`` (the defaults); the spec always holds the
+    frozen config dataclass, the model's ``config_class``.
+
+    Attributes:
+        name: Registry name (``caloforge inspect --models`` lists them).
+        config: The model's config dataclass.
+
+    Raises:
+        ConfigError: Unknown model name, or a config that does not fit the model's ``config_class``.
+
+    Example:
+        >>> spec = ModelSpec("vae", {"latent_dim": 6})
+        >>> type(spec.config).__name__, spec.config.latent_dim, spec.to_dict()["config"]["latent_dim"]
+        ('VAEConfig', 6, 6)
+    """
 
     name: str
-    config: dict[str, Any] = field(default_factory=dict)
+    config: Any = None
+
+    def __post_init__(self) -> None:
+        config_class = self.model_class.config_class
+        config = self.config
+        if config is None:
+            config = config_class()
+        elif isinstance(config, Mapping):
+            try:
+                config = from_dict(config_class, config, where="model.config")
+            except ValueError as err:
+                if isinstance(err, ConfigError):
+                    raise
+                msg = f"model.config: {err}"
+                raise ConfigError(msg) from None
+        elif not isinstance(config, config_class):
+            msg = (
+                f"model.config: model {self.name!r} takes a {config_class.__name__} (or a mapping of its fields), "
+                f"got {type(config).__name__}"
+            )
+            raise ConfigError(msg)
+        object.__setattr__(self, "config", config)
+
+    @property
+    def model_class(self) -> type[GenerativeModel]:
+        """The registered model class.
+
+        Raises:
+            ConfigError: Unknown model name (the message lists the choices).
+        """
+        from caloforge.models import MODELS
+
+        try:
+            return MODELS.get(self.name)
+        except KeyError as err:
+            msg = f"model.name: {err.args[0]}"
+            raise ConfigError(msg) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (YAML-able): ``{"name": ..., "config": {...every field of the config...}}``."""
+        return to_dict(self)
 
 
 @dataclass(frozen=True)
@@ -185,8 +245,6 @@ def run_config_from_dict(data: Mapping[str, Any]) -> RunConfig:
     Raises:
         ConfigError: Unknown keys, wrong types, invalid values, unknown model or missing data source.
     """
-    from caloforge.models import MODELS
-
     if isinstance(data, Mapping) and "model" not in data:
         msg = "model: the config names no model; add 'model: {name: NAME}' (or pass --model NAME)"
         raise ConfigError(msg)
@@ -195,15 +253,6 @@ def run_config_from_dict(data: Mapping[str, Any]) -> RunConfig:
     except ValueError as err:
         if isinstance(err, ConfigError):
             raise
-        raise ConfigError(str(err)) from None
-    try:
-        cls = MODELS.get(config.model.name)
-    except KeyError as err:
-        msg = f"model.name: {err.args[0]}"
-        raise ConfigError(msg) from None
-    try:
-        from_dict(cls.config_class, config.model.config, where="model.config")  # type: ignore[attr-defined]
-    except ValueError as err:
         raise ConfigError(str(err)) from None
     if config.data.path is None and config.data.simulate is None:
         msg = "data: set either path (a CaloChallenge file) or simulate (built-in simulator settings)"

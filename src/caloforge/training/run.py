@@ -16,15 +16,15 @@ from pathlib import Path
 import torch
 
 from caloforge.atomic import atomic_write_text
-from caloforge.config import save_config_file, to_dict
+from caloforge.config import save_config_file
 from caloforge.data import ShowerData
-from caloforge.models import MODELS, build_model
+from caloforge.models import build_model
 from caloforge.training.checkpoint import load_checkpoint
 from caloforge.training.config import ModelSpec, RunConfig, SimulateConfig
 from caloforge.training.data import load_training_data, split_data
 from caloforge.training.trainer import FitResult, Trainer
 
-__all__ = ["DRY_RUN_SHOWERS", "dry_run_config", "train_run"]
+__all__ = ["DRY_RUN_SHOWERS", "claim_run_directory", "dry_run_config", "train_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ DRY_RUN_SHOWERS = 128
 
 def dry_run_config(config: RunConfig) -> RunConfig:
     """The same run shrunk to seconds: the model's ``smoke_config``, 2 steps, 128 showers, 1 val batch."""
-    smoke = MODELS.get(config.model.name).smoke_config()  # type: ignore[attr-defined]
+    smoke = config.model.model_class.smoke_config()
     train = dataclasses.replace(
         config.train,
         max_steps=2,
@@ -51,7 +51,7 @@ def dry_run_config(config: RunConfig) -> RunConfig:
     else:
         sim = data.simulate or SimulateConfig()
         data = dataclasses.replace(data, simulate=dataclasses.replace(sim, n=DRY_RUN_SHOWERS))
-    return RunConfig(ModelSpec(config.model.name, to_dict(smoke)), data, train, config.out)
+    return RunConfig(ModelSpec(config.model.name, smoke), data, train, config.out)
 
 
 def _run_files(out: Path) -> list[Path]:
@@ -60,7 +60,7 @@ def _run_files(out: Path) -> list[Path]:
     return [p for p in names if p.exists()] + sorted((out / "checkpoints").glob("step-*.pt"))
 
 
-def _claim_run_directory(out: Path, *, resume: str | Path | None, force: bool) -> None:
+def claim_run_directory(out: Path, *, resume: str | Path | None, force: bool) -> None:
     """Refuses a directory that holds another run unless resuming; with ``force`` deletes that run's files.
 
     Raises:
@@ -110,7 +110,7 @@ def train_run(
     """
     is_main = int(os.environ.get("RANK", "0")) == 0
     if is_main:  # other ranks start later and would see rank 0's files; torchrun stops them if rank 0 fails
-        _claim_run_directory(Path(config.out), resume=resume, force=force)
+        claim_run_directory(Path(config.out), resume=resume, force=force)
         if resume is not None:
             load_checkpoint(resume)  # a damaged or foreign checkpoint is refused before anything is written
     if dry_run:

@@ -76,11 +76,12 @@ class FlowMatching(GenerativeModel):
         https://arxiv.org/abs/2405.09629
     """
 
-    config_class: ClassVar[type] = FlowMatchingConfig
+    config_class: ClassVar[type[FlowMatchingConfig]] = FlowMatchingConfig
+    config: FlowMatchingConfig
 
     def __init__(self, geometry: Geometry, config: FlowMatchingConfig | None = None, *, n_conditions: int = 1) -> None:
-        super().__init__(geometry, n_conditions)
-        self.config = config = config if config is not None else FlowMatchingConfig()
+        super().__init__(geometry, config, n_conditions=n_conditions)
+        config = self.config
         n_layers = geometry.n_layers
         self.path = LinearPath(config.sigma_min)
         self.condition_encoder = ConditionEncoder(n_conditions)

@@ -49,9 +49,8 @@ class TwoStageFlow(GenerativeModel):
 
     config: CaloFlowConfig | ICaloFlowConfig
 
-    def __init__(self, geometry: Geometry, config: CaloFlowConfig | ICaloFlowConfig, n_conditions: int = 1) -> None:
-        super().__init__(geometry, n_conditions)
-        self.config = config
+    def __init__(self, geometry: Geometry, config: CaloFlowConfig | ICaloFlowConfig, *, n_conditions: int = 1) -> None:
+        super().__init__(geometry, config, n_conditions=n_conditions)
         #: Voxel flow used by :meth:`decode`; may be switched after loading a checkpoint.
         self.sample_with = config.sample_with
         self._warned_undistilled = False

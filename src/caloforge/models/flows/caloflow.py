@@ -66,12 +66,12 @@ class CaloFlow(TwoStageFlow):
         Showers with Normalizing Flows", https://arxiv.org/abs/2110.11377
     """
 
-    config_class: ClassVar[type] = CaloFlowConfig
+    config_class: ClassVar[type[CaloFlowConfig]] = CaloFlowConfig
     config: CaloFlowConfig
 
     def __init__(self, geometry: Geometry, config: CaloFlowConfig | None = None, *, n_conditions: int = 1) -> None:
         config = config if config is not None else CaloFlowConfig()
-        super().__init__(geometry, config, n_conditions)
+        super().__init__(geometry, config, n_conditions=n_conditions)
         context = n_conditions + geometry.n_layers
         self.teacher = ConditionalMAF(geometry.n_voxels, context, config.voxel_flow)
         self.student = ConditionalIAF(geometry.n_voxels, context, config.student_flow)

@@ -60,7 +60,7 @@ class ICaloFlow(TwoStageFlow):
         Normalizing Flows", https://arxiv.org/abs/2106.05285
     """
 
-    config_class: ClassVar[type] = ICaloFlowConfig
+    config_class: ClassVar[type[ICaloFlowConfig]] = ICaloFlowConfig
     config: ICaloFlowConfig
 
     def __init__(self, geometry: Geometry, config: ICaloFlowConfig | None = None, *, n_conditions: int = 1) -> None:
@@ -69,7 +69,7 @@ class ICaloFlow(TwoStageFlow):
         if len(sizes) != 1:
             msg = f"ICaloFlow needs layers of equal size, {geometry.name!r} has sizes {sorted(sizes)}; use 'caloflow'"
             raise ValueError(msg)
-        super().__init__(geometry, config, n_conditions)
+        super().__init__(geometry, config, n_conditions=n_conditions)
         self.layer_size = geometry.layer_sizes[0]
         n_layers = geometry.n_layers
         context = n_conditions + 2 * n_layers + config.n_previous * self.layer_size

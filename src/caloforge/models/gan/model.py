@@ -81,11 +81,12 @@ class WGAN(GenerativeModel):
         using a Wasserstein Generative Adversarial Network", https://arxiv.org/abs/1807.01954
     """
 
-    config_class: ClassVar[type] = WGANConfig
+    config_class: ClassVar[type[WGANConfig]] = WGANConfig
+    config: WGANConfig
 
     def __init__(self, geometry: Geometry, config: WGANConfig | None = None, *, n_conditions: int = 1) -> None:
-        super().__init__(geometry, n_conditions)
-        self.config = config = config if config is not None else WGANConfig()
+        super().__init__(geometry, config, n_conditions=n_conditions)
+        config = self.config
         n_voxels = geometry.n_voxels
         self.condition_encoder = ConditionEncoder(n_conditions)
         self.energy_scale = EnergyScale()

@@ -79,11 +79,12 @@ class VAE(GenerativeModel):
         ATL-SOFT-PUB-2018-001, https://cds.cern.ch/record/2630433
     """
 
-    config_class: ClassVar[type] = VAEConfig
+    config_class: ClassVar[type[VAEConfig]] = VAEConfig
+    config: VAEConfig
 
     def __init__(self, geometry: Geometry, config: VAEConfig | None = None, *, n_conditions: int = 1) -> None:
-        super().__init__(geometry, n_conditions)
-        self.config = config = config if config is not None else VAEConfig()
+        super().__init__(geometry, config, n_conditions=n_conditions)
+        config = self.config
         labels = config.geometry_labels or (geometry.name,)
         if geometry.name not in labels:
             msg = f"geometry {geometry.name!r} is not among geometry_labels {list(labels)}"
