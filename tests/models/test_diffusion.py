@@ -1,4 +1,4 @@
-"""Flow matching: the probability path, the layer-token network, the two-stage model and reflow distillation."""
+"""Flow matching: the probability path, the layer-token network, the two-stage model and the reflow student."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from caloforge.models.diffusion import (
     FlowMatchingConfig,
     LayerTransformer,
     LinearPath,
-    ReflowConfig,
+    ReflowBatch,
+    ReflowStudent,
     endpoint_loss,
-    make_reflow_pairs,
-    reflow,
     sample_times,
     with_sampler,
 )
@@ -195,84 +194,56 @@ def test_config_validation() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- reflow
-def _curved_teacher() -> FlowMatching:
-    """A tiny teacher whose (untrained, amplified) velocity field bends the trajectories.
-
-    With the ``"log"`` stage-1 variables the shape network's context is (up to standardisation) the
-    stage-1 state itself, so the test measures reflow rather than how an untrained, ×20 stage 1
-    distorts the exp/renormalise map of the ``"shares"`` variables.
-    """
-    geometry = Geometry.regular("toy", n_layers=2, n_alpha=1, r_edges=[0, 1, 2])
-    config = FlowMatchingConfig(
-        layer_hidden=(32,), layer_embed_dim=16, dim=16, depth=1, heads=2, layer_parametrisation="log"
-    )
-    teacher = FlowMatching(geometry, config)
-    teacher.fit_preprocessing(torch.rand(64, 4) * 50, torch.exp(torch.rand(64, 1) * 4) * 1e3)
+def _couplings(teacher: FlowMatching, n: int = 8) -> ReflowBatch:
+    conditions = torch.full((n, 1), 5e3)
+    noise = torch.randn(n, teacher.noise_dim)
     with torch.no_grad():
-        for head in (teacher.layer_net.net[-1], teacher.shape_net.head):
-            head.weight.mul_(20.0)
-    return teacher
+        ends = torch.cat(teacher.integrate(conditions, noise, solver="heun", n_steps=3), dim=1)
+    return ReflowBatch(ends, conditions, noise)
 
 
-def test_reflow_pairs_are_the_teacher_solution() -> None:
-    teacher = _curved_teacher()
-    conditions = torch.full((3, 1), 5e3)
-    config = ReflowConfig(n_pairs=5, teacher_solver="heun", teacher_steps=3, generation_batch_size=2)
-    pairs = make_reflow_pairs(teacher, conditions, config, generator=torch.Generator().manual_seed(0))
-    assert len(pairs) == 5
-    assert pairs.noise.shape == (5, teacher.noise_dim)
-    layers, voxels = teacher.integrate(pairs.conditions, pairs.noise, solver="heun", n_steps=3)
-    assert torch.allclose(pairs.layers, layers, atol=1e-5)
-    assert torch.allclose(pairs.voxels, voxels, atol=1e-5)
+def test_reflow_student_phases_are_two_groups_over_all_parameters(tiny_geometry: Geometry) -> None:
+    teacher, _ = _fitted(tiny_geometry)
+    student = ReflowStudent.from_teacher(teacher, solver="rk4", n_steps=2, train_steps=3)
+    assert [student.group_for_step(s) for s in range(5)] == ["reflow"] * 3 + ["distill"] * 2
+    groups = student.optimizer_groups()
+    assert sorted(groups) == ["distill", "reflow"]
+    assert all(len(params) == len(list(student.parameters())) for params in groups.values())
+    assert (student.config.solver, student.config.n_steps) == ("rk4", 2)
+    assert all(torch.equal(a, b) for a, b in zip(teacher.state_dict().values(), student.state_dict().values(), strict=True))
+    batch = _couplings(teacher)
+    for group in ("reflow", "distill"):
+        student.zero_grad()
+        out = student.loss(batch, group)
+        out.loss.backward()
+        assert torch.isfinite(out.loss)
+        assert sorted(out.metrics) == ["layer_loss", "shape_loss"]
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in student.layer_net.parameters())
+    with pytest.raises(KeyError, match="choices"):
+        student.loss(batch, "main")
+    with pytest.raises(TypeError, match="ReflowBatch"):
+        student.loss(ShowerBatch(batch.showers, batch.conditions))
+    before = student.voxel_norm.state_dict()
+    student.fit_preprocessing(torch.rand(4, tiny_geometry.n_voxels), torch.full((4, 1), 1e3))  # keeps the teacher's
+    assert all(torch.equal(before[k], v) for k, v in student.voxel_norm.state_dict().items())
+    with pytest.raises(ValueError, match="from_teacher"):
+        ReflowStudent(tiny_geometry, teacher.config).fit_preprocessing(batch.showers, batch.conditions)
 
 
-def test_reflow_reduces_the_steps_needed_for_a_given_error() -> None:
-    teacher = _curved_teacher()
-    before = {k: v.clone() for k, v in teacher.state_dict().items()}
-    conditions = torch.exp(torch.rand(256, 1) * 4) * 1e3
-    config = ReflowConfig(
-        n_pairs=256, teacher_solver="rk4", teacher_steps=8, train_steps=150, batch_size=128, lr=3e-3, student_steps=1
-    )
-    student = reflow(teacher, conditions, config)
-    noise = torch.randn(256, teacher.noise_dim)  # fresh noise, not the training pairs
+def test_a_teacher_solve_has_zero_endpoint_loss_and_the_student_saves_as_flow_matching(
+    tiny_geometry: Geometry, tmp_path: Path
+) -> None:
+    teacher, _ = _fitted(tiny_geometry)
+    student = ReflowStudent.from_teacher(teacher, solver="heun", n_steps=3, train_steps=0)
     with torch.no_grad():
-        reference = torch.cat(teacher.integrate(conditions, noise, solver="rk4", n_steps=32), dim=1)
-
-        def error(model: FlowMatching, steps: int) -> float:
-            out = torch.cat(model.integrate(conditions, noise, solver="euler", n_steps=steps), dim=1)
-            return float((out - reference).abs().mean())
-
-        def steps_needed(model: FlowMatching, tolerance: float) -> int:
-            return next(k for k in (1, 2, 4, 8, 16, 32, 64) if error(model, k) <= tolerance)
-
-        tolerance = 0.6 * error(teacher, 1)
-        assert error(student, 1) <= tolerance
-        assert steps_needed(student, tolerance) < steps_needed(teacher, tolerance)
-    assert student.config.solver == "euler"
-    assert student.config.n_steps == 1
-    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items()), "the teacher must not change"
-
-
-def test_endpoint_distillation_brings_one_step_closer_to_the_teacher() -> None:
-    teacher = _curved_teacher()
-    conditions = torch.exp(torch.rand(256, 1) * 4) * 1e3
-    base = {"n_pairs": 256, "teacher_solver": "rk4", "teacher_steps": 8, "batch_size": 128, "lr": 3e-3}
-    pairs = make_reflow_pairs(teacher, conditions, ReflowConfig(**base), generator=torch.Generator().manual_seed(0))
-    reflowed = reflow(teacher, conditions, ReflowConfig(**base, train_steps=100), pairs=pairs)
-    distilled = reflow(teacher, conditions, ReflowConfig(**base, train_steps=100, distill_steps=100), pairs=pairs)
-    with torch.no_grad():
-        loss_reflowed = float(endpoint_loss(reflowed, pairs)[0])
-        loss_distilled = float(endpoint_loss(distilled, pairs)[0])
-    assert loss_distilled < 0.7 * loss_reflowed
-    assert not distilled.training
-
-
-def test_reflow_config_validation() -> None:
-    with pytest.raises(ValueError, match="positive"):
-        ReflowConfig(student_steps=0)
-    for bad in ({"train_steps": -1}, {"distill_steps": -1}):
-        with pytest.raises(ValueError, match="non-negative"):
-            ReflowConfig(**bad)
+        assert float(endpoint_loss(student, _couplings(teacher)).loss) < 1e-10
+    save_model(student, tmp_path / "student.pt")
+    loaded = load_model(tmp_path / "student.pt")
+    assert type(loaded) is FlowMatching
+    assert (loaded.config.solver, loaded.config.n_steps) == ("heun", 3)
+    plain = student.as_flow_matching()
+    assert type(plain) is FlowMatching
+    assert not plain.training
 
 
 # ------------------------------------------------------------------ dequantisation, logit, augmentation

@@ -85,12 +85,17 @@ def model_state(model: GenerativeModel) -> dict[str, Any]:
 def registered_name(model: GenerativeModel) -> str:
     """The name under which the model's class is registered in ``MODELS``.
 
+    A subclass that is not registered itself is saved as the nearest registered class it derives
+    from: a training-only subclass that changes the loss but not the network (the reflow student
+    of :mod:`caloforge.models.diffusion.distill`) then saves and loads as the model it trains.
+
     Raises:
-        ValueError: If the class is not registered.
+        ValueError: If neither the class nor a base class is registered.
     """
-    for name in MODELS:
-        if type(model) is MODELS.get(name):
-            return name
+    for cls in type(model).__mro__:
+        for name in MODELS:
+            if cls is MODELS.get(name):
+                return name
     msg = f"{type(model).__name__} is not registered in MODELS; register it with @MODELS.register(name)"
     raise ValueError(msg)
 

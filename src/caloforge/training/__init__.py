@@ -1,4 +1,4 @@
-"""Training: one loop for every model (:class:`Trainer`), callbacks, checkpoints, run configs, DDP."""
+"""Training: one loop for every model (:class:`Trainer`), callbacks, checkpoints, run configs, DDP, reflow."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from caloforge.training.config import (
     run_config_from_dict,
 )
 from caloforge.training.data import ShowerTensors, load_training_data, split_data
+from caloforge.training.pairs import ReflowPairs, make_reflow_pairs
+from caloforge.training.reflow import ReflowConfig, reflow, reflow_checkpoint
 from caloforge.training.run import dry_run_config, train_run
 from caloforge.training.trainer import FitResult, Trainer
 
@@ -26,6 +28,8 @@ __all__ = [
     "FitResult",
     "MetricLogger",
     "ModelSpec",
+    "ReflowConfig",
+    "ReflowPairs",
     "RunConfig",
     "ShowerTensors",
     "SimulateConfig",
@@ -35,6 +39,9 @@ __all__ = [
     "load_checkpoint",
     "load_run_config",
     "load_training_data",
+    "make_reflow_pairs",
+    "reflow",
+    "reflow_checkpoint",
     "run_config_from_dict",
     "save_checkpoint",
     "split_data",

@@ -145,5 +145,8 @@ class ShowerTensors:
             order = torch.cat([order, order[: per_rank * world_size - n]])
         mine = order[rank::world_size]
         for b in range(start, self.n_batches(batch_size, world_size=world_size, drop_last=drop_last)):
-            index = mine[b * batch_size : (b + 1) * batch_size]
-            yield ShowerBatch(self.showers[index], self.conditions[index])
+            yield self.take(mine[b * batch_size : (b + 1) * batch_size])
+
+    def take(self, index: Tensor) -> ShowerBatch:
+        """The batch of the rows at ``index`` (a 1-d index tensor); subclasses carry more columns."""
+        return ShowerBatch(self.showers[index], self.conditions[index])

@@ -37,9 +37,9 @@ import torch
 from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData
+from caloforge.device import resolve_device
 from caloforge.models.base import GenerativeModel, ShowerBatch
 from caloforge.models.serialization import CheckpointError, load_model, registered_name
-from caloforge.device import resolve_device
 from caloforge.training.callbacks import EMA, Callback, CheckpointEvery, EarlyStopping, MetricLogger
 from caloforge.training.checkpoint import load_checkpoint, restore_training_state, save_checkpoint
 from caloforge.training.config import TrainConfig
