@@ -86,7 +86,7 @@ def speed(args: argparse.Namespace) -> dict[str, float]:
         "full_histogram_evaluation_two_files_wall_s": t_eval,
         "full_histogram_evaluation_two_files_cpu_s": c_eval,
         "timing_by_stage_wall_s": report.timing,
-        "n_histograms": report.generated["gen"]["summary"]["n_histograms"],
+        "n_histograms": report.generated["gen"].summary.n_histograms,
         "peak_rss_mb": _peak_rss_mb(),
         "n_events_scanned": scan.n_events,
     }

@@ -30,7 +30,8 @@ from caloforge.data import read_showers
 from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
-from caloforge.sampling import generate_to_file
+from caloforge.data import produce_to_file
+from caloforge.sampling import ModelProducer, as_conditions
 from caloforge.solvers import build_solver, parse_sampler
 
 __all__ = ["main"]
@@ -39,7 +40,8 @@ __all__ = ["main"]
 def _generate(model: FlowMatching, conditions: torch.Tensor, path: Path, seed: int) -> float:
     """Generates into ``path``; returns wall ms/shower (generation and writing)."""
     t0 = time.perf_counter()
-    generate_to_file(model, path, conditions, batch_size=1000, seed=seed, device="cpu", overwrite=True)
+    producer = ModelProducer(model=model, batch_size=1000, device="cpu")
+    produce_to_file(producer, as_conditions(model, conditions), path, seed=seed, overwrite=True)
     return (time.perf_counter() - t0) * 1e3 / len(conditions)
 
 
@@ -97,12 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(args.reference, {k: str(v) for k, v in files.items()}, out / "evaluation", config, force=True)
     sys.stdout.write(f"{'sample':>22} {'evals':>5} {'ms/shower':>9} {'voxel AUC':>15} {'high-level AUC':>15} {'mean SP':>7}\n")
     for label, g in report.generated.items():
-        low, high = g["classifier"]["low"], g["classifier"]["high"]
-        sp = g["summary"]["separation_power_mean"]
+        low, high = g.classifier_result("low"), g.classifier_result("high")
+        if low is None or high is None:
+            msg = f"{label}: a classifier test was skipped (too few showers?)"
+            raise SystemExit(msg)
+        sp = g.summary.separation_power_mean
         evals, ms = cost.get(label, (0, float("nan")))
         sys.stdout.write(
-            f"{label:>22} {evals or '-':>5} {ms:9.2f} {low['auc']:.3f} ± {low['auc_std']:.3f}   "
-            f"{high['auc']:.3f} ± {high['auc_std']:.3f} {sp:7.3f}\n"
+            f"{label:>22} {evals or '-':>5} {ms:9.2f} {low.auc:.3f} ± {low.auc_std:.3f}   "
+            f"{high.auc:.3f} ± {high.auc_std:.3f} {sp:7.3f}\n"
         )
     sys.stdout.write(f"report: {out / 'evaluation' / 'report.html'}\n")
     return 0

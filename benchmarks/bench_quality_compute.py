@@ -34,7 +34,8 @@ from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
 from caloforge.models.serialization import load_state
-from caloforge.sampling import generate_to_file
+from caloforge.data import produce_to_file
+from caloforge.sampling import ModelProducer, as_conditions
 from caloforge.solvers import parse_sampler
 
 __all__ = ["main"]
@@ -110,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                 model = with_sampler(model, *parse_sampler(sampler))  # type: ignore[arg-type]
             key = f"{label}@{step}"
             files[key] = out / f"{label}-{step}.h5"
-            generate_to_file(model, files[key], conditions[:, : model.n_conditions], batch_size=1000,
-                             seed=args.seed, device="cpu", overwrite=True)
+            producer = ModelProducer(model=model, batch_size=1000, device="cpu")
+            produce_to_file(producer, as_conditions(model, conditions[:, : model.n_conditions]), files[key],
+                            seed=args.seed, overwrite=True)
             meta[key] = {"run": label, "step": step, "cpu_hours": cpu / 3600, "checkpoint": str(ckpt)}
     config = EvaluationConfig(classifier_inputs=("low", "high"), classifier_repeats=args.repeats,
                               plots=False, baseline=False, distances="none")
@@ -119,13 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, object]] = []
     sys.stdout.write(f"{'checkpoint':>24} {'CPU h':>6} {'voxel AUC':>15} {'high-level AUC':>15} {'mean SP':>7}\n")
     for key, g in report.generated.items():
-        low, high = g["classifier"]["low"], g["classifier"]["high"]
-        row = {**meta[key], "voxel_auc": low["auc"], "voxel_auc_std": low["auc_std"], "high_level_auc": high["auc"],
-               "high_level_auc_std": high["auc_std"], "separation_power_mean": g["summary"]["separation_power_mean"]}
+        low, high = g.classifier_result("low"), g.classifier_result("high")
+        if low is None or high is None:
+            msg = f"{key}: a classifier test was skipped (too few showers?)"
+            raise SystemExit(msg)
+        row = {**meta[key], "voxel_auc": low.auc, "voxel_auc_std": low.auc_std, "high_level_auc": high.auc,
+               "high_level_auc_std": high.auc_std, "separation_power_mean": g.summary.separation_power_mean}
         rows.append(row)
         sys.stdout.write(
-            f"{key:>24} {float(meta[key]['cpu_hours']):6.2f} {low['auc']:.3f} ± {low['auc_std']:.3f}   "  # type: ignore[arg-type]
-            f"{high['auc']:.3f} ± {high['auc_std']:.3f} {row['separation_power_mean']:7.3f}\n"
+            f"{key:>24} {float(meta[key]['cpu_hours']):6.2f} {low.auc:.3f} ± {low.auc_std:.3f}   "  # type: ignore[arg-type]
+            f"{high.auc:.3f} ± {high.auc_std:.3f} {g.summary.separation_power_mean:7.3f}\n"
         )
     (out / "curve.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     _plot(rows, out / "curve.png")

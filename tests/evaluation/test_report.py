@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from caloforge.data import ShowerData, ShowerFileError, write_showers
-from caloforge.evaluation import EvaluationConfig, evaluate, run_evaluation
-from caloforge.evaluation.html import render_html
+from caloforge.evaluation import ClassifierResult, EvaluationConfig, evaluate, run_evaluation
+from caloforge.evaluation.plots.html import render_html
 from caloforge.geometry import Geometry
 from tests.conftest import make_showers
 
@@ -36,13 +37,14 @@ def test_report_written_and_readable(tmp_path: Path, shower_file: Callable[..., 
     assert html.index("Summary") < html.index("Figures")
     assert "data:image/png;base64," in html
     assert (tmp_path / "out" / "plots" / "response.png").exists()
-    assert report.generated["model"]["n_events"] == 200
+    assert report.generated["model"].n_events == 200
+    assert report.to_dict() == data  # metrics.json is to_dict, nothing else
 
 
 def test_identical_files_give_zero_separation(shower_file: Callable[..., Path]) -> None:
     ref = shower_file("ref.h5", n=100)
     report, _ = run_evaluation(ref, {"same": ref}, QUICK)
-    seps = [h["separation_power"] for h in report.generated["same"]["histograms"].values()]
+    seps = [h.separation_power for h in report.generated["same"].histograms.values()]
     assert np.nanmax(seps) == 0.0
 
 
@@ -58,7 +60,7 @@ def test_nan_showers_flagged_or_refused(tmp_path: Path, tiny_geometry: Geometry,
     bad.showers[7, 3] = np.nan
     write_showers(tmp_path / "bad.h5", bad)
     report, _ = run_evaluation(ref, {"bad": tmp_path / "bad.h5"}, QUICK)
-    assert report.generated["bad"]["n_invalid"] == 1
+    assert report.generated["bad"].n_invalid == 1
     assert any("NaN" in f for f in report.flags)
     strict = EvaluationConfig(classifier="none", distances="none", plots=False, invalid="error")
     with pytest.raises(ValueError, match="NaN"):
@@ -92,14 +94,15 @@ def test_refuses_non_empty_out_dir(tmp_path: Path, shower_file: Callable[..., Pa
 def test_html_shows_classifier_spread_only_when_repeated(shower_file: Callable[..., Path]) -> None:
     ref = shower_file("ref.h5", n=60)
     report, _ = run_evaluation(ref, {"g": ref}, QUICK)
-    single = {"auc": 0.9321, "jsd": 0.4104, "repeats": 1, "auc_std": 0.0, "jsd_std": 0.0}
-    report.generated["g"]["classifier"] = {"high": single}
+    single = ClassifierResult(auc=0.9321, jsd=0.4104, accuracy=0.8, auc_uncalibrated=0.93, jsd_uncalibrated=0.41,
+                              best_epoch=1, n_train=30, n_validation=10)
+    report.generated["g"].classifier = {"high": single}
     report.settings["classifier_settings"] = {"recipe": "fast", "repeats": 1}
     html = render_html(report)
     row = html.split("classifier high: AUC / JSD</td>")[1].split("</tr>")[0]
     assert row.startswith('<td><span class="bad">0.932</span> / 0.410</td>')  # unchanged for one run
     assert "re-drawn" not in html
-    report.generated["g"]["classifier"] = {"high": {**single, "repeats": 3, "auc_std": 0.0061, "jsd_std": 0.012}}
+    report.generated["g"].classifier = {"high": replace(single, repeats=3, auc_std=0.0061, jsd_std=0.012)}
     report.settings["classifier_settings"] = {"recipe": "fast", "repeats": 3}
     html = render_html(report)
     assert "0.932 ± 0.006</span> / 0.410 ± 0.012" in html

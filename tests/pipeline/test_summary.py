@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from caloforge.config import from_dict
-from caloforge.evaluation import EvaluationConfig
-from caloforge.pipeline.report import _auc
+from caloforge.evaluation import (
+    ClassifierResult,
+    ComparisonSummary,
+    EvaluationConfig,
+    ResponseTable,
+    SampleReport,
+    SkippedTest,
+    WorstFeature,
+)
+from caloforge.evaluation.plots.markup import auc_span
 from caloforge.pipeline.stages import _summary
 
 
-def _generated(**high: Any) -> dict[str, Any]:
-    return {
-        "summary": {"separation_power_mean": 0.1, "separation_power_max": 0.3, "worst": [{"name": "response"}]},
-        "classifier": {"low": {"auc": 0.7, "repeats": 1, "auc_std": 0.0}, "high": {"auc": 0.93, **high}},
-    }
+def _result(auc: float, **kw: Any) -> ClassifierResult:
+    return ClassifierResult(auc=auc, jsd=0.1, accuracy=0.6, auc_uncalibrated=auc, jsd_uncalibrated=0.1, best_epoch=1,
+                            n_train=10, n_validation=5, **kw)
+
+
+def _generated(**high: Any) -> SampleReport:
+    summary = ComparisonSummary(3, 0, 0.1, 0.1, 0.3, 1.0, {}, [WorstFeature("response", 0.3)])
+    table = ResponseTable([], [], [], [], [], [], [])
+    return SampleReport("g.h5", 100, summary, table, classifier={"low": _result(0.7), "high": _result(0.93, **high)})
 
 
 def test_evaluate_settings_accept_classifier_repeats() -> None:
@@ -30,5 +43,15 @@ def test_auc_spread_only_for_repeated_tests() -> None:
     repeated = _summary(_generated(repeats=3, auc_std=0.006))
     assert repeated["auc_high_std"] == 0.006
     assert "auc_low_std" not in repeated
-    assert _auc(0.93) == '<span class="bad">0.930</span>'
-    assert _auc(0.93, 0.006) == '<span class="bad">0.930 ± 0.006</span>'
+    assert auc_span(0.93) == '<span class="bad">0.930</span>'
+    assert auc_span(0.93, 0.006) == '<span class="bad">0.930 ± 0.006</span>'
+
+
+def test_summary_of_skipped_tests_and_empty_comparisons() -> None:
+    sample = _generated()
+    sample.classifier["low"] = SkippedTest("too few showers")
+    sample.summary = ComparisonSummary(2, 2, math.nan, math.nan, math.nan, math.nan)
+    row = _summary(sample)
+    assert row["auc_low"] is None
+    assert row["auc_high"] == 0.93
+    assert (row["separation_power_mean"], row["worst_feature"], row["fpd"]) == (None, None, None)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from caloforge.evaluation import ClassifierResult, Diagnosis
 
 __all__ = ["parse_generated", "register", "run"]
 
@@ -66,14 +69,14 @@ def parse_generated(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _auc_jsd(result: dict[str, Any]) -> str:
+def _auc_jsd(result: ClassifierResult) -> str:
     """``AUC 0.932 JSD 0.410``, or ``AUC 0.932 ± 0.006 JSD 0.410 ± 0.012`` for a repeated test."""
-    if result.get("repeats", 1) > 1:
-        return f"AUC {result['auc']:.3f} ± {result['auc_std']:.3f} JSD {result['jsd']:.3f} ± {result['jsd_std']:.3f}"
-    return f"AUC {result['auc']:.3f} JSD {result['jsd']:.3f}"
+    if result.repeats > 1:
+        return f"AUC {result.auc:.3f} ± {result.auc_std:.3f} JSD {result.jsd:.3f} ± {result.jsd_std:.3f}"
+    return f"AUC {result.auc:.3f} JSD {result.jsd:.3f}"
 
 
-def _giveaways(diagnosis: Any, k: int = 3) -> str:
+def _giveaways(diagnosis: Diagnosis, k: int = 3) -> str:
     """``sparsity (separation 0.412, worst sparsity_12, AUC drop 0.118); ... | cls-high AUC drop: ...``.
 
     The top ``k`` families by separation power, then the top ``k`` by classifier AUC drop (if it ran).
@@ -110,15 +113,15 @@ def run(args: argparse.Namespace) -> int:
         progress=args.progress,
     )
     report = evaluate(args.reference, parse_generated(args.generated), args.out, config, force=args.force)
-    lines = [f"reference {report.reference['path']} ({report.reference['n_events']} showers)"]
+    lines = [f"reference {report.reference.path} ({report.reference.n_events} showers)"]
     for label, g in report.generated.items():
-        s = g["summary"]
-        cls = ", ".join(f"{k} {_auc_jsd(v)}" for k, v in g["classifier"].items() if "auc" in v)
-        dist = f", FPD {g['fpd']['value']:.3g}, KPD {g['kpd']['value']:.3g}" if "fpd" in g else ""
-        lines.append(f"{label}: mean separation power {s['separation_power_mean']:.4f}, "
-                     f"median chi2/NDF {s['chi2_ndf_median']:.3g}{dist}" + (f"; {cls}" if cls else ""))
-        if label in report.diagnosis:
-            lines.append(f"{label}: gives it away: {_giveaways(report.diagnosis[label])}")
+        s = g.summary
+        cls = ", ".join(f"{k} {_auc_jsd(r)}" for k in g.classifier if (r := g.classifier_result(k)) is not None)
+        dist = f", FPD {g.fpd.value:.3g}, KPD {g.kpd.value:.3g}" if g.fpd is not None and g.kpd is not None else ""
+        lines.append(f"{label}: mean separation power {s.separation_power_mean:.4f}, "
+                     f"median chi2/NDF {s.chi2_ndf_median:.3g}{dist}" + (f"; {cls}" if cls else ""))
+        if g.diagnosis is not None:
+            lines.append(f"{label}: gives it away: {_giveaways(g.diagnosis)}")
     lines += [f"warning: {f}" for f in report.flags]
     lines.append(f"written: {args.out}/metrics.json, {args.out}/report.html")
     sys.stdout.write("\n".join(lines) + "\n")

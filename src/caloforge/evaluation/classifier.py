@@ -115,6 +115,7 @@ class ClassifierResult:
         jsd_std: Sample standard deviation of the JSD over the runs (0 for a single run).
         repeats: Number of runs averaged.
         runs: One entry per run, also for a single run: its ``seed``, ``auc``, ``jsd`` and ``best_epoch``.
+        recipe: Name of the recipe (:attr:`ClassifierConfig.recipe`) the test ran with.
     """
 
     auc: float
@@ -130,10 +131,13 @@ class ClassifierResult:
     jsd_std: float = 0.0
     repeats: int = 1
     runs: list[dict[str, Any]] = field(default_factory=list)
+    recipe: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return asdict(self)
+        """JSON-able form (``recipe`` first, left out when unknown)."""
+        out = asdict(self)
+        recipe = out.pop("recipe")
+        return out if recipe is None else {"recipe": recipe, **out}
 
 
 @dataclass(frozen=True)
@@ -299,7 +303,7 @@ def classifier_test(
     runs = [{"seed": cfg.seed + i, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch} for i, r in enumerate(results)]
     first = results[0]
     if cfg.repeats == 1:
-        first.runs = runs
+        first.runs, first.recipe = runs, cfg.recipe
         logger.info("classifier: AUC %.4f, JSD %.4f (best epoch %d)", first.auc, first.jsd, first.best_epoch)
         return first
 
@@ -313,7 +317,7 @@ def classifier_test(
         auc=mean("auc"), jsd=mean("jsd"), accuracy=mean("accuracy"), auc_uncalibrated=mean("auc_uncalibrated"),
         jsd_uncalibrated=mean("jsd_uncalibrated"), best_epoch=first.best_epoch, n_train=first.n_train,
         n_validation=first.n_validation, history=first.history, auc_std=std("auc"), jsd_std=std("jsd"),
-        repeats=cfg.repeats, runs=runs,
+        repeats=cfg.repeats, runs=runs, recipe=cfg.recipe,
     )
     logger.info("classifier: AUC %.4f ± %.4f, JSD %.4f ± %.4f (%d runs)", result.auc, result.auc_std, result.jsd,
                 result.jsd_std, cfg.repeats)

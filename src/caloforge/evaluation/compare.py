@@ -4,13 +4,13 @@ Example:
     >>> import numpy as np
     >>> t = response_table(np.array([1e3, 1e3, 1e4, 1e4]), np.array([0.9, 1.1, 0.95, 1.05]),
     ...                    np.array([1e3, 5e3, 2e4]))
-    >>> [round(v, 3) for v in t["mean"]], [round(v, 3) for v in t["resolution"]]
+    >>> [round(v, 3) for v in t.mean], [round(v, 3) for v in t.resolution]
     ([1.0, 1.0], [0.141, 0.071])
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,16 @@ from caloforge.evaluation.features import FeatureTable
 from caloforge.evaluation.histograms import Histogram, HistSpec, feature_values, fill
 from caloforge.evaluation.metrics import chi2_ndf, separation_power
 
-__all__ = ["HistComparison", "compare_histogram", "energy_bins", "response_table", "summarise_comparisons"]
+__all__ = [
+    "ComparisonSummary",
+    "HistComparison",
+    "ResponseTable",
+    "WorstFeature",
+    "compare_histogram",
+    "energy_bins",
+    "response_table",
+    "summarise_comparisons",
+]
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,54 @@ def fill_all(specs: list[HistSpec], table: FeatureTable) -> dict[str, Histogram]
     return {spec.name: fill(feature_values(table, spec), spec.edges) for spec in specs}
 
 
-def summarise_comparisons(comparisons: dict[str, HistComparison], n_worst: int = 5) -> dict[str, Any]:
+@dataclass(frozen=True)
+class WorstFeature:
+    """One of the most separating histograms.
+
+    Attributes:
+        name: Histogram key.
+        separation_power: Its separation power.
+    """
+
+    name: str
+    separation_power: float
+
+
+@dataclass(frozen=True)
+class ComparisonSummary:
+    """Summary of every histogram comparison of one sample (``"summary"`` in ``metrics.json``).
+
+    Attributes:
+        n_histograms: Histograms compared.
+        n_empty: Histograms without a finite separation power (empty in both samples).
+        separation_power_mean: Mean separation power over the finite ones (NaN if none).
+        separation_power_median: Their median.
+        separation_power_max: Their maximum.
+        chi2_ndf_median: Median χ²/NDF over the histograms where it is finite.
+        separation_power_by_family: Mean separation power per feature family.
+        worst: The most separating histograms, the worst first.
+    """
+
+    n_histograms: int
+    n_empty: int
+    separation_power_mean: float
+    separation_power_median: float
+    separation_power_max: float
+    chi2_ndf_median: float
+    separation_power_by_family: dict[str, float] = field(default_factory=dict)
+    worst: list[WorstFeature] = field(default_factory=list)
+
+    @property
+    def worst_name(self) -> str | None:
+        """Name of the most separating histogram (``None`` if none is comparable)."""
+        return self.worst[0].name if self.worst else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def summarise_comparisons(comparisons: dict[str, HistComparison], n_worst: int = 5) -> ComparisonSummary:
     """Mean / median / max separation power overall and per family, median χ²/NDF, and the worst features."""
     names = [n for n, c in comparisons.items() if np.isfinite(c.separation_power)]
     seps = np.array([comparisons[n].separation_power for n in names])
@@ -86,16 +142,16 @@ def summarise_comparisons(comparisons: dict[str, HistComparison], n_worst: int =
     for n in names:
         families.setdefault(comparisons[n].family, []).append(comparisons[n].separation_power)
     worst = sorted(names, key=lambda n: -comparisons[n].separation_power)[:n_worst]
-    return {
-        "n_histograms": len(comparisons),
-        "n_empty": len(comparisons) - len(names),
-        "separation_power_mean": float(seps.mean()) if seps.size else float("nan"),
-        "separation_power_median": float(np.median(seps)) if seps.size else float("nan"),
-        "separation_power_max": float(seps.max()) if seps.size else float("nan"),
-        "chi2_ndf_median": float(np.median(chis)) if chis.size else float("nan"),
-        "separation_power_by_family": {f: float(np.mean(v)) for f, v in families.items()},
-        "worst": [{"name": n, "separation_power": comparisons[n].separation_power} for n in worst],
-    }
+    return ComparisonSummary(
+        n_histograms=len(comparisons),
+        n_empty=len(comparisons) - len(names),
+        separation_power_mean=float(seps.mean()) if seps.size else float("nan"),
+        separation_power_median=float(np.median(seps)) if seps.size else float("nan"),
+        separation_power_max=float(seps.max()) if seps.size else float("nan"),
+        chi2_ndf_median=float(np.median(chis)) if chis.size else float("nan"),
+        separation_power_by_family={f: float(np.mean(v)) for f, v in families.items()},
+        worst=[WorstFeature(n, comparisons[n].separation_power) for n in worst],
+    )
 
 
 def energy_bins(e_inc: NDArray[np.floating], n_bins: int = 10) -> NDArray[np.float64]:
@@ -107,19 +163,49 @@ def energy_bins(e_inc: NDArray[np.floating], n_bins: int = 10) -> NDArray[np.flo
     return np.logspace(np.log10(values[0]), np.log10(values[-1] * (1 + 1e-9)), n_bins + 1)
 
 
+@dataclass(frozen=True)
+class ResponseTable:
+    """Mean response E_tot/E_inc and resolution σ/μ per incident-energy bin (``"response"`` in ``metrics.json``).
+
+    Every attribute holds one value per bin; NaN where a bin has fewer than 2 showers.
+
+    Attributes:
+        e_low: Lower bin edges, MeV.
+        e_high: Upper bin edges, MeV.
+        n: Showers per bin.
+        mean: Mean response.
+        mean_error: Its statistical error.
+        resolution: σ/μ of the response.
+        resolution_error: Its statistical error.
+    """
+
+    e_low: list[float]
+    e_high: list[float]
+    n: list[float]
+    mean: list[float]
+    mean_error: list[float]
+    resolution: list[float]
+    resolution_error: list[float]
+
+    @property
+    def edges(self) -> NDArray[np.float64]:
+        """The bin edges, (n_bins + 1,), MeV."""
+        return np.asarray([*self.e_low, self.e_high[-1]], dtype=np.float64)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """JSON-able form."""
+        return asdict(self)
+
+
 def response_table(
     e_inc: NDArray[np.floating], response: NDArray[np.floating], edges: NDArray[np.float64]
-) -> dict[str, list[float]]:
+) -> ResponseTable:
     """Mean response E_tot/E_inc and resolution σ/μ per incident-energy bin, with statistical errors.
 
     Arguments:
         e_inc: Incident energies, (N,), MeV.
         response: E_tot / E_inc, (N,).
         edges: Incident-energy bin edges, MeV.
-
-    Returns:
-        Lists per bin: ``e_low``, ``e_high``, ``n``, ``mean``, ``mean_error``, ``resolution``,
-        ``resolution_error`` (NaN where a bin has fewer than 2 showers).
     """
     idx = np.digitize(e_inc, edges) - 1
     out: dict[str, list[float]] = {k: [] for k in ("e_low", "e_high", "n", "mean", "mean_error", "resolution", "resolution_error")}
@@ -136,4 +222,4 @@ def response_table(
         out["mean_error"].append(std / np.sqrt(n) if n >= 2 else float("nan"))
         out["resolution"].append(res)
         out["resolution_error"].append(res / np.sqrt(2 * (n - 1)) if n >= 2 else float("nan"))
-    return out
+    return ResponseTable(**out)

@@ -2,8 +2,9 @@
 
 Steps: one streaming pass per file (features, average shower, voxel spectrum, classifier subset), a
 second light pass over the reference for its voxel spectrum, then every histogram comparison, FPD/KPD
-(with the reference-vs-reference baseline), the classifier tests and the figures. :func:`evaluate`
-writes ``metrics.json``, the figures and a self-contained ``report.html`` into an output folder.
+(with the reference-vs-reference baseline) and the classifier tests, collected in an
+:class:`~caloforge.evaluation.results.EvaluationReport`. :func:`evaluate` writes ``metrics.json``, the
+figures (:mod:`caloforge.evaluation.plots`) and a self-contained ``report.html`` into an output folder.
 
 Example:
     >>> import numpy as np, tempfile, pathlib
@@ -17,32 +18,31 @@ Example:
     ...     write_showers(tmp / f"{name}.h5", ShowerData(e, e[:, None] * rng.dirichlet(np.ones(8), 200), g))
     >>> cfg = EvaluationConfig(classifier="none", distances="none", plots=False)
     >>> report = run_evaluation(tmp / "ref.h5", {"gen": tmp / "gen.h5"}, cfg)[0]
-    >>> report.generated["gen"]["histograms"]["response"]["separation_power"] < 0.1
+    >>> report.generated["gen"].histograms["response"].separation_power < 0.1
     True
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from caloforge import __version__
 from caloforge.atomic import atomic_write_text
 from caloforge.data.io import ShowerFile
 from caloforge.evaluation.binning import dataset_kind, default_threshold, log_edges
-from caloforge.evaluation.classifier import TrainedClassifier, classifier_test
+from caloforge.evaluation.classifier import ClassifierResult, TrainedClassifier, classifier_test
 from caloforge.evaluation.compare import (
     HistComparison,
+    ResponseTable,
     compare_histogram,
     energy_bins,
     fill_all,
@@ -50,12 +50,13 @@ from caloforge.evaluation.compare import (
     summarise_comparisons,
 )
 from caloforge.evaluation.config import EvaluationConfig
-from caloforge.evaluation.diagnosis import Diagnosis, diagnose
+from caloforge.evaluation.diagnosis import diagnose
 from caloforge.evaluation.features import FeatureTable, hlf_groups, hlf_vector
 from caloforge.evaluation.histograms import Histogram, HistSpec, histogram_specs
 from caloforge.evaluation.importance import ImportanceCollector
 from caloforge.evaluation.inputs import classifier_inputs
-from caloforge.evaluation.metrics import fpd, kpd
+from caloforge.evaluation.metrics import DistanceResult, fpd, kpd
+from caloforge.evaluation.results import BaselineReport, EvaluationReport, ReferenceInfo, SampleReport, SkippedTest
 from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
 
 __all__ = ["EvaluationArtifacts", "EvaluationReport", "evaluate", "run_evaluation"]
@@ -63,60 +64,6 @@ __all__ = ["EvaluationArtifacts", "EvaluationReport", "evaluate", "run_evaluatio
 logger = logging.getLogger(__name__)
 
 _BASELINE_MIN_EVENTS = 1000
-
-
-@dataclass
-class EvaluationReport:
-    """Every number of an evaluation, JSON-ready.
-
-    Attributes:
-        settings: The configuration, threshold, dataset kind, classifier and FPD/KPD settings used.
-        reference: Reference file summary (path, events, geometry).
-        generated: Per generated label: file summary, ``flags``, ``summary``, ``histograms``,
-            ``response``, ``fpd``, ``kpd``, ``classifier``.
-        baseline: Reference-half vs reference-half FPD, KPD and separation-power summary (or ``None``).
-        flags: Warnings that concern the whole evaluation.
-        timing: Seconds spent per stage.
-        diagnosis: Per generated label, what gives it away (:class:`~caloforge.evaluation.diagnosis.Diagnosis`).
-    """
-
-    settings: dict[str, Any]
-    reference: dict[str, Any]
-    generated: dict[str, dict[str, Any]]
-    baseline: dict[str, Any] | None = None
-    flags: list[str] = field(default_factory=list)
-    timing: dict[str, float] = field(default_factory=dict)
-    diagnosis: dict[str, Diagnosis] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form; NaN and inf become ``null``."""
-        raw = {
-            "caloforge_version": __version__,
-            "settings": self.settings,
-            "reference": self.reference,
-            "generated": self.generated,
-            "baseline": self.baseline,
-            "flags": self.flags,
-            "timing_s": self.timing,
-            "diagnosis": {label: d.to_dict() for label, d in self.diagnosis.items()},
-        }
-        return _clean(raw)
-
-    def write_json(self, path: str | Path) -> None:
-        """Writes :meth:`to_dict` as strict JSON."""
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 @dataclass
@@ -141,7 +88,7 @@ class EvaluationArtifacts:
     generated: dict[str, SampleScan]
     ref_hists: dict[str, Histogram]
     gen_hists: dict[str, dict[str, Histogram]]
-    responses: dict[str, dict[str, list[float]]]
+    responses: dict[str, ResponseTable]
 
 
 _CHUNK_BYTES = 256 << 20
@@ -224,88 +171,83 @@ def _compare_all(specs: list[HistSpec], ref: dict[str, Histogram], gen: dict[str
     return {s.name: compare_histogram(s.name, s.family, ref[s.name], gen[s.name]) for s in specs}
 
 
-def _distances(ref: np.ndarray, gen: np.ndarray, config: EvaluationConfig) -> dict[str, Any]:
+def _distances(ref: np.ndarray, gen: np.ndarray, config: EvaluationConfig) -> tuple[DistanceResult | None, ...]:
+    """FPD and KPD of two high-level feature arrays (``None, None`` with ``distances="none"``)."""
     if config.distances == "none":
-        return {}
+        return None, None
     fpd_kw, kpd_kw = config.distance_settings(min(len(ref), len(gen)))
-    return {"fpd": fpd(ref, gen, **fpd_kw).to_dict(), "kpd": kpd(ref, gen, **kpd_kw).to_dict()}
+    return fpd(ref, gen, **fpd_kw), kpd(ref, gen, **kpd_kw)
 
 
-def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig) -> dict[str, Any] | None:
+def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig) -> BaselineReport | None:
     if not config.baseline or len(ref) < _BASELINE_MIN_EVENTS:
         return None
     perm = np.random.default_rng(config.seed + 1).permutation(len(ref))
     half_a, half_b = ref.subset(perm[: len(ref) // 2]), ref.subset(perm[len(ref) // 2 :])
     comps = _compare_all(specs, fill_all(specs, half_a), fill_all(specs, half_b))
-    out: dict[str, Any] = {"n_per_half": len(half_a), "summary": summarise_comparisons(comps)}
-    out.update(_distances(hlf_vector(half_a), hlf_vector(half_b), config))
-    return out
+    return BaselineReport(len(half_a), summarise_comparisons(comps),
+                          *_distances(hlf_vector(half_a), hlf_vector(half_b), config))
 
 
 def _classifiers(
     ref: SampleScan, gen: SampleScan, geometry: Any, config: EvaluationConfig,
     on_high: Callable[[TrainedClassifier], None] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, ClassifierResult | SkippedTest]:
     cls = config.classifier_config()
     if cls is None:
         return {}
-    out: dict[str, Any] = {}
+    out: dict[str, ClassifierResult | SkippedTest] = {}
     for kind in config.classifier_inputs:
         if kind == "high":
             x_ref = classifier_inputs("high", None, None, geometry, ref.features)
             x_gen = classifier_inputs("high", None, None, geometry, gen.features)
         elif ref.kept_voxels is None or gen.kept_voxels is None:
-            out[kind] = {"skipped": "no voxels kept for the classifier"}
+            out[kind] = SkippedTest("no voxels kept for the classifier")
             continue
         else:
             x_ref = classifier_inputs(kind, ref.kept_voxels, ref.features.e_inc[ref.kept_index], geometry)
             x_gen = classifier_inputs(kind, gen.kept_voxels, gen.features.e_inc[gen.kept_index], geometry)
         hook = on_high if kind == "high" else None
-        out[kind] = {"recipe": cls.recipe, **classifier_test(x_gen, x_ref, cls, on_trained=hook).to_dict()}
+        out[kind] = classifier_test(x_gen, x_ref, cls, on_trained=hook)
     return out
 
 
-def _sample_summary(label: str, scan: SampleScan, path: Path) -> tuple[dict[str, Any], list[str]]:
+def _scan_flags(label: str, scan: SampleScan) -> list[str]:
     flags = []
     if scan.n_invalid:
         flags.append(f"{label}: {scan.n_invalid} of {scan.n_events} showers contain NaN/inf and were excluded")
     if scan.n_negative_voxels:
         flags.append(f"{label}: {scan.n_negative_voxels} negative voxel values were set to zero by the threshold")
-    info = {
-        "path": str(path), "n_events": scan.n_events, "n_invalid": scan.n_invalid,
-        "invalid_fraction": scan.n_invalid / scan.n_events, "n_negative_voxels": scan.n_negative_voxels,
-        "n_classifier_voxel_subset": 0 if scan.kept_voxels is None else len(scan.kept_voxels),
-    }
-    return info, flags
+    return flags
 
 
 def _evaluate_sample(
     label: str, scan: SampleScan, path: Path, arts: EvaluationArtifacts, ref_vec: np.ndarray, config: EvaluationConfig
-) -> tuple[dict[str, Any], Diagnosis]:
+) -> SampleReport:
     hists = fill_all(arts.specs, scan.features)
     hists["voxel_energy"] = Histogram(scan.voxel_counts if scan.voxel_counts is not None else np.zeros(0, np.int64),
                                       overflow=scan.voxel_outside)
     arts.gen_hists[label] = hists
     comps = _compare_all([*arts.specs, arts.voxel_spec], arts.ref_hists, hists)
-    info, flags = _sample_summary(label, scan, path)
-    resp = response_table(scan.features.e_inc, scan.features.response, _edges_of(arts))
+    resp = response_table(scan.features.e_inc, scan.features.response, arts.responses["reference"].edges)
     arts.responses[label] = resp
-    out: dict[str, Any] = {**info, "flags": flags, "summary": summarise_comparisons(comps),
-                           "histograms": {n: c.to_dict() for n, c in comps.items()}, "response": resp}
+    sample = SampleReport(
+        path=str(path), n_events=scan.n_events, summary=summarise_comparisons(comps), response=resp,
+        histograms=comps, n_invalid=scan.n_invalid, n_negative_voxels=scan.n_negative_voxels,
+        n_classifier_voxel_subset=0 if scan.kept_voxels is None else len(scan.kept_voxels),
+        flags=_scan_flags(label, scan),
+    )
     small = config.small_sample(min(len(arts.reference.features), len(scan.features)))  # flagged, not run
-    flags.extend(f"{label}: {'FPD/KPD not computed' if k == 'distances' else f'{k} tests skipped'}: {v}"
-                 for k, v in small.items())
-    out.update({} if "distances" in small else _distances(ref_vec, hlf_vector(scan.features), config))
+    sample.flags.extend(f"{label}: {'FPD/KPD not computed' if k == 'distances' else f'{k} tests skipped'}: {v}"
+                        for k, v in small.items())
+    if "distances" not in small:
+        sample.fpd, sample.kpd = _distances(ref_vec, hlf_vector(scan.features), config)
     importance = ImportanceCollector(hlf_groups(scan.features))  # cls-high: AUC drop per permuted family
-    out["classifier"] = ({k: {"skipped": small["classifier"]} for k in config.classifier_inputs} if "classifier" in small
+    sample.classifier = ({k: SkippedTest(small["classifier"]) for k in config.classifier_inputs} if "classifier" in small
                          else _classifiers(arts.reference, scan, arts.geometry, config, importance))
-    diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
-                         importance=importance.result())
-    return out, diagnosis
-
-
-def _edges_of(arts: EvaluationArtifacts) -> np.ndarray:
-    return np.asarray([*arts.responses["reference"]["e_low"], arts.responses["reference"]["e_high"][-1]])
+    sample.diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
+                                importance=importance.result())
+    return sample
 
 
 def run_evaluation(
@@ -343,10 +285,10 @@ def run_evaluation(
     resp = response_table(ref_scan.features.e_inc, ref_scan.features.response, energy_bins(ref_scan.features.e_inc))
     arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp})
     ref_vec = hlf_vector(ref_scan.features) if config.distances != "none" else np.zeros((0, 0))
-    results, diagnoses = {}, {}
+    results = {}
     for label, scan in scans.items():
         t1 = time.perf_counter()
-        results[label], diagnoses[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config)
+        results[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config)
         timing[f"metrics_{label}"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     baseline = _baseline(ref_scan.features, specs, config)
@@ -358,10 +300,10 @@ def run_evaluation(
         "separation_power": "0.5 * sum((h1 - h2)^2 / (h1 + h2)) on unit-normalised histograms (CaloChallenge 'hist-chi')",
         "chi2": "two-histogram chi2 test with statistical errors (Gagunashvili / ROOT Chi2Test UU)",
     }
-    reference_info = {"path": str(reference), "n_events": ref_scan.n_events, "geometry": geometry.name}
-    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing, diagnoses)
-    for label in results:
-        report.flags.extend(results[label]["flags"])
+    reference_info = ReferenceInfo(str(reference), ref_scan.n_events, geometry.name)
+    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing)
+    for sample in results.values():
+        report.flags.extend(sample.flags)
     return report, arts
 
 
@@ -374,6 +316,9 @@ def evaluate(
     force: bool = False,
 ) -> EvaluationReport:
     """Runs :func:`run_evaluation` and writes ``metrics.json``, the figures and ``report.html`` to ``out_dir``.
+
+    The figures need matplotlib (the ``plot`` extra); without it they are skipped with a warning, which
+    is also listed among the report's flags, and the numbers are written all the same.
 
     Raises:
         FileExistsError: If ``out_dir`` exists, is not empty and ``force`` is false.
@@ -390,14 +335,27 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, bytes] = {}
     if config.plots:
-        from caloforge.evaluation.figures import write_figures
-
-        t0 = time.perf_counter()
-        images = write_figures(arts, report, out / "plots", config.plot_formats)
-        report.timing["plots"] = time.perf_counter() - t0
+        images = _draw(arts, report, out / "plots", config.plot_formats)
     report.write_json(out / "metrics.json")
-    from caloforge.evaluation.html import render_html
+    from caloforge.evaluation.plots.html import render_html
 
     atomic_write_text(out / "report.html", render_html(report, images))
     logger.info("evaluation written to %s", out)
     return report
+
+
+def _draw(arts: EvaluationArtifacts, report: EvaluationReport, out_dir: Path, formats: tuple[str, ...]) -> dict[str, bytes]:
+    """Writes the figures; without matplotlib it skips them with a warning (also a flag of the report)."""
+    from caloforge.evaluation.plots import require_matplotlib, write_figures
+
+    try:
+        require_matplotlib()
+    except ImportError as err:
+        flag = f"figures not drawn: {err}"
+        logger.warning("%s; metrics.json and report.html are still written", flag)
+        report.flags.append(flag)
+        return {}
+    t0 = time.perf_counter()
+    images = write_figures(arts, report, out_dir, formats)
+    report.timing["plots"] = time.perf_counter() - t0
+    return images

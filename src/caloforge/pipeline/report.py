@@ -4,7 +4,8 @@ The page is self-contained HTML with relative links, so the run directory can be
 The comparison table reads the stage infos: classifier AUC (low- and high-level inputs; mean ± std when
 the evaluation settings repeat the classifier test, ``classifier_repeats``), mean and worst
 separation power, FPD/KPD, training time, generation time per shower (PyTorch and ONNX Runtime) and the
-speed-up over the reference simulation time.
+speed-up over the reference simulation time. Numbers and AUC colours come from the evaluation's HTML
+helper (:mod:`caloforge.evaluation.plots.markup`), so both pages colour an AUC by one rule.
 
 Example:
     >>> speedup(127.3, 0.5)
@@ -13,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import html
-import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 from caloforge import __version__
 from caloforge.atomic import atomic_write_text
+from caloforge.evaluation.plots.markup import auc_span, fmt
 from caloforge.pipeline.config import PipelineConfig
 from caloforge.pipeline.runner import StageResult
 
@@ -48,20 +50,7 @@ def speedup(reference_ms: float, ms: float | None) -> float | None:
     return float(f"{value:.4g}")
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return html.escape(str(value))
-
-
-def _auc(value: float | None, std: float | None = None) -> str:
-    if value is None:
-        return "–"
-    cls = "good" if value < 0.6 else ("bad" if value > 0.9 else "")
-    spread = "" if std is None else f" ± {std:.3f}"  # repeated classifier test: mean ± std
-    return f'<span class="{cls}">{value:.3f}{spread}</span>'
+_fmt = functools.partial(fmt, digits=3)
 
 
 def comparison_rows(config: PipelineConfig, results: Mapping[str, StageResult]) -> list[dict[str, Any]]:
@@ -99,8 +88,8 @@ def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]],
     out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
         cells = [
-            f"{html.escape(r['label'])} ({html.escape(r['model'])})", _auc(r.get("auc_low"), r.get("auc_low_std")),
-            _auc(r.get("auc_high"), r.get("auc_high_std")),
+            f"{html.escape(r['label'])} ({html.escape(r['model'])})", auc_span(r.get("auc_low"), r.get("auc_low_std")),
+            auc_span(r.get("auc_high"), r.get("auc_high_std")),
             _fmt(r.get("separation_power_mean")),
             f"{_fmt(r.get('worst_feature'))} ({_fmt(r.get('separation_power_max'))})",
             _fmt(r.get("fpd")), _fmt(r.get("kpd")), _fmt(r.get("train_seconds")),

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caloforge.config import from_dict, to_dict
 from caloforge.data import ShowerFile
 from caloforge.pipeline.config import PipelineModel
 from caloforge.pipeline.runner import PipelineContext, StageResult
 from caloforge.pipeline.stamp import file_signature
+
+if TYPE_CHECKING:
+    from caloforge.evaluation import BaselineReport, SampleReport
 
 __all__ = ["data_stage", "evaluate_stage", "export_stage", "generate_stage", "train_stage"]
 
@@ -117,25 +121,38 @@ def generate_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
     return ctx.run_stage(f"generate/{spec.label}", to_dict(cfg), ["data", f"train/{spec.label}"], generate)
 
 
-def _summary(generated: dict[str, Any]) -> dict[str, Any]:
-    """The comparison-table numbers of one generated sample from the evaluation report.
+def _summary(sample: SampleReport) -> dict[str, Any]:
+    """The comparison-table numbers of one generated sample (the stage info the index page reads).
 
     A repeated classifier test (``classifier_repeats > 1``) adds ``auc_low_std``/``auc_high_std``.
     """
-    cls = generated.get("classifier", {})
+    low, high = sample.classifier_result("low"), sample.classifier_result("high")
     out: dict[str, Any] = {
-        "auc_low": cls.get("low", {}).get("auc"),
-        "auc_high": cls.get("high", {}).get("auc"),
-        "separation_power_mean": generated["summary"]["separation_power_mean"],
-        "separation_power_max": generated["summary"]["separation_power_max"],
-        "worst_feature": (generated["summary"]["worst"] or [{"name": None}])[0]["name"],
-        "fpd": (generated.get("fpd") or {}).get("value"),
-        "kpd": (generated.get("kpd") or {}).get("value"),
+        "auc_low": None if low is None else low.auc,
+        "auc_high": None if high is None else high.auc,
+        "separation_power_mean": _finite(sample.summary.separation_power_mean),
+        "separation_power_max": _finite(sample.summary.separation_power_max),
+        "worst_feature": sample.summary.worst_name,
+        "fpd": None if sample.fpd is None else _finite(sample.fpd.value),
+        "kpd": None if sample.kpd is None else _finite(sample.kpd.value),
     }
-    for kind in ("low", "high"):
-        if cls.get(kind, {}).get("repeats", 1) > 1:
-            out[f"auc_{kind}_std"] = cls[kind]["auc_std"]
+    for kind, result in (("low", low), ("high", high)):
+        if result is not None and result.repeats > 1:
+            out[f"auc_{kind}_std"] = result.auc_std
     return out
+
+
+def _finite(value: float) -> float | None:
+    """``value``, or ``None`` for NaN and inf (as ``metrics.json`` writes them)."""
+    return value if math.isfinite(value) else None
+
+
+def _baseline_info(baseline: BaselineReport) -> dict[str, Any]:
+    return {
+        "separation_power_mean": _finite(baseline.summary.separation_power_mean),
+        "fpd": None if baseline.fpd is None else _finite(baseline.fpd.value),
+        "kpd": None if baseline.kpd is None else _finite(baseline.kpd.value),
+    }
 
 
 def evaluate_stage(ctx: PipelineContext) -> StageResult:
@@ -149,15 +166,10 @@ def evaluate_stage(ctx: PipelineContext) -> StageResult:
         config = from_dict(EvaluationConfig, {**settings, "progress": ctx.progress}, where="evaluate.settings")
         generated = {label: ctx.results[f"generate/{label}"].path("showers.h5") for label in labels}
         report = evaluate(ctx.results["data"].info["reference"], generated, directory, config, force=True)
-        data = report.to_dict()
-        info = {"models": {label: _summary(data["generated"][label]) for label in labels}}
-        if data.get("baseline"):
-            base = data["baseline"]
-            info["baseline"] = {
-                "separation_power_mean": base["summary"]["separation_power_mean"],
-                "fpd": (base.get("fpd") or {}).get("value"), "kpd": (base.get("kpd") or {}).get("value"),
-            }
-        info["flags"] = data.get("flags", [])
+        info: dict[str, Any] = {"models": {label: _summary(report.generated[label]) for label in labels}}
+        if report.baseline is not None:
+            info["baseline"] = _baseline_info(report.baseline)
+        info["flags"] = list(report.flags)
         return ["report.html", "metrics.json"], info
 
     upstream = ["data", *(f"generate/{label}" for label in labels)]

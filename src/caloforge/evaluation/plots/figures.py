@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from caloforge.evaluation.histograms import SPATIAL_FAMILIES
-from caloforge.evaluation.plots import (
-    figure_png,
-    histogram_figure,
-    histogram_grid,
-    save_figure,
-    separation_by_layer_figure,
-)
-from caloforge.evaluation.plots_showers import layer_images_figure, profile_figure, radial_profile, response_figure
+from caloforge.evaluation.plots.canvas import figure_png, save_figure
+from caloforge.evaluation.plots.histograms import histogram_figure, histogram_grid, separation_by_layer_figure
+from caloforge.evaluation.plots.showers import layer_images_figure, profile_figure, radial_profile, response_figure
+from caloforge.evaluation.results import EvaluationReport
+
+if TYPE_CHECKING:
+    from caloforge.evaluation.report import EvaluationArtifacts
 
 __all__ = ["FIGURE_TITLES", "write_figures"]
 
@@ -48,8 +47,8 @@ FIGURE_TITLES = {
 }
 
 
-def _separations(report: Any, name: str) -> dict[str, float]:
-    return {label: r["histograms"][name]["separation_power"] for label, r in report.generated.items()}
+def _separations(report: EvaluationReport, name: str) -> dict[str, float]:
+    return {label: r.histograms[name].separation_power for label, r in report.generated.items()}
 
 
 def _spread(items: list[Any], n: int) -> list[Any]:
@@ -58,7 +57,7 @@ def _spread(items: list[Any], n: int) -> list[Any]:
     return [items[i] for i in sorted({round(v) for v in np.linspace(0, len(items) - 1, n)})]
 
 
-def _build(arts: Any, report: Any, max_panels: int = 10) -> dict[str, Any]:
+def _build(arts: EvaluationArtifacts, report: EvaluationReport, max_panels: int = 10) -> dict[str, Any]:
     figs: dict[str, Any] = {}
     by_name = {s.name: s for s in arts.specs}
     figs["response"] = histogram_figure(by_name["response"], arts.ref_hists["response"],
@@ -92,14 +91,19 @@ def _build(arts: Any, report: Any, max_panels: int = 10) -> dict[str, Any]:
     return figs
 
 
-def write_figures(arts: Any, report: Any, out_dir: Path, formats: tuple[str, ...] = ("png", "pdf")) -> dict[str, bytes]:
+def write_figures(
+    arts: EvaluationArtifacts, report: EvaluationReport, out_dir: Path, formats: tuple[str, ...] = ("png", "pdf")
+) -> dict[str, bytes]:
     """Draws all figures, saves them as ``out_dir/<name>.<fmt>`` and returns PNG bytes by name for the HTML.
 
     Arguments:
         arts: :class:`~caloforge.evaluation.report.EvaluationArtifacts`.
-        report: The :class:`~caloforge.evaluation.report.EvaluationReport` (separation powers for legends).
+        report: The evaluation's numbers (separation powers for legends).
         out_dir: Folder for the figure files (created).
         formats: File formats to write.
+
+    Raises:
+        ImportError: Without matplotlib (the ``plot`` extra).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     images = {}

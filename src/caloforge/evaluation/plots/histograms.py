@@ -2,7 +2,7 @@
 
 Every function takes data and returns a :class:`matplotlib.figure.Figure`; nothing touches pyplot state or
 global rcParams, so importing or calling this module changes nothing global. Saving is the caller's job
-(:func:`save_figure`).
+(:func:`~caloforge.evaluation.plots.canvas.save_figure`).
 
 Example:
     >>> import numpy as np
@@ -16,75 +16,20 @@ Example:
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from caloforge.evaluation.histograms import Histogram, HistSpec
+from caloforge.evaluation.plots.canvas import COLOURS, REFERENCE_COLOUR, figure, two_panels
+from caloforge.evaluation.results import EvaluationReport
 
-__all__ = [
-    "COLOURS",
-    "REFERENCE_COLOUR",
-    "figure",
-    "figure_png",
-    "histogram_figure",
-    "histogram_grid",
-    "save_figure",
-    "separation_by_layer_figure",
-    "two_panels",
-]
+__all__ = ["histogram_figure", "histogram_grid", "separation_by_layer_figure"]
 
-#: Line colours of the generated samples (colour-blind friendly).
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
-#: Fill colour of the reference.
-REFERENCE_COLOUR = "#999999"
 _LOG_Y = {"e_layer", "ec_x", "ec_y", "width_x", "width_y", "ec_r", "width_r", "voxel_energy"}
-
-
-def figure(width: float, height: float, *, constrained: bool = False) -> Any:
-    """A new Agg-backed figure (no pyplot); ``constrained`` layout is costly for many panels."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained" if constrained else None)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_figure(fig: Any, stem: Path, formats: Sequence[str] = ("png", "pdf"), dpi: int = 100) -> list[Path]:
-    """Writes ``stem.png``, ``stem.pdf``, ...; returns the paths (minor ticks are dropped: they dominate drawing time)."""
-    for ax in fig.axes:
-        ax.minorticks_off()
-    from caloforge.atomic import atomic_open
-
-    paths = []
-    for fmt in formats:
-        path = stem.with_suffix(f".{fmt}")
-        with atomic_open(path, overwrite=True) as f:  # never a 0-byte or half-written figure
-            fig.savefig(f, dpi=dpi, format=fmt)
-        paths.append(path)
-    return paths
-
-
-def figure_png(fig: Any, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (for embedding in HTML)."""
-    for ax in fig.axes:
-        ax.minorticks_off()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
-def two_panels(fig: Any, ncols: int = 1) -> Any:
-    """A main panel over a ratio panel (``ncols`` such columns); returns the axes ((2,) or (2, ncols))."""
-    axes = fig.subplots(2, ncols, sharex="col", gridspec_kw={"height_ratios": [3, 1]})
-    fig.subplots_adjust(left=0.14 / ncols ** 0.5, right=0.97, top=0.92, bottom=0.12, hspace=0.06, wspace=0.3)
-    return axes
 
 
 def _density(h: Histogram, edges: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -190,11 +135,11 @@ def _null_formatter() -> Any:
     return NullFormatter()
 
 
-def separation_by_layer_figure(report: Any, specs: Sequence[HistSpec]) -> Any:
+def separation_by_layer_figure(report: EvaluationReport, specs: Sequence[HistSpec]) -> Any:
     """Separation power vs layer for every per-layer feature family, one panel per generated sample.
 
     Arguments:
-        report: An :class:`~caloforge.evaluation.report.EvaluationReport`.
+        report: The evaluation's numbers.
         specs: The histogram binnings (per-layer families are those with a ``column``).
     """
     families = [f for f in ("e_layer", "ec_x", "ec_y", "width_x", "width_y", "ec_r", "width_r", "sparsity")
@@ -203,11 +148,11 @@ def separation_by_layer_figure(report: Any, specs: Sequence[HistSpec]) -> Any:
     fig = figure(5.0 * max(len(labels), 1), 3.6, constrained=True)
     axes = np.atleast_1d(fig.subplots(1, max(len(labels), 1), squeeze=False)).ravel()
     for ax, label in zip(axes, labels, strict=False):
-        hists = report.generated[label]["histograms"]
+        hists = report.generated[label].histograms
         for i, family in enumerate(families):
             names = [s.name for s in specs if s.family == family]
             layer = [int(n.rsplit("_", 1)[1]) for n in names]
-            ax.plot(layer, [hists[n]["separation_power"] for n in names], ".-", lw=1, ms=3,
+            ax.plot(layer, [hists[n].separation_power for n in names], ".-", lw=1, ms=3,
                     color=(*COLOURS, "#000000", "#777777")[i % (len(COLOURS) + 2)], label=family)
         ax.set_yscale("log")
         ax.set_xlabel("layer id")

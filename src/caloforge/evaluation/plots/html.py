@@ -6,9 +6,11 @@ per generated sample, plus the reference-vs-reference baseline), warnings, figur
 PNG), per-family tables and the settings. A repeated classifier test (``repeats > 1``) shows its AUC
 and JSD as mean ± standard deviation.
 
+AUCs are coloured by the rule of :mod:`.markup`, which the pipeline's ``index.html`` shares.
+
 Example:
-    >>> from caloforge.evaluation.report import EvaluationReport
-    >>> html = render_html(EvaluationReport({"threshold_mev": 0.015}, {"path": "ref.h5", "n_events": 10}, {}))
+    >>> from caloforge.evaluation.results import EvaluationReport, ReferenceInfo
+    >>> html = render_html(EvaluationReport({"threshold_mev": 0.015}, ReferenceInfo("ref.h5", 10, "toy"), {}))
     >>> html.startswith("<!DOCTYPE html>") and "ref.h5" in html
     True
 """
@@ -18,9 +20,13 @@ from __future__ import annotations
 import base64
 import html as _html
 import json
-import math
 from collections.abc import Mapping
-from typing import Any
+
+from caloforge.evaluation.classifier import ClassifierResult
+from caloforge.evaluation.diagnosis import Diagnosis
+from caloforge.evaluation.metrics import DistanceResult
+from caloforge.evaluation.plots.markup import auc_span, fmt, table
+from caloforge.evaluation.results import EvaluationReport
 
 __all__ = ["render_html"]
 
@@ -34,85 +40,68 @@ img{max-width:100%}figcaption{font-weight:bold}details{margin:1em 0}code{backgro
 """
 
 
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+def _pm(entry: DistanceResult | None, scale: float = 1e3) -> str:
+    if entry is None:
         return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return _html.escape(str(value))
+    return f"{fmt(entry.value * scale)} ± {fmt(entry.error * scale, 2)}"
 
 
-def _pm(entry: Mapping[str, Any] | None, scale: float = 1e3) -> str:
-    if not entry:
+def _auc_cell(result: ClassifierResult | None) -> str:
+    if result is None:
         return "–"
-    return f"{_fmt(entry['value'] * scale)} ± {_fmt(entry['error'] * scale, 2)}"
+    if result.repeats > 1:  # mean ± sample std over re-drawn splits
+        return f"{auc_span(result.auc, result.auc_std)} / {result.jsd:.3f} ± {result.jsd_std:.3f}"
+    return f"{auc_span(result.auc)} / {result.jsd:.3f}"
 
 
-def _auc_cell(result: Mapping[str, Any] | None) -> str:
-    if not result or "auc" not in result:
-        return "–"
-    auc = result["auc"]
-    cls = "good" if auc < 0.6 else ("bad" if auc > 0.8 else "")
-    if result.get("repeats", 1) > 1:  # mean ± sample std over re-drawn splits
-        return (f'<span class="{cls}">{auc:.3f} ± {result["auc_std"]:.3f}</span> / '
-                f'{result["jsd"]:.3f} ± {result["jsd_std"]:.3f}')
-    return f'<span class="{cls}">{auc:.3f}</span> / {result["jsd"]:.3f}'
-
-
-def _summary_rows(report: Any) -> list[tuple[str, list[str]]]:
+def _summary_rows(report: EvaluationReport) -> list[tuple[str, list[str]]]:
     gens = report.generated
-    base = report.baseline or {}
+    base = report.baseline
     rows: list[tuple[str, list[str]]] = []
 
     def add(name: str, cells: list[str], baseline: str = "") -> None:
         rows.append((name, [*cells, baseline]))
 
-    add("showers (invalid)", [f"{g['n_events']} ({g['n_invalid']})" for g in gens.values()],
-        f"2 × {base['n_per_half']}" if base else "")
-    add("mean separation power", [_fmt(g["summary"]["separation_power_mean"]) for g in gens.values()],
-        _fmt(base["summary"]["separation_power_mean"]) if base else "")
+    add("showers (invalid)", [f"{g.n_events} ({g.n_invalid})" for g in gens.values()],
+        f"2 × {base.n_per_half}" if base else "")
+    add("mean separation power", [fmt(g.summary.separation_power_mean) for g in gens.values()],
+        fmt(base.summary.separation_power_mean) if base else "")
     add("max separation power (feature)",
-        [f"{_fmt(g['summary']['separation_power_max'])} ({_html.escape(g['summary']['worst'][0]['name'])})"
-         if g["summary"]["worst"] else "–" for g in gens.values()],
-        _fmt(base["summary"]["separation_power_max"]) if base else "")
-    add("median χ²/NDF", [_fmt(g["summary"]["chi2_ndf_median"]) for g in gens.values()],
-        _fmt(base["summary"]["chi2_ndf_median"]) if base else "")
-    add("FPD × 10³", [_pm(g.get("fpd")) for g in gens.values()], _pm(base.get("fpd")))
-    add("KPD × 10³", [_pm(g.get("kpd")) for g in gens.values()], _pm(base.get("kpd")))
-    kinds = sorted({k for g in gens.values() for k in g.get("classifier", {})}, key=["low", "low-normed", "high"].index)
+        [f"{fmt(g.summary.separation_power_max)} ({_html.escape(g.summary.worst[0].name)})"
+         if g.summary.worst else "–" for g in gens.values()],
+        fmt(base.summary.separation_power_max) if base else "")
+    add("median χ²/NDF", [fmt(g.summary.chi2_ndf_median) for g in gens.values()],
+        fmt(base.summary.chi2_ndf_median) if base else "")
+    add("FPD × 10³", [_pm(g.fpd) for g in gens.values()], _pm(base.fpd if base else None))
+    add("KPD × 10³", [_pm(g.kpd) for g in gens.values()], _pm(base.kpd if base else None))
+    kinds = sorted({k for g in gens.values() for k in g.classifier}, key=["low", "low-normed", "high"].index)
     for kind in kinds:
-        add(f"classifier {kind}: AUC / JSD", [_auc_cell(g["classifier"].get(kind)) for g in gens.values()])
+        add(f"classifier {kind}: AUC / JSD", [_auc_cell(g.classifier_result(kind)) for g in gens.values()])
     return rows
 
 
-def _table(header: list[str], rows: list[tuple[str, list[str]]]) -> str:
-    head = "".join(f"<th>{_html.escape(h)}</th>" for h in header)
-    body = "".join(f"<tr><td>{_html.escape(n)}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>" for n, cells in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _family_table(report: Any) -> str:
+def _familytable(report: EvaluationReport) -> str:
     gens = report.generated
-    families = sorted({f for g in gens.values() for f in g["summary"]["separation_power_by_family"]})
-    rows = [(f, [_fmt(g["summary"]["separation_power_by_family"].get(f)) for g in gens.values()]) for f in families]
-    return _table(["feature family", *gens], rows)
+    families = sorted({f for g in gens.values() for f in g.summary.separation_power_by_family})
+    rows = [(f, [fmt(g.summary.separation_power_by_family.get(f)) for g in gens.values()]) for f in families]
+    return table(["feature family", *gens], rows)
 
 
-def _histogram_details(report: Any) -> str:
+def _histogram_details(report: EvaluationReport) -> str:
     parts = []
     for label, g in report.generated.items():
         rows = [
-            (name, [_fmt(h["separation_power"]), _fmt(h["chi2_ndf"]), str(h["ndf"]), _fmt(h["p_value"], 3),
-                    _fmt(h["outside_reference"], 3), _fmt(h["outside_generated"], 3)])
-            for name, h in g["histograms"].items()
+            (name, [fmt(h.separation_power), fmt(h.chi2_ndf), str(h.ndf), fmt(h.p_value, 3),
+                    fmt(h.outside_reference, 3), fmt(h.outside_generated, 3)])
+            for name, h in g.histograms.items()
         ]
-        table = _table(["histogram", "separation power", "χ²/NDF", "NDF", "p-value", "outside (ref)", "outside (gen)"], rows)
-        parts.append(f"<details><summary>All histograms — {_html.escape(label)}</summary>{table}</details>")
+        body = table(["histogram", "separation power", "χ²/NDF", "NDF", "p-value", "outside (ref)", "outside (gen)"], rows)
+        parts.append(f"<details><summary>All histograms — {_html.escape(label)}</summary>{body}</details>")
     return "".join(parts)
 
 
 def _figures(images: Mapping[str, bytes]) -> str:
-    from caloforge.evaluation.figures import FIGURE_TITLES
+    from caloforge.evaluation.plots.figures import FIGURE_TITLES
 
     out = []
     for name, png in images.items():
@@ -122,33 +111,33 @@ def _figures(images: Mapping[str, bytes]) -> str:
     return "".join(out)
 
 
-def _family_rows(diagnosis: Any) -> list[tuple[str, list[str]]]:
+def _family_rows(diagnosis: Diagnosis) -> list[tuple[str, list[str]]]:
     rows = []
     for rank, fam in enumerate(diagnosis.families, start=1):
-        worst = f"{_html.escape(fam.worst.name)} ({_fmt(fam.worst.separation_power, 3)})"
+        worst = f"{_html.escape(fam.worst.name)} ({fmt(fam.worst.separation_power, 3)})"
         drop = "–" if fam.auc_drop is None else f"{fam.auc_drop:.3f}"
-        rows.append((str(rank), [_html.escape(fam.family), _fmt(fam.separation_power, 3), _fmt(fam.noise_floor, 3),
+        rows.append((str(rank), [_html.escape(fam.family), fmt(fam.separation_power, 3), fmt(fam.noise_floor, 3),
                                  worst, drop]))
     return rows
 
 
-def _giveaway_model(label: str, diagnosis: Any) -> str:
+def _giveaway_model(label: str, diagnosis: Diagnosis) -> str:
     top = ", ".join(_html.escape(f.family) for f in diagnosis.top())
     header = ["rank", "family", "separation power (mean)", "statistical floor", "worst member", "AUC drop"]
-    singles = ", ".join(f"{_html.escape(o.name)} {_fmt(o.separation_power, 3)}" for o in diagnosis.observables[:5])
+    singles = ", ".join(f"{_html.escape(o.name)} {fmt(o.separation_power, 3)}" for o in diagnosis.observables[:5])
     parts = [f"<div><h3>{_html.escape(label)}</h3><p>Gives it away: <b>{top or '–'}</b></p>",
-             _table(header, _family_rows(diagnosis)), f"<p>Most separating single observables: {singles or '–'}.</p>"]
+             table(header, _family_rows(diagnosis)), f"<p>Most separating single observables: {singles or '–'}.</p>"]
     imp = diagnosis.importance
     if imp is not None:
         relies = ", ".join(f"{_html.escape(n)} {d:.3f}" for n, d in imp.ranking()[:3])
         runs = f", mean of {imp.runs} runs" if imp.runs > 1 else ""
-        parts.append(f"<p>The classifier relies most on: <b>{relies}</b> (AUC drop; cls-high AUC {_fmt(imp.auc, 3)}, "
+        parts.append(f"<p>The classifier relies most on: <b>{relies}</b> (AUC drop; cls-high AUC {fmt(imp.auc, 3)}, "
                      f"raw output on {imp.n_events} held-out showers{runs}; e_inc is the incident energy).</p>")
     parts.append("</div>")
     return "".join(parts)
 
 
-def _energy_bin_table(diagnoses: Mapping[str, Any]) -> str:
+def _energy_bintable(diagnoses: Mapping[str, Diagnosis]) -> str:
     first = next(iter(diagnoses.values()))
     rows = []
     for b, row in enumerate(first.energy_bins):
@@ -158,14 +147,14 @@ def _energy_bin_table(diagnoses: Mapping[str, Any]) -> str:
             if this is None or this.worst is None:
                 cells.append("too few showers" if this is not None else "–")
                 continue
-            cells.append(f"{_html.escape(this.worst.name)} {_fmt(this.worst.separation_power, 3)} "
+            cells.append(f"{_html.escape(this.worst.name)} {fmt(this.worst.separation_power, 3)} "
                          f"<small>(worst family: {_html.escape(str(this.worst_family))})</small>")
         rows.append((f"{row.e_low / 1e3:.3g}–{row.e_high / 1e3:.3g}", cells))
-    return _table(["E_inc [GeV]", "reference showers", *diagnoses], rows)
+    return table(["E_inc [GeV]", "reference showers", *diagnoses], rows)
 
 
-def _diagnosis_section(report: Any) -> list[str]:
-    diagnoses = getattr(report, "diagnosis", None) or {}
+def _diagnosis_section(report: EvaluationReport) -> list[str]:
+    diagnoses = report.diagnosis
     if not diagnoses:
         return []
     models = "".join(_giveaway_model(label, d) for label, d in diagnoses.items())
@@ -179,15 +168,15 @@ def _diagnosis_section(report: Any) -> list[str]:
          "(permutation importance, no retraining).</p>"),
         f'<div class="cols">{models}</div>',
         "<h3>Worst observable per incident-energy bin</h3>",
-        _energy_bin_table(diagnoses),
+        _energy_bintable(diagnoses),
     ]
 
 
-def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
+def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = None) -> str:
     """The report as one HTML string with embedded figures.
 
     Arguments:
-        report: An :class:`~caloforge.evaluation.report.EvaluationReport`.
+        report: The evaluation's numbers.
         images: PNG bytes by figure name.
     """
     settings = report.settings
@@ -200,13 +189,13 @@ def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>caloforge evaluation</title>",
         f"<style>{_STYLE}</style></head><body><h1>caloforge evaluation</h1>",
-        (f"<p>Reference <code>{_html.escape(str(ref.get('path')))}</code> ({ref.get('n_events')} showers, geometry "
-         f"{_html.escape(str(ref.get('geometry')))}), voxel threshold {_fmt(settings.get('threshold_mev'))} MeV, "
+        (f"<p>Reference <code>{_html.escape(ref.path)}</code> ({ref.n_events} showers, geometry "
+         f"{_html.escape(ref.geometry)}), voxel threshold {fmt(settings.get('threshold_mev'))} MeV, "
          f"classifier recipe <b>{_html.escape(str(cls.get('recipe', 'none')))}</b>, FPD/KPD preset "
          f"<b>{_html.escape(str(settings.get('distances')))}</b>.</p>"),
         *_diagnosis_section(report),
         "<h2>Summary</h2>",
-        _table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
+        table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
         ("<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "
          "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
          f"isotonic calibration on held-out data (0.5 / 0 = indistinguishable).{spread}</p>"),
@@ -214,7 +203,7 @@ def render_html(report: Any, images: Mapping[str, bytes] | None = None) -> str:
     if flags:
         parts.append(f'<div class="warn"><b>Warnings</b><ul>{flags}</ul></div>')
     if report.generated:
-        parts += ["<h2>Separation power by feature family (mean)</h2>", _family_table(report)]
+        parts += ["<h2>Separation power by feature family (mean)</h2>", _familytable(report)]
     if images:
         parts += ["<h2>Figures</h2>", _figures(images)]
     if report.generated:

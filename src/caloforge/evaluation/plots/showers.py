@@ -1,6 +1,6 @@
 """Physics figures: response and resolution vs incident energy, shower profiles, average shower images.
 
-Like :mod:`.plots`, each function takes arrays and returns a Figure without touching pyplot state.
+Like :mod:`.histograms`, each function takes arrays and returns a Figure without touching pyplot state.
 
 Example:
     >>> import numpy as np
@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from caloforge.evaluation.plots import COLOURS, REFERENCE_COLOUR, figure, two_panels
+from caloforge.evaluation.compare import ResponseTable
+from caloforge.evaluation.plots.canvas import COLOURS, REFERENCE_COLOUR, figure, require_matplotlib, two_panels
 from caloforge.geometry import Geometry
 
 __all__ = ["layer_images_figure", "profile_figure", "radial_profile", "response_figure"]
@@ -74,29 +75,32 @@ def profile_figure(
     return fig
 
 
-def response_figure(ref: Mapping[str, list[float]], gens: Mapping[str, Mapping[str, list[float]]]) -> Any:
+def response_figure(ref: ResponseTable, gens: Mapping[str, ResponseTable]) -> Any:
     """Linearity (mean E_tot/E_inc) and resolution (σ/μ) vs incident energy, each with a ratio panel.
 
     Arguments:
         ref: Reference :func:`~caloforge.evaluation.compare.response_table`.
         gens: Generated response tables by label.
     """
+    require_matplotlib()
     from matplotlib.ticker import NullFormatter
 
     fig = figure(9.0, 4.2)
     axes = two_panels(fig, 2)
-    e = np.sqrt(np.asarray(ref["e_low"]) * np.asarray(ref["e_high"])) / 1e3
+    e = np.sqrt(np.asarray(ref.e_low) * np.asarray(ref.e_high)) / 1e3
     for col, (key, label) in enumerate((("mean", r"$\langle E_\mathrm{tot}/E_\mathrm{inc}\rangle$"),
                                         ("resolution", r"$\sigma/\mu$ of $E_\mathrm{tot}/E_\mathrm{inc}$"))):
         top, bottom = axes[0, col], axes[1, col]
-        top.errorbar(e, ref[key], yerr=ref[f"{key}_error"], fmt="s", color=REFERENCE_COLOUR, ms=4, label="reference")
+        top.errorbar(e, getattr(ref, key), yerr=getattr(ref, f"{key}_error"), fmt="s", color=REFERENCE_COLOUR, ms=4,
+                     label="reference")
         for i, (name, t) in enumerate(gens.items()):
-            top.errorbar(e, t[key], yerr=t[f"{key}_error"], fmt="o", color=COLOURS[i % len(COLOURS)], ms=3, label=name)
+            top.errorbar(e, getattr(t, key), yerr=getattr(t, f"{key}_error"), fmt="o", color=COLOURS[i % len(COLOURS)],
+                         ms=3, label=name)
         top.set_xscale("log")
         top.set_ylabel(label)
         top.legend(fontsize=8, frameon=False)
-        _ratio_panel(bottom, e, np.asarray(ref[key], dtype=np.float64),
-                     {k: np.asarray(t[key], dtype=np.float64) for k, t in gens.items()})
+        _ratio_panel(bottom, e, np.asarray(getattr(ref, key), dtype=np.float64),
+                     {k: np.asarray(getattr(t, key), dtype=np.float64) for k, t in gens.items()})
         bottom.set_xlabel(r"$E_\mathrm{inc}$ [GeV]")
         bottom.xaxis.set_minor_formatter(NullFormatter())
     return fig
@@ -119,6 +123,7 @@ def layer_images_figure(
         max_layers: At most this many evenly spaced layers are drawn.
         layers: Explicit layer indices (overrides ``max_layers``).
     """
+    require_matplotlib()
     from matplotlib.colors import LogNorm
 
     chosen = list(layers) if layers is not None else _choose_layers(geometry.n_layers, max_layers)
