@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import cast
 
 __all__ = ["register", "run"]
 
@@ -30,13 +31,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Scores the file; returns 0, or 2 if the checkpoint's model has no density."""
     from caloforge.models import load_model
-    from caloforge.models.flows.score import score_file
+    from caloforge.models.flows.score import DensityModel
+    from caloforge.sampling.score import score_file
 
     output = Path(args.output) if args.output else Path(args.file).with_suffix(".loglik.h5")
     model = load_model(args.checkpoint)
     if not callable(getattr(model, "log_prob", None)):
         msg = f"{args.checkpoint}: model {type(model).__name__} has no log-likelihood (use a flow model)"
         raise ValueError(msg)  # noqa: TRY004  (exit code 2: bad input)
-    score_file(model, args.file, output, batch_size=args.batch_size, force=args.force, progress=not args.no_progress)
+    density = cast("DensityModel", model)  # has log_prob, checked above
+    score_file(density, args.file, output, batch_size=args.batch_size, force=args.force, progress=not args.no_progress)
     logger.info("wrote %s", output)
     return 0

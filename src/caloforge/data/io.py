@@ -9,7 +9,9 @@ Reading is lazy: :class:`ShowerFile` loads the energies and streams showers in c
 dataset-3 file (100k × 40500 voxels) is processed with bounded memory. It also reads the two Geant4
 Par04 layouts (:mod:`caloforge.data.par04`: one dataset per energy, or ``incident_energy`` +
 ``showers`` (N, R, Φ, Z)), so every command that takes a shower file accepts them. Writing is
-:mod:`caloforge.data.writer` (atomic; never replaces a file unless ``overwrite=True``).
+:mod:`caloforge.data.writer` (atomic; never replaces a file unless ``overwrite=True``); score files
+(``log_likelihood`` beside ``incident_energies``) are :mod:`caloforge.data.scores`. Both take their
+key names from here.
 
 Example:
     >>> import numpy as np, tempfile, pathlib
@@ -41,6 +43,7 @@ __all__ = [
     "ANGLES_KEY",
     "ENERGIES_KEY",
     "GEOMETRY_ATTR",
+    "LOG_LIKELIHOOD_KEY",
     "SHOWERS_KEY",
     "ShowerFile",
     "ShowerFileError",
@@ -53,6 +56,9 @@ logger = logging.getLogger(__name__)
 ENERGIES_KEY = "incident_energies"
 SHOWERS_KEY = "showers"
 ANGLES_KEY = "incident_angles"
+#: Dataset of per-shower log-likelihoods (N,) in nats in a score file (:mod:`caloforge.data.scores`),
+#: stored beside ``incident_energies`` (N, 1).
+LOG_LIKELIHOOD_KEY = "log_likelihood"
 #: File attribute holding caloforge's geometry as JSON (other tools use ``geometry`` for free text).
 GEOMETRY_ATTR = "caloforge_geometry"
 

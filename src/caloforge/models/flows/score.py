@@ -1,8 +1,10 @@
-"""Per-shower log-likelihoods of a file under a flow model, written as HDF5, ``.npy`` or CSV.
+"""Per-shower log-likelihoods under a flow model, in batches.
 
 Any model with a ``log_prob(showers, conditions) -> (B,)`` method can score showers (the CaloFlow
 teachers do); the log-likelihoods serve anomaly checks (low values flag unusual showers) and
-reweighting between models or data sets.
+reweighting between models or data sets. This module computes on showers in memory; scoring a
+file chunk by chunk is :func:`caloforge.sampling.score.score_file`, and score files are written by
+:mod:`caloforge.data.scores`.
 
 Example:
     >>> import numpy as np, torch
@@ -19,25 +21,16 @@ Example:
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from caloforge.atomic import atomic_open, prepare_target
-from caloforge.data import ShowerData, ShowerFile
+from caloforge.data import ShowerData
 
-__all__ = ["SCORE_FORMATS", "DensityModel", "score_file", "score_showers", "write_scores"]
-
-logger = logging.getLogger(__name__)
-
-#: Output formats by file suffix.
-SCORE_FORMATS = (".h5", ".hdf5", ".npy", ".csv")
+__all__ = ["DensityModel", "score_showers"]
 
 
 class DensityModel(Protocol):
@@ -92,98 +85,3 @@ def score_showers(model: DensityModel, data: ShowerData, *, batch_size: int = 10
         cond = torch.from_numpy(conditions[start:stop]).to(device)
         out[start:stop] = model.log_prob(showers, cond).double().cpu().numpy()
     return out
-
-
-def _check_output(path: Path, *, force: bool) -> None:
-    if path.suffix.lower() not in SCORE_FORMATS:
-        msg = f"{path}: unknown output format {path.suffix!r}; choices are {list(SCORE_FORMATS)}"
-        raise ValueError(msg)
-    prepare_target(path, overwrite=force)
-
-
-def write_scores(path: str | Path, scores: NDArray[np.float64], energies: NDArray[Any], *, force: bool = False) -> Path:
-    """Writes one log-likelihood per shower.
-
-    ``.h5``/``.hdf5``: datasets ``log_likelihood`` (N,) and ``incident_energies`` (N, 1) MeV;
-    ``.npy``: the (N,) array; ``.csv``: columns ``index,incident_energy_mev,log_likelihood``.
-
-    Raises:
-        FileExistsError: ``path`` exists and ``force`` is false.
-        ValueError: Unknown suffix.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    _check_output(path, force=force)
-    if suffix in {".npy", ".csv"}:
-        with atomic_open(path, overwrite=force) as f:
-            if suffix == ".npy":
-                np.save(f, scores)
-            else:
-                rows = np.column_stack([np.arange(len(scores)), np.asarray(energies, dtype=np.float64).reshape(-1), scores])
-                np.savetxt(
-                    f,
-                    rows,
-                    delimiter=",",
-                    header="index,incident_energy_mev,log_likelihood",
-                    comments="",
-                    fmt=["%d", "%.6g", "%.8g"],
-                )
-        return path
-    from caloforge.data.h5output import H5Output
-
-    with H5Output(path, overwrite=force) as out, out.guard():
-        out.file.create_dataset("log_likelihood", data=scores)
-        out.file.create_dataset("incident_energies", data=np.asarray(energies, dtype=np.float32).reshape(-1, 1))
-        out.file.attrs["units"] = "nats"
-    return path
-
-
-def score_file(
-    model: DensityModel,
-    path: str | Path,
-    out: str | Path,
-    *,
-    batch_size: int = 1000,
-    chunk_size: int = 10_000,
-    force: bool = False,
-    progress: bool = True,
-) -> NDArray[np.float64]:
-    """Scores every shower of a CaloChallenge file and writes the log-likelihoods to ``out``.
-
-    Arguments:
-        model: A model with ``log_prob`` and a ``geometry``.
-        path: Input shower file.
-        out: Output file (``.h5``, ``.npy`` or ``.csv``).
-        batch_size: Showers per ``log_prob`` call.
-        chunk_size: Showers read from disk at a time.
-        force: Overwrite ``out``.
-        progress: Show a progress bar.
-
-    Returns:
-        The log-likelihoods, (N,), nats.
-
-    Raises:
-        FileExistsError: ``out`` exists and ``force`` is false (checked before any work).
-        ValueError: Unknown output suffix (checked before any work).
-        caloforge.data.ShowerFileError: Unreadable input or a geometry mismatch.
-    """
-    _check_output(Path(out), force=force)
-    scores, energies = [], []
-    with (
-        ShowerFile(path, getattr(model, "geometry", None)) as f,
-        tqdm(total=len(f), unit="shower", disable=not progress, desc="score") as bar,
-    ):
-        for chunk in f.iter_chunks(chunk_size):
-            scores.append(score_showers(model, chunk, batch_size=batch_size))
-            energies.append(chunk.energies)
-            bar.update(len(chunk))
-    result = np.concatenate(scores)
-    write_scores(out, result, np.concatenate(energies), force=force)
-    finite = np.isfinite(result)
-    logger.info(
-        "scored %d showers: mean log-likelihood %.2f nats (%d non-finite)",
-        len(result),
-        float(result[finite].mean()) if finite.any() else float("nan"),
-        int((~finite).sum()),
-    )
-    return result
