@@ -24,23 +24,25 @@ from typing import Any
 
 import numpy as np
 
-from caloforge.data import parse_energy_spec, read_showers
-from caloforge.distributed import CheckpointProducer, SimulatorProducer, connect, generate_sharded
+from caloforge.data import Conditions, read_showers
+from caloforge.distributed import connect, produce_sharded
+from caloforge.sampling import ModelProducer
+from caloforge.simulate import GFlashProducer
 
 
-def _run(producer: Any, energies: np.ndarray, workers: int, shard_size: int, tmp: Path) -> dict[str, Any]:
+def _run(producer: Any, energies: Conditions, workers: int, shard_size: int, tmp: Path) -> dict[str, Any]:
     out = tmp / f"w{workers}.h5"
     if workers == 0:
-        run = generate_sharded(producer, energies, out, seed=1, shard_size=shard_size)
+        run = produce_sharded(producer, energies, out, seed=1, shard_size=shard_size)
         startup = 0.0
     else:
         t0 = time.perf_counter()
         with connect(workers=workers, processes=True) as client:
             client.wait_for_workers(workers)
             startup = time.perf_counter() - t0
-            run = generate_sharded(producer, energies, out, seed=1, shard_size=shard_size, client=client)
+            run = produce_sharded(producer, energies, out, seed=1, shard_size=shard_size, client=client)
     row = {
-        "workers": workers, "n": run.n_showers, "shards": run.n_shards, "seconds": run.seconds,
+        "workers": workers, "n": run.n, "shards": run.n_shards, "seconds": run.seconds,
         "showers_per_second": run.showers_per_second, "ms_per_shower": 1e3 / run.showers_per_second,
         "cluster_startup_seconds": startup,
     }
@@ -57,11 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--out", type=Path, help="write the results as JSON")
     args = p.parse_args(argv)
-    energies = parse_energy_spec("log-uniform:1:100").sample(args.n, np.random.default_rng(0))
+    energies = Conditions.from_spec("log-uniform:1:100", args.n, 0)
     if args.checkpoint:
-        producer: Any = CheckpointProducer(args.checkpoint, batch_size=1000, threads=1)
+        producer: Any = ModelProducer(args.checkpoint, batch_size=1000, device="cpu", threads=1)
     else:
-        producer = SimulatorProducer(args.geometry)
+        producer = GFlashProducer(args.geometry)
     with tempfile.TemporaryDirectory() as tmp:
         rows = [_run(producer, energies, w, args.shard_size, Path(tmp)) for w in args.workers]
         files = [read_showers(Path(tmp) / f"w{w}.h5").showers for w in args.workers]

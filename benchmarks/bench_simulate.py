@@ -21,13 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from caloforge.geometry import get_geometry
-from caloforge.simulate import GFlashSimulator, simulate_to_file
+from caloforge.data import Conditions, produce_to_file
+from caloforge.simulate import GFlashProducer, GFlashSimulator
 
 __all__ = ["bench", "main"]
 
 
 def bench(name: str, n: int, repeats: int) -> tuple[float, float, float]:
-    """Median showers/s of ``simulate`` (wall and per CPU-second of this process) and of ``simulate_to_file``."""
+    """Median showers/s of ``simulate`` (wall and per CPU-second of this process) and of ``produce_to_file``."""
     sim = GFlashSimulator(get_geometry(name))
     rng = np.random.default_rng(0)
     energies = np.exp(rng.uniform(np.log(1e3), np.log(1e5), n))
@@ -39,7 +40,8 @@ def bench(name: str, n: int, repeats: int) -> tuple[float, float, float]:
             sim.simulate(energies, rng)
             mem.append(n / (time.perf_counter() - t0))
             cpu.append(n / (time.process_time() - c0))
-            run = simulate_to_file(Path(tmp) / f"{i}.h5", name, n, "log-uniform:1:100", seed=i)
+            run = produce_to_file(GFlashProducer(name), Conditions.from_spec("log-uniform:1:100", n, i), Path(tmp) / f"{i}.h5",
+                                  seed=i)
             disk.append(run.showers_per_second)
             (Path(tmp) / f"{i}.h5").unlink()
     return float(np.median(mem)), float(np.median(cpu)), float(np.median(disk))

@@ -12,7 +12,8 @@ from caloforge.data import read_showers
 from caloforge.geometry import Geometry
 from caloforge.models import GenerativeModel, build_model
 from caloforge.device import resolve_device
-from caloforge.sampling import ExtrapolationWarning, generate, generate_to_file
+from caloforge.data import Conditions, ShowerProducer, produce_to_file
+from caloforge.sampling import ExtrapolationWarning, ModelProducer, generate
 
 from ..conftest import make_showers
 
@@ -65,19 +66,53 @@ def test_unfitted_model_refused(tiny_geometry: Geometry) -> None:
         generate(m, np.array([1e4], dtype=np.float32), device="cpu")
 
 
-def test_generate_to_file_matches_in_memory(model: GenerativeModel, tmp_path: Path) -> None:
+def test_produce_to_file_matches_in_memory(model: GenerativeModel, tmp_path: Path) -> None:
     energies = np.geomspace(2e3, 5e4, 9).astype(np.float32)
     path = tmp_path / "gen.h5"
-    ms = generate_to_file(model, path, energies, batch_size=4, seed=3, device="cpu")
-    assert ms > 0
+    producer = ModelProducer(model=model, batch_size=4, device="cpu")
+    assert isinstance(producer, ShowerProducer)
+    run = produce_to_file(producer, Conditions(energies), path, seed=3)
+    assert run.n == 9 and run.ms_per_shower > 0 and run.label == "WGAN" and run.seed == 3
     on_disk = read_showers(path)
     in_memory = generate(model, energies, batch_size=4, seed=3, device="cpu")
     np.testing.assert_array_equal(on_disk.showers, in_memory.showers)
     assert on_disk.geometry.same_binning(model.geometry)
+    assert on_disk.attrs["generator"] == "WGAN" and on_disk.attrs["seed"] == 3
     with pytest.raises(FileExistsError, match="already exists"):
-        generate_to_file(model, path, energies, device="cpu")
-    generate_to_file(model, path, energies[:2], device="cpu", overwrite=True)
+        produce_to_file(producer, Conditions(energies), path, seed=3)
+    produce_to_file(producer, Conditions(energies[:2]), path, seed=3, overwrite=True)
     assert len(read_showers(path)) == 2
+
+
+def test_model_producer_loads_a_checkpoint_once_and_pickles_without_it(model: GenerativeModel, tmp_path: Path) -> None:
+    import pickle
+
+    from caloforge.models import save_model
+
+    save_model(model, tmp_path / "m.pt")
+    producer = ModelProducer(tmp_path / "m.pt", batch_size=4, device="cpu")
+    conditions = Conditions(np.full(6, 1e4, np.float32))
+    first = list(producer.batches(producer.accept(conditions), 1))
+    loaded = producer._state
+    assert producer.model is loaded[0]
+    clone = pickle.loads(pickle.dumps(producer))
+    assert clone._state is None
+    again = list(clone.batches(conditions, 1))
+    np.testing.assert_array_equal(np.concatenate([d.showers for d in first]), np.concatenate([d.showers for d in again]))
+    with pytest.raises(RuntimeError, match="in-memory model"):
+        pickle.loads(pickle.dumps(ModelProducer(model=model))).model
+
+
+def test_angle_conditioned_model_needs_angles(tiny_geometry: Geometry) -> None:
+    from tests.export.conftest import fitted
+
+    data = make_showers(tiny_geometry, 8)
+    m = fitted("wgan", tiny_geometry, n_conditions=2)
+    producer = ModelProducer(model=m, device="cpu")
+    with pytest.raises(ValueError, match="pass --angle"):
+        producer.accept(Conditions(data.energies))
+    out = producer.accept(Conditions(data.energies).with_angle(0.1))
+    assert out.angles is not None
 
 
 def test_resolve_device() -> None:

@@ -24,8 +24,7 @@ from caloforge.simulate.geant4 import (
     Geant4DataError,
     find_geant4_data,
     layer_layout,
-    simulate_geant4_to_file,
-    write_parallel,
+    Geant4Producer,
 )
 from caloforge.simulate.readout import Deposits, deposits_to_showers
 
@@ -60,9 +59,9 @@ def test_data_sets_found_in_a_directory_or_variables(tmp_path: Path) -> None:
 
 _NO_DATA = """
 import sys
-from caloforge.simulate.geant4 import Geant4DataError, simulate_geant4_to_file
+from caloforge.simulate.geant4 import Geant4DataError, Geant4Producer
 try:
-    simulate_geant4_to_file(sys.argv[1], "calochallenge-2", 2, "fixed:10", workers=1)
+    Geant4Producer("calochallenge-2", workers=1)
 except Geant4DataError as err:
     assert "geant4_pybind" not in sys.modules, "geant4-pybind imported before the data check"
     print("refused:", err)
@@ -139,26 +138,41 @@ def test_detector_is_built_as_configured(tmp_path: Path) -> None:
     assert {v[5] for v in volumes} == {50.0}
 
 
-def fake_chunk(task: tuple[dict[str, Any], int, int]) -> ShowerData:
-    """A stand-in for the Geant4 worker: random deposits of ``n`` events binned like real ones."""
-    geometry_dict, n, seed = task
+def fake_chunk(task: tuple[Any, ...]) -> ShowerData:
+    """A stand-in for the Geant4 worker: random deposits of the chunk's events binned like real ones."""
+    _, _, geometry_dict, energies, angles, seed = task
     geometry = Geometry.from_dict(geometry_dict)
+    n = len(energies)
     rng = np.random.default_rng(seed)
     m = 50 * n
     deposits = Deposits(rng.integers(0, n, m), rng.integers(0, 2 * geometry.n_layers, m),
                         rng.normal(0, 5, m), rng.normal(0, 5, m), rng.exponential(1.0, m))
     showers = deposits_to_showers(deposits, geometry, n_events=n, pairs_per_readout=2)
-    return ShowerData(np.full(n, 1e4 + seed, np.float32), showers, geometry)
+    return ShowerData(energies, showers, geometry, angles)
+
+
+class FakeGeant4(Geant4Producer):
+    """The Geant4 producer with the fake worker and no data-set check."""
+
+    runner = staticmethod(fake_chunk)
+
+    def __init__(self, geometry: Geometry) -> None:
+        self.config, self._geometry, self.datasets, self.workers, self.chunk_size = Geant4Config(), geometry, {}, 2, 3
 
 
 def test_parallel_chunks_are_written_in_order(tiny_geometry: Geometry, tmp_path: Path) -> None:
-    tasks = [(tiny_geometry.to_dict(), n, seed) for seed, n in enumerate([3, 5, 2])]
-    run = write_parallel(tmp_path / "out.h5", tiny_geometry, fake_chunk, tasks, workers=2, attrs={"generator": "test"})
-    assert run.n_showers == 10
+    from caloforge.data import Conditions, ShowerProducer, produce_to_file
+
+    producer = FakeGeant4(tiny_geometry)
+    assert isinstance(producer, ShowerProducer)
+    energies = np.arange(1, 11, dtype=np.float32) * 1e3
+    run = produce_to_file(producer, Conditions(energies), tmp_path / "out.h5", seed=4)
+    assert run.n == 10
     data = read_showers(tmp_path / "out.h5")
-    assert data.energies.tolist() == [1e4] * 3 + [1e4 + 1] * 5 + [1e4 + 2] * 2
-    assert np.array_equal(data.showers[3:8], fake_chunk(tasks[1]).showers)
-    assert data.attrs["generator"] == "test"
+    assert data.energies.tolist() == energies.tolist()
+    task = ({}, producer.config, tiny_geometry.to_dict(), energies[3:6], None, 4 + 1)
+    assert np.array_equal(data.showers[3:6], fake_chunk(task).showers)
+    assert data.attrs["generator"] == producer.label
 
 
 @pytest.mark.slow
@@ -168,7 +182,10 @@ def test_geant4_end_to_end(tmp_path: Path) -> None:
         find_geant4_data("em-standard")
     except Geant4DataError as err:
         pytest.skip(str(err))
-    run = simulate_geant4_to_file(tmp_path / "g4.h5", "calochallenge-2", 4, "fixed:5", workers=1, seed=1)
+    from caloforge.data import Conditions, produce_to_file
+
+    producer = Geant4Producer("calochallenge-2", workers=1)
+    run = produce_to_file(producer, Conditions.from_spec("fixed:5", 4, 1), tmp_path / "g4.h5", seed=1)
     data = read_showers(run.path)
     ratio = data.showers.sum(axis=1) / data.energies
     assert data.showers.shape == (4, 6480)

@@ -46,18 +46,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Simulates; prints the count and time per shower; returns 0."""
-    from caloforge.simulate.geant4 import Geant4Config, simulate_geant4_to_file
+    import math
+
+    from caloforge.data import Conditions, produce_to_file
+    from caloforge.simulate.geant4 import Geant4Config, Geant4Producer
 
     config = Geant4Config(
         absorber=args.absorber, active=args.active, absorber_mm=args.absorber_mm, active_mm=args.active_mm,
         n_layers=args.layers, pairs_per_readout=args.pairs_per_readout, particle=args.particle,
         physics=args.physics, sampling_fraction=args.sampling_fraction,
     )
-    result = simulate_geant4_to_file(
-        args.output, args.geometry, args.particles, args.energy, angle_range_deg=args.angle_range_deg,
-        config=config, data_dir=args.g4_data_dir, seed=args.seed, workers=args.workers, overwrite=args.force,
-        progress=not args.no_progress,
+    if args.output.exists() and not args.force:
+        msg = f"{args.output} already exists; pass overwrite=True (--force on the command line) to replace it"
+        raise FileExistsError(msg)
+    producer = Geant4Producer(args.geometry, config, data_dir=args.g4_data_dir, workers=args.workers)
+    angles = None if args.angle_range_deg is None else tuple(math.radians(a) for a in args.angle_range_deg)
+    conditions = Conditions.from_spec(args.energy, args.particles, args.seed, angles=angles)
+    result = produce_to_file(
+        producer, conditions, args.output, seed=args.seed, overwrite=args.force, progress=not args.no_progress,
+        desc="geant4",
     )
-    sys.stdout.write(f"wrote {result.n_showers} showers to {result.path} "
-                     f"({1e3 * result.seconds / result.n_showers:.1f} ms/shower)\n")
+    sys.stdout.write(f"wrote {result.n} showers to {result.path} ({result.ms_per_shower:.1f} ms/shower)\n")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from caloforge.cli.zoo import add_pretrained_option, use_pretrained
 
@@ -59,91 +60,60 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Generates; prints the count and speed; returns 0."""
-    if args.model is not None:  # ONNX Runtime path: works on an install without PyTorch
-        from caloforge.export.runtime import generate_onnx_to_file
+    from caloforge.data import Conditions, produce_to_file
 
-        onnx_run = generate_onnx_to_file(
-            args.model, args.output, args.n, args.energies, like=args.like, angle=args.angle, seed=args.seed,
-            batch_size=args.batch_size, overwrite=args.force, progress=not args.no_progress,
-        )
-        sys.stdout.write(f"wrote {onnx_run.n_showers} showers to {args.output} ({onnx_run.ms_per_shower:.4g} ms/shower)\n")
-        return 0
-    from caloforge.sampling import generate_to_file, load_generation_conditions
-
-    pretrained = use_pretrained(args)  # verified weights file → args.checkpoint
-    in_shards = args.workers is not None or args.dask_scheduler is not None
-    if pretrained is not None and pretrained.sampler is not None and args.sampler is None and not in_shards:
-        args.sampler = pretrained.sampler.spec  # sharded runs use the same sampler, stored in the weights
     if args.energies is not None and args.n is None:
         msg = "--energies needs --n (the number of showers)"
         raise ValueError(msg)
-    if args.sampler is not None and (args.workers is not None or args.dask_scheduler is not None):
+    in_shards = args.workers is not None or args.dask_scheduler is not None
+    # built once, passed down unchanged
+    if args.like is not None:
+        conditions = Conditions.from_file(args.like, args.n)
+    else:
+        conditions = Conditions.from_spec(args.energies, args.n, args.seed)
+    if args.angle is not None:
+        conditions = conditions.with_angle(args.angle)
+    if args.model is not None:  # ONNX Runtime path: works on an install without PyTorch
+        from caloforge.export.runtime import OnnxProducer
+
+        onnx_run = produce_to_file(
+            OnnxProducer(args.model, batch_size=args.batch_size), conditions, args.output, seed=args.seed,
+            overwrite=args.force, progress=not args.no_progress,
+        )
+        sys.stdout.write(f"wrote {onnx_run.n} showers to {args.output} ({onnx_run.ms_per_shower:.4g} ms/shower)\n")
+        return 0
+    from caloforge.sampling import ModelProducer
+
+    pretrained = use_pretrained(args)  # verified weights file → args.checkpoint
+    if pretrained is not None and pretrained.sampler is not None and args.sampler is None and not in_shards:
+        args.sampler = pretrained.sampler.spec  # sharded runs use the same sampler, stored in the weights
+    if args.sampler is not None and in_shards:
         msg = "--sampler works in a single process; save a model with that sampler (caloforge reflow --train-steps 0) to shard it"
         raise ValueError(msg)
-    model, conditions = load_generation_conditions(
-        args.checkpoint,
-        energies=args.energies,
-        like=args.like,
-        n=args.n,
-        angle=args.angle,
-        seed=args.seed,
-        use_ema=not args.no_ema,
-    )
     attrs = {"checkpoint": str(args.checkpoint)}
     if pretrained is not None:
         attrs = {"pretrained": pretrained.name, "pretrained_sha256": pretrained.sha256}
     if args.sampler is not None:
-        model = _with_sampler(model, args.sampler, args.checkpoint)
         attrs["sampler"] = args.sampler
-    if args.workers is not None or args.dask_scheduler is not None:
-        import numpy as np
+    producer = ModelProducer(
+        args.checkpoint, batch_size=args.batch_size, device=args.device, threshold=args.threshold,
+        use_ema=not args.no_ema, sampler=args.sampler, threads=1 if (args.workers or 0) > 1 or args.dask_scheduler else None,
+    )
+    if in_shards:
+        from caloforge.distributed import cluster, produce_sharded
 
-        from caloforge.distributed import generate_checkpoint_sharded
-
-        sharded = generate_checkpoint_sharded(
-            args.checkpoint,
-            args.output,
-            np.asarray(conditions, dtype=np.float32),  # shards are cut from the materialised energies
-            seed=args.seed,
-            workers=args.workers or 1,
-            scheduler=args.dask_scheduler,
-            shard_size=args.shard_size,
-            batch_size=args.batch_size,
-            device=args.device,
-            threshold=args.threshold,
-            use_ema=not args.no_ema,
-            overwrite=args.force,
-            progress=not args.no_progress,
-        )
-        sys.stdout.write(f"wrote {sharded.n_showers} showers in {sharded.n_shards} shards to {args.output}\n")
+        if pretrained is None:
+            attrs = {"checkpoint": Path(args.checkpoint).name}
+        with cluster(args.workers or 1, args.dask_scheduler) as client:
+            sharded = produce_sharded(
+                producer, conditions, args.output, seed=args.seed, shard_size=args.shard_size, client=client,
+                overwrite=args.force, progress=not args.no_progress, attrs=attrs,
+            )
+        sys.stdout.write(f"wrote {sharded.n} showers in {sharded.n_shards} shards to {args.output}\n")
         return 0
-    ms = generate_to_file(
-        model,
-        args.output,
-        conditions,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        device=args.device,
-        threshold=args.threshold,
-        overwrite=args.force,
-        progress=not args.no_progress,
+    result = produce_to_file(
+        producer, conditions, args.output, seed=args.seed, overwrite=args.force, progress=not args.no_progress,
         attrs=attrs,
     )
-    sys.stdout.write(f"wrote {len(conditions)} showers to {args.output} ({ms:.4g} ms/shower incl. writing)\n")
+    sys.stdout.write(f"wrote {result.n} showers to {args.output} ({result.ms_per_shower:.4g} ms/shower incl. writing)\n")
     return 0
-
-
-def _with_sampler(model: object, spec: str, checkpoint: str) -> object:
-    """``model`` decoding with the solver and step count of ``spec`` ("SOLVER:STEPS").
-
-    Raises:
-        ValueError: A malformed ``spec``, an unknown solver, or a model that is not solved as an ODE.
-    """
-    from caloforge.models.diffusion import FlowMatching, with_sampler
-    from caloforge.solvers import parse_sampler
-
-    solver, steps = parse_sampler(spec)
-    if not isinstance(model, FlowMatching):
-        msg = f"{checkpoint} holds a {type(model).__name__}; --sampler applies to flow-matching models only"
-        raise ValueError(msg)  # noqa: TRY004  (a bad argument for this file, reported like other bad inputs)
-    return with_sampler(model, solver, steps)  # type: ignore[arg-type]

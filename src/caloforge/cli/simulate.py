@@ -48,8 +48,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Runs the simulation; returns 0."""
+    import numpy as np
+
+    from caloforge.data import Conditions, produce_to_file, resolve_seed
     from caloforge.geometry import get_geometry, load_binning
-    from caloforge.simulate import simulate_to_file
+    from caloforge.simulate import GFlashProducer
 
     name = args.geometry
     is_file = name.endswith(".xml") or Path(name).is_file()
@@ -59,33 +62,29 @@ def run(args: argparse.Namespace) -> int:
     if geometry.layer_thickness_mm is None:
         msg = f"geometry {geometry.name!r} has no layer depth; pass --layer-thickness-mm (3.4 for Si-W CaloChallenge)"
         raise ValueError(msg)
+    seed = resolve_seed(args.seed)
+    producer = GFlashProducer(geometry, batch_size=args.batch_size)
     if args.workers is not None or args.dask_scheduler is not None:
-        from caloforge.distributed import simulate_sharded
+        from caloforge.distributed import cluster, produce_sharded
 
-        sharded = simulate_sharded(
-            args.output, geometry, args.particles, args.energy, seed=args.seed, workers=args.workers or 1,
-            scheduler=args.dask_scheduler, shard_size=args.shard_size, batch_size=args.batch_size,
-            overwrite=args.force, progress=not args.no_progress,
-        )
-        logger.info("simulated %d showers in %d shards into %s in %.1f s", sharded.n_showers, sharded.n_shards,
+        conditions = Conditions.from_spec(args.energy, args.particles, seed)
+        attrs = {"energy_spec": conditions.source}
+        with cluster(args.workers or 1, args.dask_scheduler) as client:
+            sharded = produce_sharded(
+                producer, conditions, args.output, seed=seed, shard_size=args.shard_size, client=client,
+                overwrite=args.force, progress=not args.no_progress, attrs=attrs,
+            )
+        logger.info("simulated %d showers in %d shards into %s in %.1f s", sharded.n, sharded.n_shards,
                     sharded.path, sharded.seconds)
         return 0
-    result = simulate_to_file(
-        args.output,
-        geometry,
-        args.particles,
-        args.energy,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        overwrite=args.force,
-        progress=not args.no_progress,
+    # energies and showers from two independent streams of the seed
+    conditions = Conditions.from_spec(args.energy, args.particles, np.random.SeedSequence(seed).spawn(2)[0])
+    result = produce_to_file(
+        producer, conditions, args.output, seed=seed, overwrite=args.force, progress=not args.no_progress,
+        attrs={"energy_spec": conditions.source}, desc="simulate",
     )
     logger.info(
         "simulated %d showers (%s) into %s in %.1f s (%.0f showers/s)",
-        result.n_showers,
-        geometry.name,
-        result.path,
-        result.seconds,
-        result.showers_per_second,
+        result.n, geometry.name, result.path, result.seconds, result.showers_per_second,
     )
     return 0

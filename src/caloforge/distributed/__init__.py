@@ -1,39 +1,28 @@
-"""Scale-out: sharded shower generation on Dask (local cluster, SLURM/HTCondor via dask-jobqueue).
+"""Scale-out: sharded shower production on Dask (local cluster, SLURM/HTCondor via dask-jobqueue).
 
-DDP training is the trainer's job (``torchrun ... -m caloforge train``); see ``docs/scale-out.md``.
+:func:`produce_sharded` is :func:`caloforge.data.produce_to_file` with a client: any
+:class:`~caloforge.data.ShowerProducer` works. DDP training is the trainer's job
+(``torchrun ... -m caloforge train``); see ``docs/scale-out.md``.
 """
 
 from __future__ import annotations
 
-from caloforge.distributed.campaign import cluster, generate_checkpoint_sharded, resolve_seed, simulate_sharded
-from caloforge.distributed.dask_generate import ShardedRun, connect, generate_sharded, require_dask
-from caloforge.distributed.producers import CheckpointProducer, SimulatorProducer
-from caloforge.distributed.shards import (
-    Shard,
-    ShardProducer,
-    merge_shards,
-    plan_shards,
-    run_shard,
-    shard_seed,
-    write_virtual,
-)
+from caloforge.data import resolve_seed
+from caloforge.distributed.campaign import cluster
+from caloforge.distributed.dask_generate import DEFAULT_SHARD_SIZE, connect, produce_sharded, require_dask
+from caloforge.distributed.shards import Shard, merge_shards, plan_shards, run_shard, shard_seed, write_virtual
 
 __all__ = [
-    "CheckpointProducer",
+    "DEFAULT_SHARD_SIZE",
     "Shard",
-    "ShardProducer",
-    "ShardedRun",
-    "SimulatorProducer",
     "cluster",
     "connect",
-    "generate_checkpoint_sharded",
-    "generate_sharded",
     "merge_shards",
     "plan_shards",
+    "produce_sharded",
     "require_dask",
     "resolve_seed",
     "run_shard",
     "shard_seed",
-    "simulate_sharded",
     "write_virtual",
 ]

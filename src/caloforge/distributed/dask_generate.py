@@ -1,9 +1,10 @@
-"""Sharded shower generation, in one process or on a Dask cluster, merged atomically into one file.
+"""Sharded production: :func:`caloforge.data.produce_to_file` extended with a Dask client.
 
-:func:`generate_sharded` cuts the energy list into shards (:func:`~caloforge.distributed.plan_shards`),
-generates every shard with a picklable *shard producer* ``(energies_mev, seed) -> ShowerData`` (the GFlash
-simulator, a model checkpoint, ...), writes each shard as an HDF5 file into a shard directory, and finally
-concatenates the shards in index order into the output file (or presents them as an HDF5 virtual dataset).
+:func:`produce_sharded` cuts the conditions into shards (:func:`~caloforge.distributed.plan_shards`),
+produces every shard with the same picklable :class:`~caloforge.data.ShowerProducer` (the GFlash
+simulator, a model checkpoint, an ONNX model, ...) through ``produce_to_file`` into a shard directory,
+and finally concatenates the shards in index order into the output file (or presents them as an HDF5
+virtual dataset).
 Without a client the shards run one after another in this process; with a ``distributed.Client`` they run
 in parallel on its workers. Both give bit-identical files for the same seed and shard size, because the
 randomness of a shard depends only on ``(seed, shard index)``.
@@ -16,12 +17,13 @@ explicitly (then existing complete shards from an interrupted run are reused).
 Dask is an optional dependency (``pip install 'caloforge[dask]'``).
 
 Example:
-    >>> import numpy as np, tempfile, pathlib
-    >>> from caloforge.distributed import SimulatorProducer
+    >>> import tempfile, pathlib
+    >>> from caloforge.data import Conditions
+    >>> from caloforge.simulate import GFlashProducer
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "sim.h5"
-    >>> energies = np.full(6, 1e4, dtype=np.float32)
-    >>> run = generate_sharded(SimulatorProducer("calochallenge-2"), energies, out, seed=3, shard_size=4)
-    >>> run.n_showers, run.n_shards, out.exists()
+    >>> run = produce_sharded(GFlashProducer("calochallenge-2"), Conditions.from_spec("fixed:10", 6), out, seed=3,
+    ...                       shard_size=4)
+    >>> run.n, run.n_shards, out.exists()
     (6, 2, True)
 """
 
@@ -35,49 +37,21 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from caloforge.data import ShowerFile, ShowerFileError
-from caloforge.distributed.shards import Shard, ShardProducer, merge_shards, plan_shards, run_shard, write_virtual
+from caloforge.data import Conditions, ProductionRun, ShowerFile, ShowerFileError, ShowerProducer
+from caloforge.data.producer import file_attrs
+from caloforge.distributed.shards import Shard, merge_shards, plan_shards, run_shard, write_virtual
 
-__all__ = ["ShardedRun", "connect", "generate_sharded", "require_dask"]
+__all__ = ["DEFAULT_SHARD_SIZE", "connect", "produce_sharded", "require_dask"]
 
 logger = logging.getLogger(__name__)
 
 #: Default showers per shard: about 0.25 GB of float32 voxels for CaloChallenge dataset 2.
 DEFAULT_SHARD_SIZE = 10_000
-
-
-@dataclass(frozen=True)
-class ShardedRun:
-    """What :func:`generate_sharded` produced.
-
-    Attributes:
-        path: The output file.
-        n_showers: Showers in the output.
-        n_shards: Number of shards.
-        seconds: Wall time from the first shard to the finished output, s.
-        workers: Number of Dask workers (0: in-process).
-        virtual: Whether the output is a virtual dataset over kept shard files.
-    """
-
-    path: Path
-    n_showers: int
-    n_shards: int
-    seconds: float
-    workers: int
-    virtual: bool
-
-    @property
-    def showers_per_second(self) -> float:
-        """Throughput including writing and merging."""
-        return self.n_showers / max(self.seconds, 1e-9)
 
 
 def require_dask() -> Any:
@@ -127,9 +101,9 @@ def connect(scheduler: str | None = None, *, workers: int = 2, processes: bool =
         yield client
 
 
-def generate_sharded(
-    producer: ShardProducer,
-    energies: NDArray[np.floating],
+def produce_sharded(
+    producer: ShowerProducer,
+    conditions: Conditions,
     output: str | Path,
     *,
     seed: int,
@@ -141,12 +115,13 @@ def generate_sharded(
     overwrite: bool = False,
     attrs: dict[str, Any] | None = None,
     progress: bool = False,
-) -> ShardedRun:
-    """Generates one shower per energy in shards and writes them as one CaloChallenge file.
+) -> ProductionRun:
+    """Produces one shower per condition in shards and writes them as one CaloChallenge file.
 
     Arguments:
-        producer: Picklable ``(energies (n,) MeV, seed) -> ShowerData`` with n showers.
-        energies: Incident energies, (N,), MeV.
+        producer: The source of showers; picklable (it is sent to every worker once).
+        conditions: What to produce (checked by ``producer.accept`` before any work).
+        output: Output HDF5 file.
         seed: Run seed; shard ``i`` uses :func:`~caloforge.distributed.shard_seed` ``(seed, i)``.
         shard_size: Showers per shard. The output depends on it (not on the number of workers).
         client: A ``distributed.Client`` (see :func:`connect`); ``None`` runs the shards in this process.
@@ -160,25 +135,25 @@ def generate_sharded(
         progress: Show a progress bar over shards.
 
     Returns:
-        A :class:`ShardedRun`.
+        A :class:`~caloforge.data.ProductionRun` (with the number of shards and workers).
 
     Raises:
         FileExistsError: If ``output`` exists and ``overwrite`` is false (checked before any work).
-        ValueError: On an empty energy list or a bad shard size.
+        ValueError: If the producer refuses the conditions, or on a bad shard size.
         Exception: The producer's error when a shard still fails after its retries; ``output`` is untouched.
     """
     output = Path(output)
     if output.exists() and not overwrite:
         msg = f"{output} already exists; pass overwrite=True (--force on the command line) to replace it"
         raise FileExistsError(msg)
-    e = np.asarray(energies, dtype=np.float32).reshape(-1)
-    shards = plan_shards(len(e), shard_size, seed)
+    accepted = producer.accept(conditions)
+    shards = plan_shards(len(accepted), shard_size, seed)
     keep = shard_dir is not None or virtual
     directory = _shard_directory(output, shard_dir, virtual)
     start = time.perf_counter()
     try:
-        paths = _run_shards(producer, e, shards, directory, client, retries, progress)
-        meta = {**(attrs or {}), "seed": int(seed), "shard_size": int(shard_size), "n_shards": len(shards)}
+        paths = _run_shards(producer, accepted, shards, directory, client, retries, progress)
+        meta = {**file_attrs(producer, seed, attrs), "shard_size": int(shard_size), "n_shards": len(shards)}
         meta = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in meta.items()}
         if virtual:
             n = write_virtual(paths, output, attrs=meta, overwrite=overwrite)
@@ -188,7 +163,9 @@ def generate_sharded(
         if not keep:
             shutil.rmtree(directory, ignore_errors=True)
     workers = 0 if client is None else len(client.scheduler_info().get("workers", {}))
-    run = ShardedRun(output, n, len(shards), time.perf_counter() - start, workers, virtual)
+    run = ProductionRun(
+        output, n, time.perf_counter() - start, producer.label, int(seed), len(shards), workers, virtual
+    )
     logger.info(
         "wrote %d showers in %d shards to %s (%.0f showers/s, %d workers)",
         n, len(shards), output, run.showers_per_second, workers,
@@ -220,8 +197,8 @@ def _is_complete(path: Path, shard: Shard) -> bool:
 
 
 def _run_shards(
-    producer: ShardProducer,
-    energies: NDArray[np.float32],
+    producer: ShowerProducer,
+    conditions: Conditions,
     shards: list[Shard],
     directory: Path,
     client: Any | None,
@@ -234,7 +211,7 @@ def _run_shards(
     with tqdm(total=len(shards), initial=len(shards) - len(todo), disable=not progress, desc="shards") as bar:
         if client is None:
             for s in todo:
-                run_shard(producer, energies[s.start : s.stop], s, directory)
+                run_shard(producer, conditions[s.start : s.stop], s, directory)
                 bar.update(1)
         else:
             distributed = require_dask()
@@ -242,7 +219,7 @@ def _run_shards(
             token = uuid.uuid4().hex[:8]
             futures = [
                 client.submit(
-                    run_shard, remote_producer, energies[s.start : s.stop], s, str(directory),
+                    run_shard, remote_producer, conditions[s.start : s.stop], s, str(directory),
                     retries=retries, pure=False, key=f"caloforge-shard-{token}-{s.index}",
                 )
                 for s in todo

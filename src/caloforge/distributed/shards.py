@@ -4,7 +4,7 @@ A requested energy list is cut into contiguous shards of ``shard_size`` showers.
 randomness from its own seed, derived from the run seed and ``i`` only (:func:`shard_seed`), so the
 showers of a shard do not depend on which worker runs it, on how many workers there are or on the order in
 which shards finish: merging the shards in index order gives the same file as generating them one after
-another in a single process (:func:`~caloforge.distributed.generate_sharded` without a client).
+another in a single process (:func:`~caloforge.distributed.produce_sharded` without a client).
 
 Example:
     >>> shards = plan_shards(10, shard_size=4, seed=7)
@@ -18,22 +18,20 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from caloforge.atomic import prepare_target
-from caloforge.data import ShowerData, ShowerFile, ShowerWriter, write_showers
+from caloforge.data import Conditions, ShowerFile, ShowerProducer, ShowerWriter, produce_to_file
 from caloforge.data.h5output import H5Output
 from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_KEY
 
 __all__ = [
     "Shard",
-    "ShardProducer",
     "merge_shards",
     "plan_shards",
     "run_shard",
@@ -42,10 +40,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: A shard producer: ``(energies (N,) MeV, seed) -> ShowerData`` with N showers, picklable.
-ShardProducer = Callable[[NDArray[np.float32], int], ShowerData]
-
 
 @dataclass(frozen=True)
 class Shard:
@@ -110,17 +104,16 @@ def plan_shards(n: int, shard_size: int, seed: int) -> list[Shard]:
     return [Shard(i, s, min(s + shard_size, n), shard_seed(seed, i)) for i, s in enumerate(starts)]
 
 
-def run_shard(
-    producer: ShardProducer, energies: NDArray[np.float32], shard: Shard, directory: str | Path
-) -> Path:
-    """Generates one shard and writes it, atomically, as ``directory/shard-NNNNNN.h5``.
+def run_shard(producer: ShowerProducer, conditions: Conditions, shard: Shard, directory: str | Path) -> Path:
+    """Produces one shard and writes it, atomically, as ``directory/shard-NNNNNN.h5``.
 
-    Runs on a worker. A failure leaves no file behind (the write goes through a temporary file), so a
-    retried shard starts clean; an existing complete shard file is replaced.
+    Runs on a worker, through :func:`caloforge.data.produce_to_file` with the shard's seed. A failure
+    leaves no file behind (the write goes through a temporary file), so a retried shard starts clean;
+    an existing complete shard file is replaced.
 
     Arguments:
-        producer: Shard producer, called as ``producer(energies, shard.seed)``.
-        energies: Incident energies of this shard, (len(shard),), MeV.
+        producer: The run's producer.
+        conditions: Conditions of this shard, ``len(shard)`` events.
         shard: The shard.
         directory: Shard directory.
 
@@ -128,15 +121,14 @@ def run_shard(
         The path of the written shard file.
 
     Raises:
-        ValueError: If the producer returns a different number of showers or other energies.
+        ValueError: If the conditions do not match the shard, or the producer yields another number of showers.
     """
-    data = producer(np.asarray(energies, dtype=np.float32), shard.seed)
-    if len(data) != len(shard) or not np.array_equal(data.energies, np.asarray(energies, np.float32)):
-        msg = f"shard {shard.index}: the producer returned {len(data)} showers for {len(shard)} energies"
+    if len(conditions) != len(shard):
+        msg = f"shard {shard.index}: {len(conditions)} conditions for {len(shard)} events"
         raise ValueError(msg)
     path = Path(directory) / shard.filename
-    attrs = {**data.attrs, "shard_index": shard.index, "shard_seed": str(shard.seed)}
-    write_showers(path, ShowerData(data.energies, data.showers, data.geometry, data.angles, attrs), overwrite=True)
+    attrs = {"shard_index": shard.index, "shard_seed": str(shard.seed)}
+    produce_to_file(producer, conditions, path, seed=shard.seed, overwrite=True, attrs=attrs)
     logger.debug("shard %d: %d showers written to %s", shard.index, len(shard), path)
     return path
 

@@ -13,6 +13,7 @@ __all__ = [
     "ExportResult",
     "ModelCard",
     "OnnxGenerator",
+    "OnnxProducer",
     "Par04Settings",
     "ParityError",
     "ParityReport",
@@ -20,7 +21,6 @@ __all__ = [
     "check_onnx",
     "export_onnx",
     "export_torchscript",
-    "generate_onnx_to_file",
     "quantize_onnx",
 ]
 
@@ -30,7 +30,7 @@ _WHERE = {
     "export_torchscript": "torchscript",
     "ModelCard": "metadata",
     "OnnxGenerator": "runtime",
-    "generate_onnx_to_file": "runtime",
+    "OnnxProducer": "runtime",
     "ParityError": "check",
     "ParityReport": "check",
     "check_onnx": "check",

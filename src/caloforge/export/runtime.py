@@ -7,6 +7,8 @@ raw (MeV, rad), and the graph returns MeV voxels in CaloChallenge order. Models 
 Par04 signature are handled too: the conditions are encoded as Par04 does and the output is
 rescaled by the energy and reordered back to CaloChallenge order.
 
+Files are written through :func:`caloforge.data.produce_to_file` with an :class:`OnnxProducer`.
+
 Example:
     >>> gen = OnnxGenerator(exported_model_path)  # doctest: +SKIP
     >>> data = gen.generate(np.full(100, 10e3, np.float32), seed=1)  # doctest: +SKIP
@@ -18,9 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from caloforge.data import EnergySpec, ShowerData, ShowerFile, ShowerFileError, ShowerWriter, parse_energy_spec
+from caloforge.data import Conditions, ShowerData, ShowerFileError
+from caloforge.data.producer import LazyState
+from caloforge.geometry import Geometry
 from caloforge.export.metadata import ModelCard
 
-__all__ = ["GenerationRun", "OnnxGenerator", "OnnxModelError", "generate_onnx_to_file", "onnx_session"]
+__all__ = ["OnnxGenerator", "OnnxModelError", "OnnxProducer", "onnx_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -173,120 +175,85 @@ class OnnxGenerator:
         return ShowerData(energies, showers, self.geometry, None if angles is None else angles)
 
 
-@dataclass(frozen=True)
-class GenerationRun:
-    """What :func:`generate_onnx_to_file` wrote.
+class OnnxProducer(LazyState):
+    """Showers from an exported model run by ONNX Runtime (a :class:`~caloforge.data.producer.ShowerProducer`).
 
-    Attributes:
-        path: The output file.
-        n_showers: Showers written.
-        seconds: Wall time of generation and writing, s.
-    """
+    Batch ``k`` of a run with seed ``seed`` draws its noise from ``numpy.random.default_rng(seed + 1 + k)``.
+    The session is opened on first use and not pickled.
 
-    path: Path
-    n_showers: int
-    seconds: float
-
-    @property
-    def ms_per_shower(self) -> float:
-        """Wall time per shower including file writing, ms."""
-        return 1e3 * self.seconds / max(self.n_showers, 1)
-
-
-def _like(like: str | Path, n: int | None, gen: OnnxGenerator) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
-    """Incident energies (MeV) and angles (rad, or ``None``) of a reference file on the model's geometry.
+    Arguments:
+        path: ``.onnx`` file from ``caloforge export``.
+        batch_size: Showers per ONNX Runtime call (and per written chunk).
+        threads: Intra-op threads (``None``: all cores).
+        providers: ONNX Runtime execution providers.
 
     Raises:
-        caloforge.data.ShowerFileError: If the file is unreadable or its geometry is not the model's.
+        ValueError: A batch size below 1.
     """
-    with ShowerFile(like) as ref:
-        if not ref.geometry.same_binning(gen.geometry):
+
+    def __init__(
+        self, path: str | Path, *, batch_size: int = 1000, threads: int | None = None, providers: list[str] | None = None
+    ) -> None:
+        if batch_size < 1:
+            msg = f"batch size must be at least 1, got {batch_size}"
+            raise ValueError(msg)
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self.threads = threads
+        self.providers = providers
+
+    @property
+    def generator(self) -> OnnxGenerator:
+        """The ONNX Runtime session and model card (opened on first use).
+
+        Raises:
+            FileNotFoundError, OnnxModelError: See :func:`onnx_session`.
+        """
+        if self._state is None:
+            self._state = OnnxGenerator(self.path, threads=self.threads, providers=self.providers)
+        gen: OnnxGenerator = self._state
+        return gen
+
+    @property
+    def geometry(self) -> Geometry:
+        """The model's geometry (from its card)."""
+        return self.generator.geometry
+
+    @property
+    def label(self) -> str:
+        """``caloforge <model> (ONNX Runtime)``."""
+        return f"caloforge {self.generator.card.model} (ONNX Runtime)"
+
+    def attrs(self) -> dict[str, Any]:
+        """The model file's name."""
+        return {"model_file": self.path.name}
+
+    def accept(self, conditions: Conditions) -> Conditions:
+        """Checks the geometry of a reference file and the angles an angle-conditioned model needs.
+
+        Raises:
+            caloforge.data.ShowerFileError: If the conditions come from a file of another geometry.
+            ValueError: If an angle-conditioned model gets no angles.
+        """
+        gen = self.generator
+        ref = conditions.geometry
+        if ref is not None and not ref.same_binning(gen.geometry):
             msg = (
-                f"{like}: geometry {ref.geometry.name!r} ({ref.geometry.n_voxels} voxels) differs from the model's "
+                f"{conditions.source}: geometry {ref.name!r} ({ref.n_voxels} voxels) differs from the model's "
                 f"{gen.geometry.name!r} ({gen.geometry.n_voxels} voxels) in {gen.path}"
             )
             raise ShowerFileError(msg)
-        stop = len(ref) if n is None else min(n, len(ref))
-        return ref.energies[:stop], None if ref.angles is None else ref.angles[:stop]
+        if gen.card.n_conditions == 1:
+            return conditions.without_angles()
+        if conditions.angles is None:
+            msg = f"{gen.path}: the model is angle-conditioned but {conditions.source} gives no angles; pass --angle RAD"
+            raise ValueError(msg)
+        return conditions
 
-
-def generate_onnx_to_file(
-    model: str | Path,
-    output: str | Path,
-    n: int | None,
-    energy_spec: str | EnergySpec | None = "log-uniform:1:100",
-    *,
-    like: str | Path | None = None,
-    angle: float | None = None,
-    angle_range: tuple[float, float] = (0.0, 0.0),
-    seed: int | None = None,
-    batch_size: int = 1000,
-    threads: int | None = None,
-    overwrite: bool = False,
-    progress: bool = False,
-) -> GenerationRun:
-    """Generates ``n`` showers with an exported model and writes a CaloChallenge file atomically.
-
-    Arguments:
-        model: ``.onnx`` file from ``caloforge export``.
-        output: Output HDF5 file.
-        n: Number of showers (with ``like``: the first ``n`` events, ``None`` for all).
-        energy_spec: Incident-energy distribution in GeV (``"log-uniform:1:100"``, ``"fixed:10"``, ...).
-        like: Take the incident energies (and angles) of this CaloChallenge file instead.
-        angle: Fixed incidence angle in rad (angle-conditioned models; overrides ``angle_range``).
-        angle_range: Uniform range of incidence angles in rad (angle-conditioned models only).
-        seed: Seed for energies, angles and noise.
-        batch_size: Showers per ONNX Runtime call (and per written chunk).
-        threads: ONNX Runtime intra-op threads.
-        overwrite: Replace an existing output file.
-        progress: Show a progress bar.
-
-    Raises:
-        FileExistsError: If ``output`` exists and ``overwrite`` is false.
-        ValueError: On a bad count or energy spec.
-        OnnxModelError: If ``model`` cannot be loaded.
-        caloforge.data.ShowerFileError: If ``like`` cannot be read or has another geometry than the model.
-        caloforge.atomic.OutputError: If ``output`` cannot be written, or its disk has no room for the
-            showers (checked before generating).
-    """
-    if batch_size < 1:
-        msg = f"batch size must be at least 1, got {batch_size}"
-        raise ValueError(msg)
-    gen = OnnxGenerator(model, threads=threads)
-    rng = np.random.default_rng(seed)
-    with_angles = gen.card.n_conditions == 2
-    chunks: Iterator[NDArray[np.float32]]
-    if like is not None:
-        energies, ref_angles = _like(like, n, gen)
-        n = len(energies)
-        chunks = (energies[i : i + batch_size] for i in range(0, n, batch_size))
-    elif n is None or n < 1 or energy_spec is None:
-        msg = f"give an energy spec and a number of showers of at least 1 (got n={n}, energies={energy_spec})"
-        raise ValueError(msg)
-    else:  # drawn chunk by chunk: memory does not grow with n
-        spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
-        chunks, ref_angles = spec.stream(n, rng, batch_size), None
-    angle_rng = np.random.default_rng(None if seed is None else [seed, 1])
-    attrs = {"generator": f"caloforge {gen.card.model} (ONNX Runtime)", "model_file": Path(model).name,
-             "seed": -1 if seed is None else int(seed)}
-    start = time.perf_counter()
-    with (
-        ShowerWriter(
-            output, gen.geometry, with_angles=with_angles, overwrite=overwrite, attrs=attrs, expected_events=n
-        ) as writer,
-        tqdm(total=n, disable=not progress, desc="generate", unit="shower") as bar,
-    ):
-        for k, e in enumerate(chunks):
-            i = k * batch_size
-            a = None
-            if with_angles:
-                a = (np.full(len(e), angle, np.float32) if angle is not None
-                     else ref_angles[i : i + len(e)] if ref_angles is not None
-                     else angle_rng.uniform(*angle_range, len(e)).astype(np.float32))
-            chunk_seed = None if seed is None else seed + 1 + k
-            writer.write(gen.generate(e, a, batch_size=batch_size, seed=chunk_seed))
-            bar.update(len(e))
-    run = GenerationRun(Path(output), n, time.perf_counter() - start)
-    logger.info("generated %d showers into %s (%.3f ms/shower)", n, output, run.ms_per_shower)
-    return run
-
+    def batches(self, conditions: Conditions, seed: int) -> Iterator[ShowerData]:
+        """One ONNX Runtime call per batch, batch ``k`` seeded with ``seed + 1 + k``."""
+        gen = self.generator
+        for k, chunk in enumerate(conditions.chunks(self.batch_size)):
+            rng = np.random.default_rng(int(seed) + 1 + k)
+            noise = rng.standard_normal((len(chunk), gen.card.noise_dim), dtype=np.float32)
+            yield ShowerData(chunk.energies, gen.decode(chunk.energies, noise, chunk.angles), gen.geometry, chunk.angles)

@@ -2,8 +2,8 @@
 
 Every stage function takes the :class:`~caloforge.pipeline.runner.PipelineContext`, declares the settings
 and upstream stages that determine its outputs, and calls the library function that does the work
-(:func:`~caloforge.distributed.simulate_sharded`, :class:`~caloforge.training.Trainer`,
-:func:`~caloforge.distributed.generate_checkpoint_sharded`, :func:`~caloforge.evaluation.evaluate`,
+(:func:`~caloforge.distributed.produce_sharded` with the simulator or the trained model as the producer,
+:class:`~caloforge.training.Trainer`, :func:`~caloforge.evaluation.evaluate`,
 :func:`~caloforge.export.export_onnx`, the generation benchmark).
 """
 
@@ -49,16 +49,23 @@ def data_stage(ctx: PipelineContext) -> StageResult:
         return ctx.run_stage("data", settings, [], record)
 
     def simulate(directory: Path) -> tuple[list[str], dict[str, Any]]:
-        from caloforge.distributed import simulate_sharded
+        from caloforge.data import Conditions
+        from caloforge.distributed import cluster, produce_sharded
+        from caloforge.simulate import GFlashProducer
 
-        common = {"workers": cfg.workers, "shard_size": cfg.shard_size, "progress": ctx.progress}
-        train = simulate_sharded(directory / "train.h5", cfg.geometry, cfg.n_train, cfg.energy, seed=cfg.seed, **common)
-        ref = simulate_sharded(
-            directory / "reference.h5", cfg.geometry, cfg.n_reference, cfg.energy, seed=cfg.seed + 1, **common
-        )
-        ms = 1e3 * (train.seconds + ref.seconds) / (train.n_showers + ref.n_showers)
+        producer = GFlashProducer(cfg.geometry)
+        runs = []
+        with cluster(cfg.workers) as client:
+            for name, n, seed in (("train.h5", cfg.n_train, cfg.seed), ("reference.h5", cfg.n_reference, cfg.seed + 1)):
+                conditions = Conditions.from_spec(cfg.energy, n, seed)
+                runs.append(produce_sharded(
+                    producer, conditions, directory / name, seed=seed, shard_size=cfg.shard_size, client=client,
+                    progress=ctx.progress, attrs={"energy_spec": conditions.source},
+                ))
+        train, ref = runs
+        ms = 1e3 * (train.seconds + ref.seconds) / (train.n + ref.n)
         info = {
-            "n_train": train.n_showers, "n_reference": ref.n_showers, "geometry": cfg.geometry,
+            "n_train": train.n, "n_reference": ref.n, "geometry": cfg.geometry,
             "train": str(train.path), "reference": str(ref.path), "simulator_ms_per_shower": ms,
         }
         return ["train.h5", "reference.h5"], info
@@ -106,16 +113,22 @@ def generate_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
     cfg = ctx.config.generate
 
     def generate(directory: Path) -> tuple[list[str], dict[str, Any]]:
-        from caloforge.distributed import generate_checkpoint_sharded
+        from caloforge.data import Conditions
+        from caloforge.distributed import cluster, produce_sharded
+        from caloforge.sampling import ModelProducer
 
-        with ShowerFile(ctx.results["data"].info["reference"]) as ref:
-            energies = ref.energies
-        run = generate_checkpoint_sharded(
-            ctx.results[f"train/{spec.label}"].path("model.pt"), directory / "showers.h5", energies,
-            seed=cfg.seed, workers=cfg.workers, shard_size=cfg.shard_size, batch_size=cfg.batch_size,
-            progress=ctx.progress,
+        # energies only, as before: the file's angles are not passed to the model
+        conditions = Conditions.from_file(ctx.results["data"].info["reference"]).without_angles()
+        checkpoint = ctx.results[f"train/{spec.label}"].path("model.pt")
+        producer = ModelProducer(
+            checkpoint, batch_size=cfg.batch_size, device="cpu", threads=1 if cfg.workers > 1 else None
         )
-        info = {"n": run.n_showers, "seconds": run.seconds, "ms_per_shower_with_io": 1e3 / run.showers_per_second}
+        with cluster(cfg.workers) as client:
+            run = produce_sharded(
+                producer, conditions, directory / "showers.h5", seed=cfg.seed, shard_size=cfg.shard_size,
+                client=client, progress=ctx.progress, attrs={"checkpoint": checkpoint.name},
+            )
+        info = {"n": run.n, "seconds": run.seconds, "ms_per_shower_with_io": 1e3 / run.showers_per_second}
         return ["showers.h5"], info
 
     return ctx.run_stage(f"generate/{spec.label}", to_dict(cfg), ["data", f"train/{spec.label}"], generate)

@@ -1,15 +1,8 @@
-"""Generation: showers from a trained model, in memory or streamed to a CaloChallenge file."""
+"""Generation from trained models: the model producer (files go through :func:`caloforge.data.produce_to_file`)."""
 
 from __future__ import annotations
 
-from caloforge.sampling.conditions import conditions_from_spec, load_generation_conditions
-from caloforge.sampling.generate import ExtrapolationWarning, generate, generate_to_file
-from caloforge.solvers import SOLVERS
+from caloforge.sampling.generate import as_conditions, generate
+from caloforge.sampling.producer import ExtrapolationWarning, ModelProducer, check_energy_range
 
-__all__ = [
-    "ExtrapolationWarning",
-    "conditions_from_spec",
-    "generate",
-    "generate_to_file",
-    "load_generation_conditions",
-]
+__all__ = ["ExtrapolationWarning", "ModelProducer", "as_conditions", "check_energy_range", "generate"]

@@ -1,5 +1,5 @@
-"""Data producers: the built-in GFlash-style parameterised shower simulator, file generation and the
-optional Geant4 full-simulation producer (extra ``geant4``; geant4-pybind is imported only when run)."""
+"""Data producers: the built-in GFlash-style parameterised shower simulator (:class:`GFlashProducer`) and
+the optional Geant4 full-simulation producer (extra ``geant4``; geant4-pybind is imported only when run)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from caloforge.simulate.deposit import (
     sample_deposits,
     sample_ring_deposits,
 )
-from caloforge.simulate.geant4 import Geant4Config, Geant4DataError, find_geant4_data, simulate_geant4_to_file
+from caloforge.simulate.geant4 import Geant4Config, Geant4DataError, Geant4Producer, find_geant4_data
 from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator, ShowerParameters, transverse_profile
 from caloforge.simulate.readout import Deposits, deposits_to_showers
-from caloforge.simulate.run import simulate_to_file
+from caloforge.simulate.run import GFlashProducer
 
 __all__ = [
     "Deposits",
     "GFlashConfig",
+    "GFlashProducer",
     "GFlashSimulator",
     "Geant4Config",
     "Geant4DataError",
+    "Geant4Producer",
     "RectangleTable",
     "ShowerParameters",
     "deposits_to_showers",
@@ -29,7 +31,5 @@ __all__ = [
     "ring_fractions",
     "sample_deposits",
     "sample_ring_deposits",
-    "simulate_geant4_to_file",
-    "simulate_to_file",
     "transverse_profile",
 ]

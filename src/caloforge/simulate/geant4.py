@@ -6,8 +6,9 @@ with materials and thicknesses configurable (:class:`Geant4Config`). A particle 
 (or at a polar angle drawn from a range) into the centre of the front face; deposits in the active
 slabs are binned into any caloforge :class:`~caloforge.geometry.Geometry` by
 :mod:`caloforge.simulate.readout`, scaled by the inverse sampling fraction and written as a
-CaloChallenge file. Events are split into chunks simulated by a pool of worker processes (one Geant4
-run manager each, seeded per chunk).
+CaloChallenge file through :func:`caloforge.data.produce_to_file`: :class:`Geant4Producer` splits the
+events into chunks simulated by a pool of worker processes (one Geant4 run manager each, seeded per
+chunk), and yields the chunks in order.
 
 Geant4 needs its physics data sets (at least ``G4ENSDFSTATE`` and ``G4EMLOW``; more for hadronic
 physics lists). They are not shipped with caloforge and **never downloaded by it**: geant4-pybind
@@ -16,7 +17,9 @@ would offer to download them at import, and Geant4 aborts the whole process when
 missing; the data-directory variables are set before geant4-pybind is imported.
 
 Example:
-    >>> run = simulate_geant4_to_file("g4.h5", "calochallenge-2", 1000, "log-uniform:1:100")  # doctest: +SKIP
+    >>> from caloforge.data import Conditions, produce_to_file
+    >>> producer = Geant4Producer("calochallenge-2")  # doctest: +SKIP
+    >>> produce_to_file(producer, Conditions.from_spec("log-uniform:1:100", 1000), "g4.h5", seed=0)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,134 +28,33 @@ import importlib.util
 import json
 import logging
 import os
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-from tqdm.auto import tqdm
-
-from caloforge.data import EnergySpec, ShowerData, ShowerWriter, parse_energy_spec
+from caloforge.data import Conditions, ShowerData
 from caloforge.geometry import Geometry, get_geometry
-from caloforge.simulate.run import SimulationRun
+from caloforge.simulate.geant4_app import simulate_chunk
+from caloforge.simulate.geant4_config import DATASETS, Geant4Config, PhysicsList, layer_layout
 
 __all__ = [
     "DATASETS",
     "Geant4Config",
     "Geant4DataError",
+    "Geant4Producer",
     "find_geant4_data",
     "layer_layout",
     "require_geant4",
-    "simulate_geant4_to_file",
-    "write_parallel",
 ]
 
 logger = logging.getLogger(__name__)
 
-PhysicsList = Literal["em-standard", "em-option4", "FTFP_BERT"]
-
-#: Data sets (environment variable → directory-name prefix) needed by each physics choice.
-DATASETS: dict[str, dict[str, str]] = {
-    "em-standard": {"G4ENSDFSTATEDATA": "G4ENSDFSTATE", "G4LEDATA": "G4EMLOW"},
-    "em-option4": {"G4ENSDFSTATEDATA": "G4ENSDFSTATE", "G4LEDATA": "G4EMLOW"},
-    "FTFP_BERT": {
-        "G4ENSDFSTATEDATA": "G4ENSDFSTATE",
-        "G4LEDATA": "G4EMLOW",
-        "G4PARTICLEXSDATA": "G4PARTICLEXS",
-        "G4LEVELGAMMADATA": "PhotonEvaporation",
-        "G4RADIOACTIVEDATA": "RadioactiveDecay",
-        "G4SAIDXSDATA": "G4SAIDDATA",
-        "G4INCLDATA": "G4INCL",
-        "G4ABLADATA": "G4ABLA",
-    },
-}
-
 
 class Geant4DataError(FileNotFoundError):
     """Geant4's physics data sets are missing; the message lists them and how to provide them."""
-
-
-@dataclass(frozen=True)
-class Geant4Config:
-    """The simulated calorimeter and physics.
-
-    Attributes:
-        absorber: NIST name of the absorber material.
-        active: NIST name of the active (scoring) material.
-        absorber_mm: Absorber slab thickness, mm.
-        active_mm: Active slab thickness, mm.
-        n_layers: Number of physical (absorber + active) layers.
-        pairs_per_readout: Physical layers summed into one readout layer (2 for the 3.4 mm
-            CaloChallenge layers); the readout geometry sets how many readout layers are kept.
-        radius_mm: Transverse half-size of the slabs, mm.
-        particle: Geant4 particle name of the gun (``"e-"``, ``"gamma"``, ``"pi+"``, ...).
-        physics: ``"em-standard"`` (G4EmStandardPhysics), ``"em-option4"`` or ``"FTFP_BERT"``.
-        production_cut_mm: Production cut, mm.
-        sampling_fraction: Deposits are divided by this (0.033 for the CaloChallenge Si-W files).
-        threshold_mev: Voxels below this energy after scaling are zeroed, MeV.
-    """
-
-    absorber: str = "G4_W"
-    active: str = "G4_Si"
-    absorber_mm: float = 1.4
-    active_mm: float = 0.3
-    n_layers: int = 90
-    pairs_per_readout: int = 2
-    radius_mm: float = 300.0
-    particle: str = "e-"
-    physics: PhysicsList = "em-standard"
-    production_cut_mm: float = 0.7
-    sampling_fraction: float = 0.033
-    threshold_mev: float = 0.01515
-
-    def __post_init__(self) -> None:
-        if min(self.absorber_mm, self.active_mm, self.radius_mm, self.sampling_fraction) <= 0:
-            msg = "thicknesses, radius and sampling fraction must be positive"
-            raise ValueError(msg)
-        if self.n_layers < 1 or self.pairs_per_readout < 1:
-            msg = f"n_layers and pairs_per_readout must be at least 1, got {self.n_layers}, {self.pairs_per_readout}"
-            raise ValueError(msg)
-        if self.physics not in DATASETS:
-            msg = f"unknown physics {self.physics!r}; choices are {sorted(DATASETS)}"
-            raise ValueError(msg)
-
-    @property
-    def pitch_mm(self) -> float:
-        """Thickness of one physical layer, mm."""
-        return self.absorber_mm + self.active_mm
-
-    def check_readout(self, geometry: Geometry) -> None:
-        """Raises ``ValueError`` when ``geometry`` has more readout layers than the stack provides."""
-        available = self.n_layers // self.pairs_per_readout
-        if geometry.n_layers > available:
-            msg = (
-                f"geometry {geometry.name!r} has {geometry.n_layers} layers but {self.n_layers} physical "
-                f"layers / {self.pairs_per_readout} per readout give only {available}"
-            )
-            raise ValueError(msg)
-
-
-def layer_layout(config: Geant4Config) -> dict[str, NDArray[np.float64]]:
-    """Positions of the slabs along z, with the front face at z = 0.
-
-    Returns:
-        ``absorber_z`` and ``active_z``: slab centres, (n_layers,), mm; ``active_depth``: depth of
-        each active slab's centre behind the front face, (n_layers,), mm.
-
-    Example:
-        >>> lay = layer_layout(Geant4Config(n_layers=2))
-        >>> lay["absorber_z"].round(2).tolist(), lay["active_z"].round(2).tolist()
-        ([0.7, 2.4], [1.55, 3.25])
-    """
-    front = np.arange(config.n_layers) * config.pitch_mm
-    absorber = front + 0.5 * config.absorber_mm
-    active = front + config.absorber_mm + 0.5 * config.active_mm
-    return {"absorber_z": absorber, "active_z": active, "active_depth": active.copy()}
 
 
 def _candidates(data_dir: str | Path | None, environ: Mapping[str, str]) -> list[Path]:
@@ -220,114 +122,71 @@ def require_geant4() -> None:
         raise ImportError(msg)
 
 
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(i, min(i + size, n)) for i in range(0, n, size)]
+class Geant4Producer:
+    """Showers from Geant4 (a :class:`~caloforge.data.producer.ShowerProducer`), simulated in worker processes.
 
-
-def write_parallel(
-    path: str | Path,
-    geometry: Geometry,
-    runner: Callable[[Any], ShowerData],
-    tasks: Sequence[Any],
-    *,
-    with_angles: bool = False,
-    attrs: dict[str, Any] | None = None,
-    workers: int | None = None,
-    overwrite: bool = False,
-    progress: bool = False,
-) -> SimulationRun:
-    """Runs ``runner(task)`` for every task in a pool of spawned processes and writes the results in order.
+    The data sets and geant4-pybind are checked when the producer is built, before any file is
+    created. Chunk ``k`` of a run with seed ``seed`` is simulated with the Geant4 seed ``seed + k``, so
+    the showers depend on the seed and the chunk size, not on the number of workers. The producer holds
+    no Geant4 state (the workers do), so it pickles as it is.
 
     Arguments:
-        path: Output HDF5 file (written atomically: nothing is left if a task fails).
-        geometry: Geometry of the showers.
-        runner: A picklable (module-level) function returning the :class:`ShowerData` of one task.
-        tasks: Picklable task descriptions.
-        with_angles: Whether the showers carry incidence angles.
-        attrs: File attributes.
-        workers: Processes (default: all cores).
-        overwrite: Replace an existing file.
-        progress: Show a progress bar.
-    """
-    start = time.perf_counter()
-    n = 0
-    context = get_context("spawn")
-    with (
-        ShowerWriter(path, geometry, with_angles=with_angles, overwrite=overwrite, attrs=attrs) as writer,
-        ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=context) as pool,
-        tqdm(total=len(tasks), disable=not progress, desc="geant4", unit="chunk") as bar,
-    ):
-        for data in pool.map(runner, tasks):
-            writer.write(data)
-            n += len(data)
-            bar.update(1)
-    return SimulationRun(Path(path), n, time.perf_counter() - start)
-
-
-def simulate_geant4_to_file(
-    path: str | Path,
-    geometry: str | Geometry,
-    n: int,
-    energy_spec: str | EnergySpec = "log-uniform:1:100",
-    *,
-    angle_range_deg: tuple[float, float] | None = None,
-    config: Geant4Config | None = None,
-    data_dir: str | Path | None = None,
-    seed: int = 0,
-    workers: int | None = None,
-    chunk_size: int = 50,
-    overwrite: bool = False,
-    progress: bool = False,
-) -> SimulationRun:
-    """Simulates ``n`` showers with Geant4 and writes them as a CaloChallenge file, atomically.
-
-    Arguments:
-        path: Output HDF5 file.
         geometry: Readout geometry (name or object).
-        n: Number of showers.
-        energy_spec: Incident-energy distribution in GeV.
-        angle_range_deg: Uniform range of polar incidence angles, degrees (``None``: along the axis,
-            and no angle column is written).
         config: Detector and physics (default: the Si-W CaloChallenge calorimeter).
         data_dir: Directory holding Geant4's data sets (see :func:`find_geant4_data`).
-        seed: Master seed; chunk ``k`` uses ``seed + k``.
         workers: Worker processes (default: all cores).
         chunk_size: Events per task.
-        overwrite: Replace an existing file.
-        progress: Show a progress bar.
 
     Raises:
         Geant4DataError: If Geant4's data sets are missing (checked before Geant4 is imported).
         ImportError: If geant4-pybind is not installed (names the ``caloforge[geant4]`` extra).
-        FileExistsError: If ``path`` exists and ``overwrite`` is false.
-        ValueError: On a bad count, energy spec, or a geometry deeper than the detector.
+        ValueError: A geometry deeper than the detector, or a chunk size below 1.
     """
-    from caloforge.simulate.geant4_app import simulate_chunk
 
-    config = config or Geant4Config()
-    geometry = get_geometry(geometry)
-    config.check_readout(geometry)
-    if n < 1:
-        msg = f"number of showers must be at least 1, got {n}"
-        raise ValueError(msg)
-    if Path(path).exists() and not overwrite:
-        msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
-    datasets = find_geant4_data(config.physics, data_dir)
-    require_geant4()
-    spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
-    rng = np.random.default_rng(seed)
-    energies = spec.sample(n, rng)
-    angles = None if angle_range_deg is None else np.radians(rng.uniform(*angle_range_deg, n)).astype(np.float32)
-    attrs = {"generator": "Geant4 (caloforge geant4-pybind producer)", "seed": int(seed),
-             "simulator_config": json.dumps(asdict(config))}
-    tasks = [
-        (datasets, config, geometry.to_dict(), energies[a:b], None if angles is None else angles[a:b], seed + k)
-        for k, (a, b) in enumerate(_chunks(n, chunk_size))
-    ]
-    run = write_parallel(
-        path, geometry, simulate_chunk, tasks, with_angles=angles is not None, attrs=attrs,
-        workers=workers, overwrite=overwrite, progress=progress,
-    )
-    logger.info("Geant4: wrote %d showers to %s (%.1f ms/shower)", n, path, 1e3 * run.seconds / n)
-    return run
+    label = "Geant4 (caloforge geant4-pybind producer)"
+    #: The function the worker processes run on each chunk's task (module level, so that it pickles).
+    runner = staticmethod(simulate_chunk)
+
+    def __init__(
+        self,
+        geometry: str | Geometry,
+        config: Geant4Config | None = None,
+        *,
+        data_dir: str | Path | None = None,
+        workers: int | None = None,
+        chunk_size: int = 50,
+    ) -> None:
+        self.config = config or Geant4Config()
+        self._geometry = get_geometry(geometry)
+        self.config.check_readout(self._geometry)
+        if chunk_size < 1:
+            msg = f"chunk size must be at least 1, got {chunk_size}"
+            raise ValueError(msg)
+        self.datasets = find_geant4_data(self.config.physics, data_dir)
+        require_geant4()
+        self.workers = workers
+        self.chunk_size = chunk_size
+
+    @property
+    def geometry(self) -> Geometry:
+        """The readout geometry."""
+        return self._geometry
+
+    def attrs(self) -> dict[str, Any]:
+        """The detector and physics settings (JSON)."""
+        return {"simulator_config": json.dumps(asdict(self.config))}
+
+    def accept(self, conditions: Conditions) -> Conditions:
+        """The conditions as given (without angles the gun shoots along the axis and no angle column is written)."""
+        return conditions
+
+    def batches(self, conditions: Conditions, seed: int) -> Iterator[ShowerData]:
+        """The chunks' showers in order, simulated by a pool of spawned processes."""
+        geometry = self._geometry.to_dict()
+        tasks = [
+            (self.datasets, self.config, geometry, chunk.energies, chunk.angles, int(seed) + k)
+            for k, chunk in enumerate(conditions.chunks(self.chunk_size))
+        ]
+        workers = self.workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            yield from pool.map(self.runner, tasks)

@@ -1,4 +1,4 @@
-"""The Geant4 application behind :mod:`caloforge.simulate.geant4`: detector, gun, scoring, run loop.
+"""The Geant4 application behind :class:`caloforge.simulate.geant4.Geant4Producer`: detector, gun, scoring, run loop.
 
 Everything here runs inside worker processes (one Geant4 run manager per process, built on the
 first chunk and reused). geant4-pybind is imported only by :func:`import_geant4`, after the data-set
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from caloforge.data import ShowerData
 from caloforge.geometry import Geometry
-from caloforge.simulate.geant4 import Geant4Config, layer_layout
+from caloforge.simulate.geant4_config import Geant4Config, layer_layout
 from caloforge.simulate.readout import Deposits, deposits_to_showers
 
 __all__ = ["build_classes", "import_geant4", "simulate_chunk"]

@@ -1,119 +1,82 @@
-"""Generate a CaloChallenge file with the built-in simulator, streaming batches to disk.
+"""The built-in simulator as a producer: :class:`GFlashProducer` (showers batch by batch, seeded).
+
+Files are written through :func:`caloforge.data.produce_to_file` (in this process) or
+:func:`caloforge.distributed.produce_sharded` (in shards).
 
 Example:
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "sim.h5"
-    >>> run = simulate_to_file(out, "calochallenge-2", 20, "log-uniform:1:100", seed=1)
-    >>> run.n_showers, out.exists()
-    (20, True)
+    >>> import numpy as np
+    >>> from caloforge.data import Conditions, produce
+    >>> producer = GFlashProducer("calochallenge-2")
+    >>> a = produce(producer, Conditions(np.array([1e4, 2e4])), 5)
+    >>> b = produce(producer, Conditions(np.array([1e4, 2e4])), 5)
+    >>> a.showers.shape, bool((a.showers == b.showers).all())
+    ((2, 6480), True)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from caloforge.data import EnergySpec, ShowerWriter, parse_energy_spec
+from caloforge.data import Conditions, ShowerData
+from caloforge.data.producer import LazyState
 from caloforge.geometry import Geometry, get_geometry
 from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator
 
-__all__ = ["SimulationRun", "simulate_to_file"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["GFlashProducer"]
 
 
-@dataclass(frozen=True)
-class SimulationRun:
-    """What :func:`simulate_to_file` wrote.
+class GFlashProducer(LazyState):
+    """Showers from the built-in GFlash simulator (a :class:`~caloforge.data.producer.ShowerProducer`).
 
-    Attributes:
-        path: The output file.
-        n_showers: Showers written.
-        seconds: Wall time of simulation and writing, s.
-    """
-
-    path: Path
-    n_showers: int
-    seconds: float
-
-    @property
-    def showers_per_second(self) -> float:
-        """Throughput including file writing."""
-        return self.n_showers / max(self.seconds, 1e-9)
-
-
-def _spec_text(spec: EnergySpec) -> str:
-    sep = "," if spec.kind == "discrete" else ":"
-    return f"{spec.kind}:{sep.join(f'{v:g}' for v in spec.values_gev)}"
-
-
-def simulate_to_file(
-    path: str | Path,
-    geometry: str | Geometry,
-    n: int,
-    energy_spec: str | EnergySpec = "log-uniform:1:100",
-    *,
-    seed: int | None = None,
-    batch_size: int | None = None,
-    overwrite: bool = False,
-    progress: bool = False,
-    config: GFlashConfig | None = None,
-) -> SimulationRun:
-    """Simulates ``n`` showers and writes them as a CaloChallenge file, atomically.
+    The simulator draws everything from ``numpy.random.default_rng(seed)``, batch after batch; the
+    showers depend on the seed and the batch size.
 
     Arguments:
-        path: Output HDF5 file.
         geometry: Geometry name or object (needs ``layer_thickness_mm``).
-        n: Number of showers.
-        energy_spec: Incident-energy distribution (GeV), e.g. ``"log-uniform:1:100"``.
-        seed: Seed of the random generators (incident energies and showers come from two independent
-            streams of it, the energies drawn batch by batch so that memory does not grow with ``n``); the
-            same seed and arguments give the same file. Without one a fresh seed is drawn, logged and
-            stored in the file's ``seed`` attribute.
-        batch_size: Showers per batch (default: the simulator's).
-        overwrite: Replace an existing file.
-        progress: Show a progress bar.
         config: Simulator physics parameters (default: the calibrated ones).
+        batch_size: Showers per vectorised batch (default: the simulator's).
 
     Raises:
-        FileExistsError: If ``path`` exists and ``overwrite`` is false.
-        ValueError: On a bad count, energy spec or geometry.
-        caloforge.atomic.OutputError: If ``path`` cannot be written, or its disk has no room for ``n``
-            showers (checked before simulating).
+        ValueError: A geometry without layer depth.
     """
-    if n < 1:
-        msg = f"number of showers must be at least 1, got {n}"
-        raise ValueError(msg)
-    spec = parse_energy_spec(energy_spec) if isinstance(energy_spec, str) else energy_spec
-    config = config or GFlashConfig()
-    simulator = GFlashSimulator(get_geometry(geometry), config, batch_size=batch_size)
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
-        logger.info("no seed given; using seed %d (stored in the file)", seed)
-    energy_seed, shower_seed = np.random.SeedSequence(seed).spawn(2)
-    rng = np.random.default_rng(shower_seed)
-    attrs = {
-        "generator": "caloforge GFlash",
-        "seed": int(seed),
-        "energy_spec": _spec_text(spec),
-        "simulator_config": json.dumps(dataclasses.asdict(config)),
-    }
-    start = time.perf_counter()
-    step = simulator.batch_size
-    with (
-        ShowerWriter(path, simulator.geometry, overwrite=overwrite, attrs=attrs, expected_events=n) as writer,
-        tqdm(total=n, disable=not progress, desc="simulate", unit="shower") as bar,
-    ):
-        for energies in spec.stream(n, np.random.default_rng(energy_seed), step):
-            writer.write(simulator.simulate(energies, rng))
-            bar.update(len(energies))
-    run = SimulationRun(Path(path), n, time.perf_counter() - start)
-    logger.info("wrote %d showers to %s (%.0f showers/s)", n, path, run.showers_per_second)
-    return run
+
+    label = "caloforge GFlash"
+
+    def __init__(
+        self, geometry: str | Geometry, config: GFlashConfig | None = None, *, batch_size: int | None = None
+    ) -> None:
+        self._geometry = get_geometry(geometry)
+        self.config = config or GFlashConfig()
+        self.batch_size = batch_size
+        self._simulator()  # checks the geometry now
+
+    def _simulator(self) -> GFlashSimulator:
+        if self._state is None:
+            self._state = GFlashSimulator(self._geometry, self.config, batch_size=self.batch_size)
+        simulator: GFlashSimulator = self._state
+        return simulator
+
+    @property
+    def geometry(self) -> Geometry:
+        """The readout geometry."""
+        return self._geometry
+
+    def attrs(self) -> dict[str, Any]:
+        """The simulator's physics parameters (JSON)."""
+        return {"simulator_config": json.dumps(dataclasses.asdict(self.config))}
+
+    def accept(self, conditions: Conditions) -> Conditions:
+        """The conditions without angles (the simulator shoots along the axis)."""
+        return conditions.without_angles()
+
+    def batches(self, conditions: Conditions, seed: int) -> Iterator[ShowerData]:
+        """Simulated batches of the simulator's batch size, from ``default_rng(seed)``."""
+        simulator = self._simulator()
+        rng = np.random.default_rng(seed)
+        for chunk in conditions.chunks(simulator.batch_size):
+            yield simulator.simulate(chunk.energies, rng)
