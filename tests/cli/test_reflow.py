@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 
 from caloforge.cli.main import main
 from caloforge.data import read_showers
@@ -157,3 +158,24 @@ def test_calibrate_writes_a_model_that_generates(tmp_path: Path, teacher: tuple[
     gen = tmp_path / "gen.h5"
     assert main(["generate", "--checkpoint", str(out), "--like", str(data), "-o", str(gen), "--no-progress"]) == 0
     assert read_showers(gen).showers.shape[0] == read_showers(data).showers.shape[0]
+
+
+def test_reflow_run_directory_checkpoints_and_resume(tmp_path: Path, teacher: tuple[Path, Path]) -> None:
+    checkpoint, data = teacher
+    run = tmp_path / "reflow-run"
+    base = ["reflow", "--checkpoint", str(checkpoint), "--data", str(data), "--pairs", "16", "--teacher-steps", "2"]
+    base += ["--train-steps", "3", "--distill-steps", "2", "--batch-size", "8", "--device", "cpu", "--no-progress"]
+    base += ["--ema-decay", "0.5", "--checkpoint-every", "2", "--out", str(run)]
+    assert main([*base, "-o", str(tmp_path / "a.pt")]) == 0
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["last.pt", "step-0000002.pt", "step-0000004.pt"]
+    assert (run / "metrics.jsonl").read_text().count("\n") == 5
+    first = load_model(tmp_path / "a.pt")
+    assert (first.config.solver, first.config.n_steps) == ("euler", 2)
+    assert main([*base, "-o", str(tmp_path / "b.pt")]) == 2, "the run directory holds a run: --resume or --force"
+    assert not (tmp_path / "b.pt").exists()
+    resume = ["--resume", str(run / "checkpoints" / "step-0000004.pt")]
+    assert main([*base, "-o", str(tmp_path / "b.pt"), *resume]) == 0
+    again = load_model(tmp_path / "b.pt")
+    for (key, a), b in zip(first.state_dict().items(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b), key
+    assert main([*base, "-o", str(tmp_path / "c.pt"), *resume, "--seed", "1"]) == 2, "other settings do not resume"
