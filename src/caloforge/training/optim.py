@@ -51,8 +51,8 @@ def build_optimizers(
             raise ValueError(msg)
         hint = recommended.get(name, {})
         lr = config.lr if config.lr is not None else float(hint.get("lr", _DEFAULT_LR))
-        betas = config.betas if config.betas is not None else tuple(hint.get("betas", _DEFAULT_BETAS))
-        optimizers[name] = AdamW(params, lr=lr, betas=betas, weight_decay=config.weight_decay)  # type: ignore[arg-type]
+        beta1, beta2 = config.betas if config.betas is not None else tuple(hint.get("betas", _DEFAULT_BETAS))
+        optimizers[name] = AdamW(params, lr=lr, betas=(float(beta1), float(beta2)), weight_decay=config.weight_decay)
     return optimizers
 
 

@@ -276,7 +276,7 @@ class Trainer:
             msg = f"non-finite {group} loss {float(out.loss.detach())} at step {self.step}; lower the learning rate"
             raise FloatingPointError(msg)
         self.model.zero_grad(set_to_none=True)
-        self.scaler.scale(out.loss).backward()
+        torch.autograd.backward(self.scaler.scale(out.loss))
         if self.dist.enabled:
             all_reduce_gradients(params, self.dist.world_size)
         metrics = {"loss": float(out.loss.detach()), **out.metrics}
