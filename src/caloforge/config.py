@@ -64,12 +64,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def from_dict(cls: type[C], data: Mapping[str, Any], *, where: str = "") -> C:
+def from_dict(cls: type[C], data: object, *, where: str = "") -> C:
     """Builds the dataclass ``cls`` from ``data``, checking keys, types and ``Literal`` choices.
 
     Arguments:
         cls: A dataclass type.
-        data: Mapping of field names to values (e.g. parsed YAML).
+        data: Mapping of field names to values (e.g. parsed YAML); anything else is refused.
         where: Dotted prefix used in error messages.
 
     Raises:
@@ -184,7 +184,7 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
     Raises:
         ConfigError: If an override has no ``=``.
     """
-    out = json.loads(json.dumps(data))
+    out: dict[str, Any] = json.loads(json.dumps(data))
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:

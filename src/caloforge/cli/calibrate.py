@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: {args.checkpoint} holds a {type(model).__name__}; calibrate needs flow matching\n")
         return 2
     if args.sampler:
-        model = with_sampler(model, *parse_sampler(args.sampler))  # type: ignore[arg-type]
+        model = with_sampler(model, *parse_sampler(args.sampler))
     data = read_showers(args.data, model.geometry, start=args.start, stop=args.stop)
     conditions = torch.as_tensor(data.conditions())[:, : model.n_conditions]
     calibrated = calibrate_occupancy(

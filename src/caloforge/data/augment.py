@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import Tensor, nn
 
 from caloforge.geometry import Geometry
@@ -76,7 +77,7 @@ def _images(geometry: Geometry, n_alpha: int) -> np.ndarray:
     for layer in geometry.layers:
         a, r = layer.shape
         base = np.arange(a * r).reshape(a, r) + offset
-        per_image = []
+        per_image: list[NDArray[np.int64]] = []
         for mirror in (False, True):
             grid = base[::-1] if mirror else base  # a layer with one angular bin is its own image
             per_image.extend(np.roll(grid, k, axis=0).reshape(-1) for k in range(n_alpha))

@@ -181,7 +181,9 @@ class Standardize(Transform):
         super().__init__()
         self.min_std = min_std
         self.shared = shared
+        self.mean: Tensor
         self.register_buffer("mean", torch.zeros(n_features))
+        self.std: Tensor
         self.register_buffer("std", torch.ones(n_features))
 
     def fit(self, x: Tensor, conditions: Tensor) -> None:  # noqa: ARG002
@@ -226,7 +228,9 @@ class LayerSum(nn.Module):
         super().__init__()
         self.n_layers = geometry.n_layers
         voxel_layer = torch.as_tensor(geometry.voxel_layer, dtype=torch.long)
+        self.voxel_layer: Tensor
         self.register_buffer("voxel_layer", voxel_layer, persistent=False)
+        self.membership: Tensor
         self.register_buffer(
             "membership", nn.functional.one_hot(voxel_layer, self.n_layers).float(), persistent=False
         )
@@ -296,9 +300,13 @@ class ConditionEncoder(nn.Module):
     def __init__(self, n_conditions: int = 1) -> None:
         super().__init__()
         self.n_conditions = n_conditions
+        self.log_e_min: Tensor
         self.register_buffer("log_e_min", torch.tensor(0.0))
+        self.log_e_max: Tensor
         self.register_buffer("log_e_max", torch.tensor(math.log(1e6)))
+        self.angle_min: Tensor
         self.register_buffer("angle_min", torch.tensor(0.0))
+        self.angle_max: Tensor
         self.register_buffer("angle_max", torch.tensor(math.pi / 2))
 
     def fit(self, conditions: Tensor) -> None:

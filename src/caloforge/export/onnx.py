@@ -151,14 +151,15 @@ def readout_threshold_symbolic(opset: int) -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, function in symbolics.items():
-            torch.onnx.register_custom_op_symbolic(name, function, opset)
+            # Public in torch.onnx but missing from its __all__, so strict mypy sees a private name.
+            torch.onnx.register_custom_op_symbolic(name, function, opset)  # type: ignore[attr-defined]
     try:
         yield
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for name in symbolics:
-                torch.onnx.unregister_custom_op_symbolic(name, opset)
+                torch.onnx.unregister_custom_op_symbolic(name, opset)  # type: ignore[attr-defined]
 
 
 @contextmanager

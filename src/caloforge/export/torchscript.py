@@ -47,7 +47,9 @@ def trace_graph(graph: GenerationGraph | Par04Graph) -> torch.jit.ScriptModule:
     inputs = tuple(t.to(device) for t in graph.example_inputs(8, generator=torch.Generator().manual_seed(1)))
     with warnings.catch_warnings(), torch.no_grad(), exportable_attention():
         warnings.simplefilter("ignore")  # tracer and deprecation warnings
-        return torch.jit.trace(graph, inputs, check_trace=False)  # type: ignore[no-any-return]
+        # torch.jit.trace and torch.jit.load are untyped in torch's stubs.
+        traced: torch.jit.ScriptModule = torch.jit.trace(graph, inputs, check_trace=False)  # type: ignore[no-untyped-call]
+        return traced
 
 
 def load_torchscript(path: str | Path) -> tuple[torch.jit.ScriptModule, dict[str, Any]]:
@@ -55,7 +57,7 @@ def load_torchscript(path: str | Path) -> tuple[torch.jit.ScriptModule, dict[str
     files = {CARD_FILE: ""}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        module = torch.jit.load(str(path), map_location="cpu", _extra_files=files)
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=files)  # type: ignore[no-untyped-call]
     return module, json.loads(files[CARD_FILE] or "{}")
 
 

@@ -47,7 +47,7 @@ def parse_binning(text: str, *, name: str = "binning", source: str = "<string>")
         msg = f"{source}: {len(bins)} <Bin> elements; caloforge expects one particle per file"
         raise ValueError(msg)
     particle = bins[0].get("name")
-    layers = []
+    layers: list[Layer] = []
     for node in bins[0].findall("Layer"):
         try:
             layer_id = int(node.get("id", len(layers)))

@@ -96,6 +96,7 @@ class GenerativeModel(nn.Module, ABC):
         self.geometry = geometry
         self.config = config
         self.n_conditions = n_conditions
+        self._fitted: Tensor
         self.register_buffer("_fitted", torch.zeros((), dtype=torch.bool))
 
     @classmethod

@@ -36,6 +36,7 @@ class SinusoidalEmbedding(nn.Module):
             raise ValueError(msg)
         half = dim // 2
         freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+        self.freqs: Tensor
         self.register_buffer("freqs", freqs, persistent=False)
         self.scale = scale
 

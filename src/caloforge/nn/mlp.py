@@ -68,6 +68,8 @@ class MLP(nn.Sequential):
         layers.append(nn.Linear(width, out_features))
         super().__init__(*layers)
 
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(self, x: Tensor) -> Tensor:
         """(*, in_features) → (*, out_features)."""
-        return super().forward(x)
+        for layer in self:
+            x = layer(x)
+        return x

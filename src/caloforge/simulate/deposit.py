@@ -71,7 +71,8 @@ def _quadrant(x: Array, y: Array, radius: Array) -> Array:
     r2 = np.square(radius)
     a = np.sqrt(np.square(x) + r2)
     b = np.sqrt(np.square(y) + r2)
-    return (x / a * np.arctan(y / a) + y / b * np.arctan(x / b)) / (2.0 * np.pi)
+    fraction: NDArray[np.float64] = (x / a * np.arctan(y / a) + y / b * np.arctan(x / b)) / (2.0 * np.pi)
+    return fraction
 
 
 def _rectangles(x_edges: Array, y_edges: Array, radius: Array) -> Array:
@@ -127,7 +128,8 @@ class RectangleTable:
         u = np.clip(np.log(radius / self.r_min_mm) / step, 0.0, self.n_radii - 1.0)
         i = np.minimum(u.astype(np.int64), self.n_radii - 2)
         w = (u - i).astype(np.float32)[..., None]
-        return self.table[i] * (1.0 - w) + self.table[i + 1] * w
+        values: NDArray[np.float32] = self.table[i] * (1.0 - w) + self.table[i + 1] * w
+        return values
 
     def fractions(self, core_mm: Array, tail_mm: Array, core_fraction: Array) -> NDArray[np.float32]:
         """Like :func:`rectangle_fractions`, flattened: (N, L) radii and weights → (N, L, n_x · n_y), float32."""

@@ -227,7 +227,8 @@ class GFlashSimulator:
         cdf = gammainc(params.alpha[:, None], beta[:, None] * self._edges_x0[None, :])
         smooth = np.diff(cdf, axis=1)
         noisy = smooth * np.exp(params.layer_noise)
-        return noisy * (smooth.sum(1) / np.maximum(noisy.sum(1), 1e-300))[:, None]
+        profile: NDArray[np.float64] = noisy * (smooth.sum(1) / np.maximum(noisy.sum(1), 1e-300))[:, None]
+        return profile
 
     def transverse_shape(self, params: ShowerParameters) -> tuple[Array, Array, Array]:
         """Core radius (mm), tail radius (mm) and core weight per shower and layer, each (N, n_layers)."""

@@ -90,7 +90,9 @@ class LayerTransformer(nn.Module):
         sizes = list(geometry.layer_sizes)
         self.n_layers, self.n_voxels, self.token_size = len(sizes), geometry.n_voxels, max(sizes)
         gather, scatter = _token_indices(sizes, self.token_size)
+        self.gather_index: Tensor
         self.register_buffer("gather_index", gather, persistent=False)
+        self.scatter_index: Tensor
         self.register_buffer("scatter_index", scatter, persistent=False)
         self.embed_in = nn.Linear(self.token_size, dim)
         self.position = nn.Parameter(torch.randn(self.n_layers, dim) * 0.02)
@@ -113,7 +115,8 @@ class LayerTransformer(nn.Module):
         h = self.head(self.norm(self.blocks(h)))
         if self.skip is not None:
             h = h + self.skip(tokens)
-        return h.reshape(x.shape[0], -1)[:, self.scatter_index]
+        out: Tensor = h.reshape(x.shape[0], -1)[:, self.scatter_index]
+        return out
 
 
 def _token_indices(sizes: Sequence[int], token_size: int) -> tuple[Tensor, Tensor]:

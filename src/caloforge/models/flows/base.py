@@ -58,6 +58,7 @@ class TwoStageFlow(GenerativeModel):
             geometry, n_conditions, noise_mev=config.noise_mev, alpha=config.alpha, log_eps=config.log_eps
         )
         self.energy_flow = ConditionalMAF(geometry.n_layers, n_conditions, config.energy_flow)
+        self._student_steps: Tensor
         self.register_buffer("_student_steps", torch.zeros((), dtype=torch.long))
 
     # ------------------------------------------------------------------ voxel stage (subclasses)

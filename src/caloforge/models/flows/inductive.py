@@ -75,6 +75,7 @@ class ICaloFlow(TwoStageFlow):
         context = n_conditions + 2 * n_layers + config.n_previous * self.layer_size
         self.teacher = ConditionalMAF(self.layer_size, context, config.layer_flow)
         self.student = ConditionalIAF(self.layer_size, context, config.student_flow)
+        self.layer_index: Tensor
         self.register_buffer("layer_index", torch.eye(n_layers))
 
     @classmethod

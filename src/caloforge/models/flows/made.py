@@ -35,6 +35,7 @@ class MaskedLinear(nn.Linear):
 
     def __init__(self, mask: Tensor) -> None:
         super().__init__(mask.shape[1], mask.shape[0])
+        self.mask: Tensor
         self.register_buffer("mask", mask.to(self.weight.dtype))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -72,7 +73,8 @@ class MADE(nn.Module):
 
     def forward(self, x: Tensor, context: Tensor) -> Tensor:
         """x (B, D), context (B, C) → parameters (B, D, params)."""
-        return self.net(torch.cat([x, context], dim=-1)).unflatten(-1, (self.features, self.params))
+        out: Tensor = self.net(torch.cat([x, context], dim=-1))
+        return out.reshape(*out.shape[:-1], self.features, self.params)
 
 
 class SplineBlock(nn.Module):

@@ -117,7 +117,8 @@ class ConditionalMAF(_SplineStack):
     def log_prob(self, x: Tensor, context: Tensor) -> Tensor:
         """log p(x | context), (B, D) → (B,), nats."""
         z, ladj = self(x, context)
-        return standard_normal_log_prob(z) + ladj
+        log_prob: Tensor = standard_normal_log_prob(z) + ladj
+        return log_prob
 
     def inverse(self, z: Tensor, context: Tensor) -> Tensor:
         """Latent (B, D) → data (B, D): slow, D sequential passes per block."""

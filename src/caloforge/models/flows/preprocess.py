@@ -125,7 +125,8 @@ class FlowPreprocessing(nn.Module):
 
     def context(self, conditions: Tensor) -> Tensor:
         """Encoded conditions, (B, C) raw → (B, C) in [0, 1]."""
-        return self.condition_encoder(conditions.float())
+        encoded: Tensor = self.condition_encoder(conditions.float())
+        return encoded
 
     def decode(self, layers: Tensor, voxels: Tensor, conditions: Tensor) -> Tensor:
         """Features → showers (B, n_voxels), MeV ≥ 0, below-threshold voxels set to 0.

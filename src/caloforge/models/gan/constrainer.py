@@ -70,4 +70,5 @@ class Constrainer(nn.Module):
     def forward(self, showers: Tensor) -> Tensor:
         """Showers (B, n_voxels), MeV → estimated encoded energy (B,)."""
         features = self.features(showers)
-        return self.net(self.norm(features, features[:, :1])).squeeze(1)
+        energy: Tensor = self.net(self.norm(features, features[:, :1]))
+        return energy.squeeze(1)

@@ -83,4 +83,5 @@ class Critic(nn.Module):
         parts = [x, conditions]
         if self.layer_features:
             parts.insert(1, self.layer_norm(self._layer_log_fractions(fractions), conditions))
-        return self.net(torch.cat(parts, dim=1)).squeeze(1)
+        scores: Tensor = self.net(torch.cat(parts, dim=1))
+        return scores.squeeze(1)

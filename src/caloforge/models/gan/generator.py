@@ -60,4 +60,5 @@ class Generator(nn.Module):
 
     def forward(self, noise: Tensor, conditions: Tensor) -> Tensor:
         """Noise (B, latent_dim) and encoded conditions (B, C) → preprocessed voxels (B, n_voxels)."""
-        return self.head(self.features(noise, conditions))
+        out: Tensor = self.head(self.features(noise, conditions))
+        return out

@@ -63,4 +63,5 @@ def gradient_penalty(
         mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
         scores = critic(mixed)
         (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=create_graph)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    penalty: Tensor = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    return penalty

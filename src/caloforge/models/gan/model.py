@@ -92,6 +92,7 @@ class WGAN(GenerativeModel):
         self.energy_scale = EnergyScale()
         self.voxel_norm = Compose(Log(eps=config.log_eps), Standardize(n_voxels, min_std=config.min_std))
         #: Per-voxel cap on generated log(fraction + eps): log 2 above the largest real value.
+        self.log_max: Tensor
         self.register_buffer("log_max", torch.zeros(n_voxels))
         self.generator = Generator(
             n_voxels, config.latent_dim, n_conditions, config.generator_hidden, config.activation

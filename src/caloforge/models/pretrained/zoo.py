@@ -200,4 +200,4 @@ def _with_default_sampler(model: GenerativeModel, entry: PretrainedModel) -> Gen
     solver, steps = parse_sampler(entry.sampler.spec)
     if (model.config.solver, model.config.n_steps) == (solver, steps):
         return model
-    return with_sampler(model, solver, steps).eval()  # type: ignore[arg-type]
+    return with_sampler(model, solver, steps).eval()

@@ -95,6 +95,7 @@ class VAE(GenerativeModel):
         self.voxel_norm = Compose(Log(eps=config.log_eps), Standardize(n_voxels, min_std=config.min_std))
         label = torch.zeros(len(labels))
         label[labels.index(geometry.name)] = 1.0
+        self.geometry_label: Tensor
         self.register_buffer("geometry_label", label)
         self.layer_sum = LayerSum(geometry)
         self.layer_norm = Standardize(geometry.n_layers, min_std=1e-4)
