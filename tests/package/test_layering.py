@@ -34,7 +34,7 @@ LAYERS = {
     "pipeline": 10,
     "cli": 11,
 }
-MAX_LINES = 450
+MAX_LINES = 400
 
 
 def _modules() -> list[Path]:
