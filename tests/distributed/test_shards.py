@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caloforge.data import ShowerData, read_showers
+from caloforge.data import Conditions, ShowerData, produce, read_showers
 from caloforge.distributed import (
-    SimulatorProducer,
     merge_shards,
     plan_shards,
     run_shard,
@@ -18,6 +17,7 @@ from caloforge.distributed import (
     write_virtual,
 )
 from caloforge.geometry import Geometry
+from caloforge.simulate import GFlashProducer
 
 
 def test_plan_covers_events_contiguously() -> None:
@@ -42,11 +42,11 @@ def test_plan_rejects_bad_arguments(n: int, size: int, seed: int) -> None:
 
 
 def _write_two_shards(tmp_path: Path, geometry: Geometry) -> tuple[list[Path], ShowerData]:
-    producer = SimulatorProducer(geometry)
-    energies = np.geomspace(1e3, 1e5, 7).astype(np.float32)
+    producer = GFlashProducer(geometry)
+    energies = Conditions(np.geomspace(1e3, 1e5, 7).astype(np.float32))
     shards = plan_shards(len(energies), 4, seed=9)
     paths = [run_shard(producer, energies[s.start : s.stop], s, tmp_path) for s in shards]
-    parts = [producer(energies[s.start : s.stop], s.seed) for s in shards]
+    parts = [produce(producer, energies[s.start : s.stop], s.seed) for s in shards]
     return paths, ShowerData.concatenate(parts)
 
 
@@ -71,10 +71,12 @@ def test_virtual_dataset_reads_like_a_file(tmp_path: Path, tiny_geometry: Geomet
     assert data.geometry.same_binning(tiny_geometry)
 
 
-def test_run_shard_rejects_wrong_count(tmp_path: Path, tiny_geometry: Geometry) -> None:
-    def short(energies: np.ndarray, seed: int) -> ShowerData:
-        return SimulatorProducer(tiny_geometry)(energies[:-1], seed)
+class _Short(GFlashProducer):
+    def batches(self, conditions: Conditions, seed: int):  # type: ignore[no-untyped-def]
+        yield from super().batches(conditions[:-1], seed)
 
-    with pytest.raises(ValueError, match="returned 2 showers for 3"):
-        run_shard(short, np.ones(3, np.float32) * 1e3, plan_shards(3, 3, 0)[0], tmp_path)
+
+def test_run_shard_rejects_wrong_count(tmp_path: Path, tiny_geometry: Geometry) -> None:
+    with pytest.raises(ValueError, match="produced 2 showers for 3"):
+        run_shard(_Short(tiny_geometry), Conditions(np.ones(3, np.float32) * 1e3), plan_shards(3, 3, 0)[0], tmp_path)
     assert not list(tmp_path.iterdir())

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from caloforge.data import read_showers
+from caloforge.data import Conditions, ShowerProducer, produce_to_file, read_showers
 from caloforge.export.graph import Par04Settings
 from caloforge.export.metadata import ModelCardError
 from caloforge.export.onnx import export_onnx
-from caloforge.export.runtime import OnnxGenerator, generate_onnx_to_file
+from caloforge.export.runtime import OnnxGenerator, OnnxProducer
 from caloforge.models import GenerativeModel
 
 
@@ -88,9 +88,10 @@ def test_foreign_onnx_model_is_rejected(exported: Callable[..., tuple[Path, Gene
 _NO_TORCH = """
 import sys
 sys.modules["torch"] = None  # any `import torch` now raises ImportError
-from caloforge.export.runtime import generate_onnx_to_file
-from caloforge.data import read_showers
-run = generate_onnx_to_file(sys.argv[1], sys.argv[2], 25, "log-uniform:1:100", seed=4, batch_size=10, threads=1)
+from caloforge.data import Conditions, produce_to_file, read_showers
+from caloforge.export.runtime import OnnxProducer
+producer = OnnxProducer(sys.argv[1], batch_size=10, threads=1)
+run = produce_to_file(producer, Conditions.from_spec("log-uniform:1:100", 25, 4), sys.argv[2], seed=4)
 data = read_showers(sys.argv[2])
 assert data.showers.shape[0] == 25 and (data.showers >= 0).all()
 from caloforge.cli.main import main
@@ -98,7 +99,7 @@ code = main(["generate", "--model", sys.argv[1], "--like", sys.argv[2], "--n", "
 assert code == 0
 assert read_showers(sys.argv[3]).energies.tolist() == data.energies[:7].tolist()
 assert not any(name == "torch" or name.startswith("torch.") for name, mod in sys.modules.items() if mod is not None)
-print("ok", run.n_showers)
+print("ok", run.n)
 """
 
 
@@ -111,6 +112,28 @@ def test_generation_works_without_torch(exported: Callable[..., tuple[Path, Gene
     )
     assert proc.returncode == 0, proc.stderr
     assert "ok 25" in proc.stdout
-    in_process = generate_onnx_to_file(path, tmp_path / "again.h5", 25, "log-uniform:1:100", seed=4, batch_size=10)
-    assert in_process.n_showers == 25
+    producer = OnnxProducer(path, batch_size=10)
+    assert isinstance(producer, ShowerProducer)
+    in_process = produce_to_file(producer, Conditions.from_spec("log-uniform:1:100", 25, 4), tmp_path / "again.h5", seed=4)
+    assert in_process.n == 25
     np.testing.assert_array_equal(read_showers(out).showers, read_showers(tmp_path / "again.h5").showers)
+
+
+def test_producer_needs_angles_and_pickles_without_its_session(
+    exported: Callable[..., tuple[Path, GenerativeModel]], tmp_path: Path
+) -> None:
+    import pickle
+
+    path, _ = exported(n_conditions=2)
+    producer = OnnxProducer(path, batch_size=4, threads=1)
+    energies = Conditions(np.full(6, 1e4, np.float32))
+    with pytest.raises(ValueError, match="pass --angle"):
+        producer.accept(energies)
+    run = produce_to_file(producer, energies.with_angle(0.1), tmp_path / "a.h5", seed=2)
+    assert run.label.endswith("(ONNX Runtime)")
+    clone = pickle.loads(pickle.dumps(producer))
+    assert clone._state is None
+    produce_to_file(clone, energies.with_angle(0.1), tmp_path / "b.h5", seed=2)
+    a, b = read_showers(tmp_path / "a.h5"), read_showers(tmp_path / "b.h5")
+    np.testing.assert_array_equal(a.showers, b.showers)
+    np.testing.assert_array_equal(a.angles, np.full(6, 0.1, np.float32))

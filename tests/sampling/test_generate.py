@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from caloforge.data import read_showers
+from caloforge.data import Conditions, ShowerProducer, produce_to_file, read_showers
+from caloforge.device import resolve_device
 from caloforge.geometry import Geometry
 from caloforge.models import GenerativeModel, build_model
-from caloforge.device import resolve_device
-from caloforge.data import Conditions, ShowerProducer, produce_to_file
 from caloforge.sampling import ExtrapolationWarning, ModelProducer, generate
 
 from ..conftest import make_showers
@@ -72,12 +71,16 @@ def test_produce_to_file_matches_in_memory(model: GenerativeModel, tmp_path: Pat
     producer = ModelProducer(model=model, batch_size=4, device="cpu")
     assert isinstance(producer, ShowerProducer)
     run = produce_to_file(producer, Conditions(energies), path, seed=3)
-    assert run.n == 9 and run.ms_per_shower > 0 and run.label == "WGAN" and run.seed == 3
+    assert run.n == 9
+    assert run.ms_per_shower > 0
+    assert run.label == "WGAN"
+    assert run.seed == 3
     on_disk = read_showers(path)
     in_memory = generate(model, energies, batch_size=4, seed=3, device="cpu")
     np.testing.assert_array_equal(on_disk.showers, in_memory.showers)
     assert on_disk.geometry.same_binning(model.geometry)
-    assert on_disk.attrs["generator"] == "WGAN" and on_disk.attrs["seed"] == 3
+    assert on_disk.attrs["generator"] == "WGAN"
+    assert on_disk.attrs["seed"] == 3
     with pytest.raises(FileExistsError, match="already exists"):
         produce_to_file(producer, Conditions(energies), path, seed=3)
     produce_to_file(producer, Conditions(energies[:2]), path, seed=3, overwrite=True)
@@ -100,7 +103,7 @@ def test_model_producer_loads_a_checkpoint_once_and_pickles_without_it(model: Ge
     again = list(clone.batches(conditions, 1))
     np.testing.assert_array_equal(np.concatenate([d.showers for d in first]), np.concatenate([d.showers for d in again]))
     with pytest.raises(RuntimeError, match="in-memory model"):
-        pickle.loads(pickle.dumps(ModelProducer(model=model))).model
+        _ = pickle.loads(pickle.dumps(ModelProducer(model=model))).model
 
 
 def test_angle_conditioned_model_needs_angles(tiny_geometry: Geometry) -> None:

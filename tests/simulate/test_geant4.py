@@ -22,9 +22,9 @@ from caloforge.geometry import Geometry, get_geometry
 from caloforge.simulate.geant4 import (
     Geant4Config,
     Geant4DataError,
+    Geant4Producer,
     find_geant4_data,
     layer_layout,
-    Geant4Producer,
 )
 from caloforge.simulate.readout import Deposits, deposits_to_showers
 

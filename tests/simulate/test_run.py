@@ -23,7 +23,9 @@ def test_produce_to_file_round_trip_and_seed(tmp_path: Path) -> None:
     run = _simulate(a, 30, "log-uniform:1:100", 3)
     _simulate(b, 30, "log-uniform:1:100", 3)
     _simulate(c, 30, "log-uniform:1:100", 4)
-    assert run.n == 30 and run.showers_per_second > 0 and run.label == "caloforge GFlash"  # type: ignore[attr-defined]
+    assert run.n == 30
+    assert run.showers_per_second > 0
+    assert run.label == "caloforge GFlash"
     da, db, dc = read_showers(a), read_showers(b), read_showers(c)
     assert da.geometry.name == "calochallenge-2"
     assert len(da) == 30

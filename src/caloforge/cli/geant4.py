@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         msg = f"{args.output} already exists; pass overwrite=True (--force on the command line) to replace it"
         raise FileExistsError(msg)
     producer = Geant4Producer(args.geometry, config, data_dir=args.g4_data_dir, workers=args.workers)
-    angles = None if args.angle_range_deg is None else tuple(math.radians(a) for a in args.angle_range_deg)
+    angles = None
+    if args.angle_range_deg is not None:
+        angles = (math.radians(args.angle_range_deg[0]), math.radians(args.angle_range_deg[1]))
     conditions = Conditions.from_spec(args.energy, args.particles, args.seed, angles=angles)
     result = produce_to_file(
         producer, conditions, args.output, seed=args.seed, overwrite=args.force, progress=not args.no_progress,

@@ -223,7 +223,7 @@ def write_virtual(
             out.attrs[key] = infos[0][3][key]
         for key, value in (attrs or {}).items():
             out.attrs[key] = value
-    return n
+    return int(n)
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -92,7 +92,7 @@ def _with_sampler(model: GenerativeModel, spec: str, where: str) -> GenerativeMo
     if not isinstance(model, FlowMatching):
         msg = f"{where} holds a {type(model).__name__}; --sampler applies to flow-matching models only"
         raise ValueError(msg)  # noqa: TRY004  (a bad argument for this file, reported like other bad inputs)
-    out: GenerativeModel = with_sampler(model, solver, steps)  # type: ignore[arg-type]
+    out: GenerativeModel = with_sampler(model, solver, steps)
     return out
 
 
@@ -159,7 +159,7 @@ class ModelProducer(LazyState):
             if self.threads is not None:
                 torch.set_num_threads(self.threads)
             self._state = self._prepare(load_model(self.checkpoint, use_ema=self.use_ema))
-            logger.info("loaded %s on %s", self.checkpoint, self._state[1])
+            logger.debug("loaded %s on %s", self.checkpoint, self._state[1])
         state: tuple[GenerativeModel, torch.device] = self._state
         return state
 

@@ -74,10 +74,11 @@ def build_classes(g4: Any) -> dict[str, type]:
 def _detector_classes(g4: Any) -> dict[str, type]:
     """The calorimeter construction and the sensitive detector of its active slabs."""
 
-    class Calorimeter(g4.G4VUserDetectorConstruction):  # type: ignore[misc, name-defined]
+    class Calorimeter(g4.G4VUserDetectorConstruction):  # type: ignore[misc]
         def __init__(self, config: Geant4Config, state: _State) -> None:
             super().__init__()
-            self.config, self.state, self.keep = config, state, []
+            self.config, self.state = config, state
+            self.keep: list[Any] = []
 
         def Construct(self) -> Any:
             c, nist = self.config, g4.G4NistManager.Instance()
@@ -110,7 +111,7 @@ def _detector_classes(g4: Any) -> dict[str, type]:
             self.SetSensitiveDetector(self.active_lv, sd)
             self.keep.append(sd)
 
-    class ActiveLayers(g4.G4VSensitiveDetector):  # type: ignore[misc, name-defined]
+    class ActiveLayers(g4.G4VSensitiveDetector):  # type: ignore[misc]
         def __init__(self, name: str, state: _State) -> None:
             super().__init__(name)
             self.state = state
@@ -131,7 +132,7 @@ def _detector_classes(g4: Any) -> dict[str, type]:
 def _action_classes(g4: Any) -> dict[str, type]:
     """The particle gun and the action initialisation."""
 
-    class Gun(g4.G4VUserPrimaryGeneratorAction):  # type: ignore[misc, name-defined]
+    class Gun(g4.G4VUserPrimaryGeneratorAction):  # type: ignore[misc]
         def __init__(self, config: Geant4Config, state: _State) -> None:
             super().__init__()
             self.state, self.gun = state, g4.G4ParticleGun(1)
@@ -146,7 +147,7 @@ def _action_classes(g4: Any) -> dict[str, type]:
             self.gun.SetParticlePosition(g4.G4ThreeVector(x0, 0.0, -GUN_OFFSET_MM))
             self.gun.GeneratePrimaryVertex(event)
 
-    class Actions(g4.G4VUserActionInitialization):  # type: ignore[misc, name-defined]
+    class Actions(g4.G4VUserActionInitialization):  # type: ignore[misc]
         def __init__(self, config: Geant4Config, state: _State) -> None:
             super().__init__()
             self.config, self.state = config, state

@@ -110,4 +110,8 @@ def layer_layout(config: Geant4Config) -> dict[str, NDArray[np.float64]]:
     front = np.arange(config.n_layers) * config.pitch_mm
     absorber = front + 0.5 * config.absorber_mm
     active = front + config.absorber_mm + 0.5 * config.active_mm
-    return {"absorber_z": absorber, "active_z": active, "active_depth": active.copy()}
+    return {
+        "absorber_z": np.asarray(absorber, np.float64),
+        "active_z": np.asarray(active, np.float64),
+        "active_depth": np.array(active, np.float64),
+    }
