@@ -19,11 +19,14 @@ Example:
 from __future__ import annotations
 
 import math
+from typing import TypeVar, cast
 
 import torch
 from torch import Tensor, nn
 
 from caloforge.geometry import Geometry
+
+_T = TypeVar("_T", bound="Transform")
 
 __all__ = [
     "Compose",
@@ -62,22 +65,38 @@ class Compose(Transform):
         super().__init__()
         self.transforms = nn.ModuleList(transforms)
 
+    def steps(self) -> list[Transform]:
+        """The transforms in order, typed (an ``nn.ModuleList`` only knows them as modules)."""
+        return [cast(Transform, t) for t in self.transforms]
+
+    def step(self, index: int, kind: type[_T]) -> _T:
+        """Transform ``index``, checked to be a ``kind``.
+
+        Raises:
+            TypeError: If it is another transform.
+        """
+        t = self.transforms[index]
+        if not isinstance(t, kind):
+            msg = f"step {index} of this chain is a {type(t).__name__}, not a {kind.__name__}"
+            raise TypeError(msg)
+        return t
+
     def fit(self, x: Tensor, conditions: Tensor) -> None:
         """Fits the chain stage by stage."""
-        for t in self.transforms:
+        for t in self.steps():
             t.fit(x, conditions)
             x = t(x, conditions)
 
     def forward(self, x: Tensor, conditions: Tensor) -> Tensor:
         """Applies all transforms."""
-        for t in self.transforms:
+        for t in self.steps():
             x = t(x, conditions)
         return x
 
     def inverse(self, y: Tensor, conditions: Tensor) -> Tensor:
         """Undoes all transforms in reverse order."""
-        for t in reversed(self.transforms):
-            y = t.inverse(y, conditions)  # type: ignore[operator]
+        for t in reversed(self.steps()):
+            y = t.inverse(y, conditions)
         return y
 
 

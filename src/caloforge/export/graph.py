@@ -186,9 +186,9 @@ def build_graph(
     if not model.is_fitted:
         msg = "the model's preprocessing is not fitted: train it (or load a checkpoint) before exporting"
         raise ValueError(msg)
+    if signature not in ("caloforge", "par04"):
+        msg = f"unknown export signature {signature!r}; choices are 'caloforge', 'par04'"
+        raise ValueError(msg)
     if signature == "caloforge":
         return GenerationGraph(model)
-    if signature == "par04":
-        return Par04Graph(model, par04)
-    msg = f"unknown export signature {signature!r}; choices are 'caloforge', 'par04'"
-    raise ValueError(msg)
+    return Par04Graph(model, par04)

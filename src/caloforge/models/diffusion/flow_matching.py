@@ -90,11 +90,11 @@ class FlowMatching(GenerativeModel):
         self.layer_norm = Compose(stage1, Standardize(self.n_stage1, min_std=config.min_std))
         self.context_norm = Compose(Log(config.layer_log_eps), Standardize(n_layers, min_std=config.min_std))
         shared = config.voxel_standardisation == "shared"
-        voxel_map: Transform = {
-            "logit": lambda: Logit(config.voxel_logit_alpha),
-            "log1p-mev": lambda: Log1pScaled(config.voxel_scale_mev),
-            "log": lambda: Log(config.voxel_log_eps),
-        }[config.voxel_transform]()
+        voxel_map: Transform = Log(config.voxel_log_eps)
+        if config.voxel_transform == "logit":
+            voxel_map = Logit(config.voxel_logit_alpha)
+        elif config.voxel_transform == "log1p-mev":
+            voxel_map = Log1pScaled(config.voxel_scale_mev)
         self.voxel_norm = Compose(voxel_map, Standardize(geometry.n_voxels, min_std=config.min_std, shared=shared))
         self.symmetry: AngularSymmetry | None = None
         if config.augment == "angular":

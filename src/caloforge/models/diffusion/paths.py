@@ -86,9 +86,9 @@ def sample_times(
     Raises:
         ValueError: Unknown ``kind``.
     """
+    if kind not in ("uniform", "logit-normal"):
+        msg = f"unknown time sampling {kind!r}; choices are ['logit-normal', 'uniform']"
+        raise ValueError(msg)
     if kind == "uniform":
         return torch.rand(n, device=device, generator=generator)
-    if kind == "logit-normal":
-        return torch.sigmoid(torch.randn(n, device=device, generator=generator))
-    msg = f"unknown time sampling {kind!r}; choices are ['logit-normal', 'uniform']"
-    raise ValueError(msg)
+    return torch.sigmoid(torch.randn(n, device=device, generator=generator))

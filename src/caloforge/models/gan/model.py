@@ -180,7 +180,8 @@ class WGAN(GenerativeModel):
         real = self.voxel_norm(self.energy_scale(batch.showers.float(), conditions), conditions)
 
         def score(x: Tensor) -> Tensor:
-            return self.critic(x, self._fractions(x), encoded)
+            out: Tensor = self.critic(x, self._fractions(x), encoded)
+            return out
 
         wasserstein = critic_loss(score(real), score(fake))
         penalty = gradient_penalty(score, real, fake)
@@ -220,9 +221,9 @@ class WGAN(GenerativeModel):
 
         The cap keeps single voxels of an imperfect generator from exploding through the exp.
         """
-        log_norm, standardize = self.voxel_norm.transforms
+        log_norm, standardize = self.voxel_norm.step(0, Log), self.voxel_norm.step(1, Standardize)
         log_fractions = torch.minimum(standardize.inverse(y, y), self.log_max)
-        return log_norm.inverse(log_fractions, y)  # type: ignore[no-any-return]
+        return log_norm.inverse(log_fractions, y)
 
     def _min_fractions(self, conditions: Tensor) -> Tensor:
         """Per-shower cut (B, 1): larger fractions are kept, smaller ones are empty voxels.
@@ -267,7 +268,7 @@ class WGAN(GenerativeModel):
         batches skip the folding, whose cost does not depend on B.
         """
         head = self.generator.head
-        standardize = self.voxel_norm.transforms[1]
+        standardize = self.voxel_norm.step(1, Standardize)
         features = self.generator.features(noise, encoded)
         if features.shape[0] < _FOLD_MIN_BATCH:
             y = head(features).mul_(standardize.std).add_(standardize.mean)

@@ -163,7 +163,7 @@ class VAE(GenerativeModel):
         y_hat = self.decoder(zc)
         reconstruction = 0.5 * torch.mean((y_hat - y) ** 2)
         kl = torch.mean(-0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)) / self.geometry.n_voxels
-        log_norm, standardize = self.voxel_norm.transforms
+        log_norm, standardize = self.voxel_norm.step(0, Log), self.voxel_norm.step(1, Standardize)
         log_fraction = (y_hat * standardize.std + standardize.mean).clamp(max=_MAX_LOG_FRACTION)
         fractions_hat = torch.relu(torch.exp(log_fraction) - log_norm.eps)
         layers_hat, layers = self.layer_sum(fractions_hat), self.layer_sum(fractions)
@@ -207,7 +207,7 @@ class VAE(GenerativeModel):
         y = self.decoder(zc)
         if self.config.output_noise > 0:
             y = y + self.config.output_noise * noise[:, self.config.latent_dim :]
-        log_norm, standardize = self.voxel_norm.transforms
+        log_norm, standardize = self.voxel_norm.step(0, Log), self.voxel_norm.step(1, Standardize)
         log_fraction = (y * standardize.std + standardize.mean).clamp(max=_MAX_LOG_FRACTION)
         fractions = torch.relu(torch.exp(log_fraction) - log_norm.eps)
         if self.layer_decoder is not None:
