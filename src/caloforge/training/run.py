@@ -24,7 +24,7 @@ from caloforge.training.config import ModelSpec, RunConfig, SimulateConfig
 from caloforge.training.data import load_training_data, split_data
 from caloforge.training.trainer import FitResult, Trainer
 
-__all__ = ["DRY_RUN_SHOWERS", "dry_run_config", "train_run"]
+__all__ = ["DRY_RUN_SHOWERS", "claim_run_directory", "dry_run_config", "train_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def _run_files(out: Path) -> list[Path]:
     return [p for p in names if p.exists()] + sorted((out / "checkpoints").glob("step-*.pt"))
 
 
-def _claim_run_directory(out: Path, *, resume: str | Path | None, force: bool) -> None:
+def claim_run_directory(out: Path, *, resume: str | Path | None, force: bool) -> None:
     """Refuses a directory that holds another run unless resuming; with ``force`` deletes that run's files.
 
     Raises:
@@ -110,7 +110,7 @@ def train_run(
     """
     is_main = int(os.environ.get("RANK", "0")) == 0
     if is_main:  # other ranks start later and would see rank 0's files; torchrun stops them if rank 0 fails
-        _claim_run_directory(Path(config.out), resume=resume, force=force)
+        claim_run_directory(Path(config.out), resume=resume, force=force)
         if resume is not None:
             load_checkpoint(resume)  # a damaged or foreign checkpoint is refused before anything is written
     if dry_run:
