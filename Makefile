@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The pinned CPU wheel first, so that the package's torch range installs nothing bigger.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[test,flows,onnx,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[test,plot,flows,onnx,dask]"
 	touch $(STAMP)
 
 demo: $(STAMP)

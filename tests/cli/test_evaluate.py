@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,3 +49,18 @@ def test_parse_generated_labels() -> None:
     assert parse_generated(["a=x.h5", "dir/y.h5"]) == {"a": "x.h5", "y": "dir/y.h5"}
     with pytest.raises(ValueError, match="duplicate"):
         parse_generated(["a/x.h5", "b/x.h5"])
+
+
+def test_evaluate_cli_without_matplotlib(
+    tmp_path: Path, shower_file: Callable[..., Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the plot extra were not installed
+    ref = shower_file("ref.h5", n=60)
+    out = tmp_path / "out"
+    argv = ["evaluate", "--reference", str(ref), "--generated", str(ref), "--out", str(out), "--classifier", "none",
+            "--distances", "none", "--formats", "png"]
+    assert main(argv) == 0
+    assert (out / "metrics.json").exists()
+    assert (out / "report.html").exists()
+    assert not (out / "plots").exists()
+    assert "warning: figures not drawn: drawing figures needs matplotlib" in capsys.readouterr().out

@@ -38,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--distances", choices=("fast", "official", "none"), default="fast",
                    help="FPD/KPD batch settings (official: the CaloChallenge/jetnet call)")
     p.add_argument("--no-baseline", action="store_true", help="skip the reference-vs-reference baseline")
-    p.add_argument("--no-plots", action="store_true", help="write metrics.json and report.html only")
+    p.add_argument("--no-plots", action="store_true",
+                   help="write metrics.json and report.html only (the figures need matplotlib, the plot extra: "
+                   "without it they are skipped with a warning)")
     p.add_argument("--formats", default="png,pdf", help="figure formats (comma-separated)")
     p.add_argument("--on-invalid", choices=("flag", "error"), default="flag",
                    help="generated showers with NaN/inf: drop and flag them, or stop with an error")

@@ -83,13 +83,12 @@ class ClassifierConfig:
     @classmethod
     def preset(cls, recipe: Recipe, **overrides: Any) -> ClassifierConfig:
         """The ``"fast"`` or ``"official"`` recipe, with explicit overrides."""
-        if recipe == "official":
-            base = cls("official", (2048, 2048, 2048), 2e-4, 1000, 50, None, None, standardise=False)
-        elif recipe == "fast":
-            base = cls()
-        else:
+        presets = {"official": cls("official", (2048, 2048, 2048), 2e-4, 1000, 50, None, None, standardise=False),
+                   "fast": cls()}
+        if recipe not in presets:  # a str from an untyped caller
             msg = f"unknown classifier recipe {recipe!r}; choices are: fast, official"
             raise ValueError(msg)
+        base = presets[recipe]
         return base.__class__(**{**asdict(base), **overrides})
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,12 +199,12 @@ def isotonic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, y_min: flo
 
 def roc_auc(labels: NDArray[np.floating], scores: NDArray[np.floating]) -> float:
     """Area under the ROC curve (Mann–Whitney U with tied scores counted half)."""
-    labels = np.asarray(labels).astype(bool)
-    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    positive = np.asarray(labels).astype(bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
     ranks = stats.rankdata(scores)
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _bce(p: NDArray[np.float64], labels: NDArray[np.float64]) -> float:
@@ -345,9 +344,9 @@ def _single_test(
     splits = [_split(n, rng) for _ in parts]
     sets = []
     for k in range(3):
-        x = np.concatenate([parts[0][splits[0][k]], parts[1][splits[1][k]]])
-        y = np.concatenate([np.zeros(len(splits[0][k])), np.ones(len(splits[1][k]))]).astype(np.float32)
-        sets.append((torch.from_numpy(x), torch.from_numpy(y)))
+        x_k = np.concatenate([parts[0][splits[0][k]], parts[1][splits[1][k]]])
+        y_k = np.concatenate([np.zeros(len(splits[0][k])), np.ones(len(splits[1][k]))]).astype(np.float32)
+        sets.append((torch.from_numpy(x_k), torch.from_numpy(y_k)))
     if cfg.standardise:
         mean, std = sets[0][0].mean(0), sets[0][0].std(0)
         std = torch.where(std > 0, std, torch.ones_like(std))

@@ -83,11 +83,8 @@ class FeatureTable:
 
     def subset(self, index: slice | NDArray[np.integer] | NDArray[np.bool_]) -> FeatureTable:
         """The rows selected by a slice, index array or mask."""
-        return FeatureTable(
-            *(getattr(self, name)[index] for name in _ARRAYS),
-            layer_ids=self.layer_ids,
-            angular_layers=self.angular_layers,
-        )
+        arrays: dict[str, NDArray[np.float64]] = {name: getattr(self, name)[index] for name in _ARRAYS}
+        return FeatureTable(**arrays, layer_ids=self.layer_ids, angular_layers=self.angular_layers)
 
     @staticmethod
     def concatenate(parts: list[FeatureTable]) -> FeatureTable:
@@ -95,11 +92,10 @@ class FeatureTable:
         if not parts:
             msg = "nothing to concatenate"
             raise ValueError(msg)
-        return FeatureTable(
-            *(np.concatenate([getattr(p, name) for p in parts]) for name in _ARRAYS),
-            layer_ids=parts[0].layer_ids,
-            angular_layers=parts[0].angular_layers,
-        )
+        arrays: dict[str, NDArray[np.float64]] = {
+            name: np.concatenate([getattr(p, name) for p in parts]) for name in _ARRAYS
+        }
+        return FeatureTable(**arrays, layer_ids=parts[0].layer_ids, angular_layers=parts[0].angular_layers)
 
 
 _ARRAYS = ("e_inc", "e_tot", "e_layer", "ec_x", "ec_y", "width_x", "width_y", "ec_r", "width_r", "sparsity")

@@ -51,6 +51,9 @@ def classifier_inputs(
     Returns:
         (N, D) float32.
     """
+    if kind not in INPUT_KINDS:  # a str from an untyped caller
+        msg = f"unknown classifier input {kind!r}; choices are: {', '.join(INPUT_KINDS)}"
+        raise ValueError(msg)
     if kind == "high":
         if table is None:
             msg = "the 'high' classifier input needs the feature table"
@@ -63,9 +66,6 @@ def classifier_inputs(
     log_e = np.log10(e)
     if kind == "low":
         return np.concatenate([log_e, voxels / e], axis=1).astype(np.float32)
-    if kind == "low-normed":
-        e_layer = geometry.layer_energies(voxels.astype(np.float64))
-        rep = np.repeat(e_layer, geometry.layer_sizes, axis=1)
-        return np.concatenate([log_e, voxels / (rep + 1e-16), np.log10(e_layer + 1e-8)], axis=1).astype(np.float32)
-    msg = f"unknown classifier input {kind!r}; choices are: {', '.join(INPUT_KINDS)}"
-    raise ValueError(msg)
+    e_layer = geometry.layer_energies(voxels.astype(np.float64))  # "low-normed"
+    rep = np.repeat(e_layer, geometry.layer_sizes, axis=1)
+    return np.concatenate([log_e, voxels / (rep + 1e-16), np.log10(e_layer + 1e-8)], axis=1).astype(np.float32)

@@ -189,7 +189,8 @@ class EvaluationReport:
             "timing_s": self.timing,
             "diagnosis": {label: d.to_dict() for label, d in self.diagnosis.items()},
         }
-        return _clean(raw)
+        cleaned: dict[str, Any] = _clean(raw)
+        return cleaned
 
     def write_json(self, path: str | Path) -> None:
         """Writes :meth:`to_dict` as strict JSON."""

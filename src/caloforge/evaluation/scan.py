@@ -108,7 +108,7 @@ def voxel_histogram(
 
 def _check_invalid(chunk: ShowerData, offset: int, policy: str, label: str) -> NDArray[np.bool_]:
     # a float64 row sum is finite exactly when every voxel is (no overflow from finite float32 values)
-    valid = np.isfinite(chunk.showers.sum(axis=1, dtype=np.float64))
+    valid: NDArray[np.bool_] = np.isfinite(chunk.showers.sum(axis=1, dtype=np.float64))
     if not valid.all() and policy == "error":
         first = offset + int(np.argmin(valid))
         msg = f"{label}: showers contain NaN or inf (first in event {first})"

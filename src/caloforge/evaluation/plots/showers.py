@@ -37,7 +37,8 @@ def radial_profile(geometry: Geometry, mean_shower: NDArray[np.floating]) -> tup
         Radii in mm (sorted, unique voxel-centre radii) and the summed energies, MeV.
     """
     radii, inverse = np.unique(np.round(geometry.r_centres, 6), return_inverse=True)
-    return radii, np.bincount(inverse, weights=np.asarray(mean_shower, dtype=np.float64), minlength=len(radii))
+    summed = np.bincount(inverse, weights=np.asarray(mean_shower, dtype=np.float64), minlength=len(radii))
+    return radii, summed.astype(np.float64)
 
 
 def _ratio_panel(ax: Any, x: NDArray[np.float64], ref: NDArray[np.float64], gens: Mapping[str, NDArray[np.float64]]) -> None:
