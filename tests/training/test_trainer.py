@@ -11,6 +11,7 @@ import torch
 from caloforge.data import ShowerData
 from caloforge.geometry import Geometry
 from caloforge.models import CheckpointError, GenerativeModel, build_model, load_model, save_model
+from caloforge.models.serialization import save_state
 from caloforge.training import EMA, Callback, EarlyStopping, TrainConfig, Trainer, load_checkpoint
 from caloforge.training.data import ShowerTensors
 
@@ -89,12 +90,24 @@ def test_interrupt_saves_checkpoint_and_resume_matches(
         assert torch.equal(a, b), key
 
 
+def test_resume_accepts_a_checkpoint_written_before_a_config_field_existed(
+    tiny_geometry: Geometry, data: ShowerData, tmp_path: Path
+) -> None:
+    Trainer(_vae(tiny_geometry), _cfg(max_steps=2), out_dir=tmp_path).fit(data)
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    del state["model"]["config"]["output_noise"]  # as written before the option existed
+    save_state(state, tmp_path / "old.pt")
+    assert Trainer(_vae(tiny_geometry), _cfg(max_steps=3)).fit(data, resume=tmp_path / "old.pt").steps == 3
+    with pytest.raises(CheckpointError, match=r"\(output_noise differ\)"):
+        Trainer(_vae(tiny_geometry, output_noise=0.1), _cfg(max_steps=3)).fit(data, resume=tmp_path / "old.pt")
+
+
 def test_resume_refuses_other_model_and_model_only_files(
     tiny_geometry: Geometry, data: ShowerData, tmp_path: Path
 ) -> None:
     Trainer(_vae(tiny_geometry), _cfg(max_steps=2), out_dir=tmp_path).fit(data)
     other = _vae(tiny_geometry, latent_dim=5)
-    with pytest.raises(CheckpointError, match="another config"):
+    with pytest.raises(CheckpointError, match=r"another config \(latent_dim differ\)"):
         Trainer(other, _cfg(max_steps=4)).fit(data, resume=tmp_path / "checkpoints" / "last.pt")
     save_model(_vae(tiny_geometry), tmp_path / "model.pt")
     with pytest.raises(CheckpointError, match="not a caloforge training checkpoint"):

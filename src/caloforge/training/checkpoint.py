@@ -68,6 +68,17 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     return state
 
 
+def _changed_fields(saved: dict[str, Any], config: Any) -> list[str]:
+    """Fields where a checkpoint's model config differs from ``config``.
+
+    A field added to the config class after the checkpoint was written counts as its default, so a
+    newer caloforge resumes an older run as long as the new option is left at its default.
+    """
+    current = to_dict(config)
+    old = {**to_dict(type(config)()), **saved}
+    return sorted(k for k in set(old) | set(current) if old.get(k) != current.get(k))
+
+
 def restore_training_state(trainer: Trainer, state: dict[str, Any], where: str = "checkpoint") -> None:
     """Loads weights, optimizers, schedulers, scaler, callbacks, counters and RNG states into ``trainer``.
 
@@ -75,8 +86,15 @@ def restore_training_state(trainer: Trainer, state: dict[str, Any], where: str =
         CheckpointError: If the checkpoint belongs to another model or optimizer layout.
     """
     saved = state["model"]
-    if saved["name"] != registered_name(trainer.model) or saved["config"] != to_dict(trainer.model.config):
-        msg = f"{where}: checkpoint is for model {saved['name']!r} with another config; it cannot resume this run"
+    if saved["name"] != registered_name(trainer.model):
+        msg = f"{where}: checkpoint is for model {saved['name']!r}, not {registered_name(trainer.model)!r}"
+        raise CheckpointError(msg)
+    changed = _changed_fields(saved["config"], trainer.model.config)
+    if changed:
+        msg = (
+            f"{where}: checkpoint is for model {saved['name']!r} with another config "
+            f"({', '.join(changed)} differ); it cannot resume this run"
+        )
         raise CheckpointError(msg)
     if not trainer.model.geometry.same_binning(type(trainer.model.geometry).from_dict(saved["geometry"])):
         msg = f"{where}: checkpoint geometry {saved['geometry']['name']!r} differs from the data's"
