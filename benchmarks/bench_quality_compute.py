@@ -29,12 +29,11 @@ from typing import Any
 
 import torch
 
-from caloforge.data import read_showers
+from caloforge.data import produce_to_file, read_showers
 from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
 from caloforge.models.serialization import load_state
-from caloforge.data import produce_to_file
 from caloforge.sampling import ModelProducer, as_conditions
 from caloforge.solvers import parse_sampler
 

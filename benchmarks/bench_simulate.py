@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from caloforge.geometry import get_geometry
 from caloforge.data import Conditions, produce_to_file
+from caloforge.geometry import get_geometry
 from caloforge.simulate import GFlashProducer, GFlashSimulator
 
 __all__ = ["bench", "main"]

@@ -30,8 +30,8 @@ from tqdm.auto import tqdm
 
 from caloforge.data import Conditions, ShowerData, ShowerFileError
 from caloforge.data.producer import LazyState
-from caloforge.geometry import Geometry
 from caloforge.export.metadata import ModelCard
+from caloforge.geometry import Geometry
 
 __all__ = ["OnnxGenerator", "OnnxModelError", "OnnxProducer", "onnx_session"]
 
