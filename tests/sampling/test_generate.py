@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from caloforge.data import Conditions, ShowerProducer, produce_to_file, read_showers
-from caloforge.device import resolve_device
 from caloforge.geometry import Geometry
 from caloforge.models import GenerativeModel, build_model
 from caloforge.sampling import ExtrapolationWarning, ModelProducer, generate
@@ -116,11 +115,3 @@ def test_angle_conditioned_model_needs_angles(tiny_geometry: Geometry) -> None:
         producer.accept(Conditions(data.energies))
     out = producer.accept(Conditions(data.energies).with_angle(0.1))
     assert out.angles is not None
-
-
-def test_resolve_device() -> None:
-    assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device("auto").type in {"cpu", "cuda"}
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA is not available"):
-            resolve_device("cuda")
