@@ -31,6 +31,6 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         msg = "device 'cuda' requested but CUDA is not available; use --device cpu or auto"
         raise ValueError(msg)
-    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
+    if str(device) == "cuda" and "LOCAL_RANK" in os.environ:  # no index given
         return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     return device
