@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     """Simulates; prints the count and time per shower; returns 0."""
     import math
 
+    from caloforge.atomic import prepare_target
     from caloforge.data import Conditions, produce_to_file
     from caloforge.simulate.geant4 import Geant4Config, Geant4Producer
 
@@ -56,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
         n_layers=args.layers, pairs_per_readout=args.pairs_per_readout, particle=args.particle,
         physics=args.physics, sampling_fraction=args.sampling_fraction,
     )
-    if args.output.exists() and not args.force:
-        msg = f"{args.output} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
+    prepare_target(args.output, overwrite=args.force)  # refuse before the data sets are looked up
     producer = Geant4Producer(args.geometry, config, data_dir=args.g4_data_dir, workers=args.workers)
     angles = None
     if args.angle_range_deg is not None:

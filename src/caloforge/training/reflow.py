@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from caloforge.atomic import prepare_target
 from caloforge.config import to_dict
 from caloforge.data import ShowerFile
 from caloforge.device import resolve_device
@@ -275,10 +276,7 @@ def reflow_checkpoint(
         ValueError: The checkpoint is not a flow-matching model, or no usable conditions.
     """
     config = config if config is not None else ReflowConfig()
-    output = Path(output)
-    if output.exists() and not overwrite:
-        msg = f"{output} exists; pass overwrite=True (--force) to replace it"
-        raise FileExistsError(msg)
+    output = prepare_target(output, overwrite=overwrite)
     if out_dir is not None:
         claim_run_directory(Path(out_dir), resume=resume, force=overwrite)
     teacher = load_model(checkpoint, use_ema=use_ema, map_location=resolve_device(config.device))
