@@ -13,12 +13,12 @@ from caloforge.data.writer import ShowerWriter, write_showers
 
 __all__ = [
     "Conditions",
-    "ProductionRun",
-    "ShowerProducer",
     "EnergySpec",
+    "ProductionRun",
     "ShowerData",
     "ShowerFile",
     "ShowerFileError",
+    "ShowerProducer",
     "ShowerWriter",
     "iter_showers",
     "parse_energy_spec",

@@ -246,4 +246,4 @@ def _fix_sampler(model: GenerativeModel, spec: str, checkpoint: str | Path) -> t
     if not isinstance(model, FlowMatching):
         msg = f"{checkpoint} holds a {type(model).__name__}; a default sampler applies to flow-matching models only"
         raise ValueError(msg)  # noqa: TRY004  (a bad argument for this checkpoint)
-    return with_sampler(model, solver, n_steps).eval(), SamplerInfo(solver, n_steps)  # type: ignore[arg-type]
+    return with_sampler(model, solver, n_steps).eval(), SamplerInfo(solver, n_steps)
