@@ -33,6 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from tqdm.auto import tqdm
 
+from caloforge.atomic import prepare_target
 from caloforge.data.conditions import Conditions
 from caloforge.data.showers import ShowerData
 from caloforge.data.writer import ShowerWriter
@@ -187,10 +188,7 @@ def produce_to_file(
         caloforge.atomic.OutputError: If ``path`` cannot be written or its disk has no room for the
             showers (checked before producing).
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        msg = f"{path} already exists; pass overwrite=True (--force on the command line) to replace it"
-        raise FileExistsError(msg)
+    path = prepare_target(path, overwrite=overwrite)
     accepted = producer.accept(conditions)
     meta = file_attrs(producer, seed, attrs)
     start = time.perf_counter()
