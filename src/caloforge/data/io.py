@@ -2,7 +2,8 @@
 
 A CaloChallenge file holds ``incident_energies`` (N, 1) and ``showers`` (N, n_voxels), both in MeV,
 voxels ordered layer → angular bin → radial bin (radial fastest). caloforge adds an optional
-``incident_angles`` (N, 1) in rad and file attributes (``caloforge_geometry``: the geometry as JSON, plus
+``incident_angles`` (N, 1) in rad, an optional ``weights`` (N,) of per-shower weights (written by
+``caloforge reweight``; readers that do not know it ignore it) and file attributes (``caloforge_geometry``: the geometry as JSON, plus
 generator metadata). Files may be float64; they are cast to float32 on load.
 
 Reading is lazy: :class:`ShowerFile` loads the energies and streams showers in chunks, so a
@@ -45,6 +46,7 @@ __all__ = [
     "GEOMETRY_ATTR",
     "LOG_LIKELIHOOD_KEY",
     "SHOWERS_KEY",
+    "WEIGHTS_KEY",
     "ShowerFile",
     "ShowerFileError",
     "iter_showers",
@@ -59,6 +61,9 @@ ANGLES_KEY = "incident_angles"
 #: Dataset of per-shower log-likelihoods (N,) in nats in a score file (:mod:`caloforge.data.scores`),
 #: stored beside ``incident_energies`` (N, 1).
 LOG_LIKELIHOOD_KEY = "log_likelihood"
+#: Optional dataset of per-shower weights (N,) beside the showers (classifier reweighting,
+#: :mod:`caloforge.evaluation.reweight`): finite, non-negative, normalised to mean 1 when written by caloforge.
+WEIGHTS_KEY = "weights"
 #: File attribute holding caloforge's geometry as JSON (other tools use ``geometry`` for free text).
 GEOMETRY_ATTR = "caloforge_geometry"
 
@@ -170,6 +175,7 @@ class ShowerFile:
             raise ShowerFileError(msg)
         self.energies = self._check_energies(self._read_column(ENERGIES_KEY, "incident energies"))
         self.angles = self._read_column(ANGLES_KEY, "incident angles") if ANGLES_KEY in f else None
+        self.weights = self._read_weights() if WEIGHTS_KEY in f else None
         attr = f.attrs.get(GEOMETRY_ATTR)
         self.geometry = _resolve_geometry(self.path, int(showers.shape[1]), geometry, attr)
         self.attrs = {k: _attr_value(v) for k, v in f.attrs.items() if k != GEOMETRY_ATTR}
@@ -182,6 +188,7 @@ class ShowerFile:
             raise ShowerFileError(msg)
         self.energies = self._check_energies(self._finite(src.energies, "incident energies"))
         self.angles = None if src.angles is None else self._finite(src.angles, "incident angles")
+        self.weights = None
         self.geometry = _resolve_geometry(self.path, src.n_voxels, geometry or "par04", None)
         attrs = {k: _attr_value(v) for k, v in self._file.attrs.items() if k != GEOMETRY_ATTR}
         self.attrs = {**attrs, "source_format": src.layout}
@@ -195,6 +202,13 @@ class ShowerFile:
     def _finite(self, values: NDArray[np.float32], what: str) -> NDArray[np.float32]:
         if not np.all(np.isfinite(values)):
             msg = f"{self.path}: {what} contain NaN or inf"
+            raise ShowerFileError(msg)
+        return values
+
+    def _read_weights(self) -> NDArray[np.float32]:
+        values = self._read_column(WEIGHTS_KEY, "weights")
+        if np.any(values < 0):
+            msg = f"{self.path}: {WEIGHTS_KEY!r} must be non-negative (min {values.min()})"
             raise ShowerFileError(msg)
         return values
 
@@ -240,6 +254,7 @@ class ShowerFile:
             self.geometry,
             None if self.angles is None else self.angles[start:stop],
             dict(self.attrs),
+            None if self.weights is None else self.weights[start:stop],
         )
 
     def _validate(self, showers: NDArray[np.float32], offset: int) -> None:

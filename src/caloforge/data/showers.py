@@ -32,6 +32,8 @@ class ShowerData:
         geometry: The readout geometry the voxels refer to.
         angles: Optional polar incidence angles, (N,), rad.
         attrs: Free metadata (generator, seed, ...), stored as HDF5 file attributes.
+        weights: Optional per-shower weights, (N,), float32 (e.g. classifier reweighting,
+            :mod:`caloforge.evaluation.reweight`); ``None`` means every shower counts once.
     """
 
     energies: NDArray[np.float32]
@@ -39,6 +41,7 @@ class ShowerData:
     geometry: Geometry
     angles: NDArray[np.float32] | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    weights: NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         self.energies = np.asarray(self.energies, dtype=np.float32).reshape(-1)
@@ -61,6 +64,14 @@ class ShowerData:
             if len(self.angles) != n:
                 msg = f"{n} incident energies but {len(self.angles)} angles"
                 raise ValueError(msg)
+        if self.weights is not None:
+            self.weights = np.asarray(self.weights, dtype=np.float32).reshape(-1)
+            if len(self.weights) != n:
+                msg = f"{n} incident energies but {len(self.weights)} weights"
+                raise ValueError(msg)
+            if not (np.isfinite(self.weights).all() and (self.weights >= 0).all()):
+                msg = "weights must be finite and non-negative"
+                raise ValueError(msg)
 
     def __len__(self) -> int:
         return len(self.energies)
@@ -80,6 +91,7 @@ class ShowerData:
             self.geometry,
             None if self.angles is None else self.angles[index],
             dict(self.attrs),
+            None if self.weights is None else self.weights[index],
         )
 
     @staticmethod
@@ -92,10 +104,14 @@ class ShowerData:
         angles = None
         if all(p.angles is not None for p in parts):
             angles = np.concatenate([p.angles for p in parts if p.angles is not None])
+        weights = None
+        if all(p.weights is not None for p in parts):
+            weights = np.concatenate([p.weights for p in parts if p.weights is not None])
         return ShowerData(
             np.concatenate([p.energies for p in parts]),
             np.concatenate([p.showers for p in parts]),
             first.geometry,
             angles,
             dict(first.attrs),
+            weights,
         )

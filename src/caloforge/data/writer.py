@@ -10,7 +10,7 @@ The key names come from :mod:`caloforge.data.io`.
 Files are written in the HDF5 1.10 format (object headers carry checksums; the geometry attribute is
 a fixed-length string inside them rather than in the unchecked global heap) with a Fletcher-32
 checksum on every chunk of data, so damage to a file caloforge wrote (a flipped byte, a bad disk) is
-reported when it is read instead of yielding wrong showers, energies, angles or geometry. Other text
+reported when it is read instead of yielding wrong showers, energies, angles, weights or geometry. Other text
 attributes stay ordinary (variable-length) strings, as other tools expect.
 
 Example:
@@ -34,7 +34,7 @@ from typing import Any, Self
 import numpy as np
 
 from caloforge.data.h5output import H5Output
-from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_KEY
+from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_KEY, WEIGHTS_KEY
 from caloforge.data.showers import ShowerData
 from caloforge.geometry import Geometry
 
@@ -45,9 +45,9 @@ _TARGET_CHUNK_BYTES = 1 << 20
 H5_WRITE_OPTIONS: dict[str, Any] = {"libver": ("v110", "latest")}
 
 
-def expected_file_bytes(n_events: int, n_voxels: int, *, with_angles: bool = False) -> int:
+def expected_file_bytes(n_events: int, n_voxels: int, *, with_angles: bool = False, with_weights: bool = False) -> int:
     """Size of an uncompressed CaloChallenge file of ``n_events`` showers, bytes (float32, plus 1 % and 1 MB)."""
-    raw = 4 * n_events * (n_voxels + 1 + int(with_angles))
+    raw = 4 * n_events * (n_voxels + 1 + int(with_angles) + int(with_weights))
     return int(raw * 1.01) + (1 << 20)
 
 
@@ -61,6 +61,7 @@ class ShowerWriter:
         path: Target file.
         geometry: Geometry of the showers (stored as the JSON attribute ``caloforge_geometry``).
         with_angles: Also write ``incident_angles``.
+        with_weights: Also write per-shower ``weights`` (N,), checksummed like every dataset.
         overwrite: Replace an existing ``path``.
         attrs: File attributes (str, numbers, lists).
         compression: ``None`` or ``"gzip"``/``"lzf"``.
@@ -83,12 +84,14 @@ class ShowerWriter:
         attrs: dict[str, Any] | None = None,
         compression: str | None = None,
         expected_events: int | None = None,
+        with_weights: bool = False,
     ) -> None:
         self.path = Path(path)
         self.overwrite = overwrite
         size = None
         if expected_events is not None and compression is None:
-            size = expected_file_bytes(expected_events, geometry.n_voxels, with_angles=with_angles)
+            size = expected_file_bytes(expected_events, geometry.n_voxels, with_angles=with_angles,
+                                       with_weights=with_weights)
         self._out = H5Output(self.path, overwrite=overwrite, expected_bytes=size, **H5_WRITE_OPTIONS)
         self.tmp_path = self._out.tmp_path
         self.geometry = geometry
@@ -96,6 +99,10 @@ class ShowerWriter:
         try:
             with self._out.guard():
                 self._create(geometry, with_angles, attrs, compression)
+                self._weights = None
+                if with_weights:
+                    self._weights = self._out.file.create_dataset(
+                        WEIGHTS_KEY, (0,), maxshape=(None,), dtype="f4", chunks=(4096,), fletcher32=True)
         except BaseException:
             self._out.abort()
             raise
@@ -131,6 +138,9 @@ class ShowerWriter:
         if (data.angles is None) != (self._angles is None):
             msg = f"{self.path}: chunk and file disagree on incident angles"
             raise ValueError(msg)
+        if (data.weights is None) != (self._weights is None):
+            msg = f"{self.path}: chunk and file disagree on shower weights"
+            raise ValueError(msg)
         n0, n = self.n_written, len(data)
         with self._out.guard():
             for ds, values in ((self._showers, data.showers), (self._energies, data.energies[:, None])):
@@ -139,6 +149,9 @@ class ShowerWriter:
             if self._angles is not None and data.angles is not None:
                 self._angles.resize(n0 + n, axis=0)
                 self._angles[n0:] = data.angles[:, None]
+            if self._weights is not None and data.weights is not None:
+                self._weights.resize(n0 + n, axis=0)
+                self._weights[n0:] = data.weights
         self.n_written += n
 
     def close(self) -> None:
@@ -174,6 +187,7 @@ def write_showers(
         path,
         data.geometry,
         with_angles=data.angles is not None,
+        with_weights=data.weights is not None,
         overwrite=overwrite,
         attrs=data.attrs,
         compression=compression,
