@@ -37,8 +37,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff on the library, the tests and the benchmarks (first half of ``make lint``)."""
     if session.venv_backend != "none":
-        session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "benchmarks", *session.posargs)
+        session.install("ruff==0.17.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "tools", *session.posargs)
 
 
 @nox.session
@@ -46,7 +46,7 @@ def typing(session: nox.Session) -> None:
     """mypy in strict mode on ``src/`` (second half of ``make lint``; settings in ``pyproject.toml``)."""
     _install(session)
     if session.venv_backend != "none":
-        session.install("mypy")
+        session.install("mypy==2.4.1")
     session.run("mypy", *session.posargs)
 
 
