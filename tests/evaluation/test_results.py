@@ -24,8 +24,9 @@ from caloforge.evaluation.metrics import DistanceResult
 
 SAMPLE_KEYS = ["path", "n_events", "n_invalid", "invalid_fraction", "n_negative_voxels", "n_classifier_voxel_subset",
                "flags", "summary", "histograms", "response"]
-SUMMARY_KEYS = ["n_histograms", "n_empty", "separation_power_mean", "separation_power_median", "separation_power_max",
-                "chi2_ndf_median", "separation_power_by_family", "worst"]
+SUMMARY_KEYS = ["n_histograms", "n_empty", "separation_power_mean", "separation_power_mean_err",
+                "separation_power_median", "separation_power_max", "chi2_ndf_median", "chi2_ndf_median_err",
+                "separation_power_by_family", "separation_power_by_family_err", "worst", "bootstrap_replicates"]
 
 
 def _sample() -> SampleReport:
@@ -45,7 +46,8 @@ def test_sample_layout() -> None:
     assert data["classifier"]["low"] == {"skipped": "too few"}
     assert next(iter(data["classifier"]["high"])) == "recipe"
     assert data["fpd"] == {"value": 0.1, "error": 0.01, "settings": {"n": 1}}
-    assert list(data["response"]) == ["e_low", "e_high", "n", "mean", "mean_error", "resolution", "resolution_error"]
+    assert list(data["response"]) == ["e_low", "e_high", "n", "mean", "mean_error", "mean_bootstrap_err", "resolution",
+                                      "resolution_error", "resolution_bootstrap_err"]
 
 
 def test_report_json_is_strict_and_holds_the_diagnosis_apart(tmp_path: Path) -> None:

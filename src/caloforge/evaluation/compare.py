@@ -32,6 +32,16 @@ __all__ = [
 ]
 
 
+def _errors_next_to_values(out: dict[str, Any], pairs: dict[str, str]) -> dict[str, Any]:
+    """``out`` with each error key (``pairs``: error key → value key) right after its value in ``metrics.json``."""
+    errors = {key: out.pop(key) for key in pairs}
+    ordered: dict[str, Any] = {}
+    for key, value in out.items():
+        ordered[key] = value
+        ordered.update({err: errors[err] for err, of in pairs.items() if of == key})
+    return ordered
+
+
 @dataclass(frozen=True)
 class HistComparison:
     """Agreement of one feature histogram.
@@ -46,6 +56,8 @@ class HistComparison:
         p_value: χ² p-value.
         outside_reference: Fraction of reference entries outside the binning (not compared).
         outside_generated: Fraction of generated entries outside the binning (not compared).
+        separation_power_err: Bootstrap error of the separation power (NaN: not resampled).
+        chi2_ndf_err: Bootstrap error of χ²/NDF (NaN: not resampled).
     """
 
     name: str
@@ -57,12 +69,14 @@ class HistComparison:
     p_value: float
     outside_reference: float
     outside_generated: float
+    separation_power_err: float = float("nan")
+    chi2_ndf_err: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (without name)."""
         out = asdict(self)
         out.pop("name")
-        return out
+        return _errors_next_to_values(out, {"separation_power_err": "separation_power", "chi2_ndf_err": "chi2_ndf"})
 
 
 def compare_histogram(name: str, family: str, ref: Histogram, gen: Histogram) -> HistComparison:
@@ -112,6 +126,10 @@ class ComparisonSummary:
         chi2_ndf_median: Median χ²/NDF over the histograms where it is finite.
         separation_power_by_family: Mean separation power per feature family.
         worst: The most separating histograms, the worst first.
+        separation_power_mean_err: Bootstrap error of the mean separation power (NaN: not resampled).
+        chi2_ndf_median_err: Bootstrap error of the median χ²/NDF.
+        separation_power_by_family_err: Per family, the bootstrap error of its mean separation power.
+        bootstrap_replicates: Resamplings behind the errors (0: none).
     """
 
     n_histograms: int
@@ -122,6 +140,10 @@ class ComparisonSummary:
     chi2_ndf_median: float
     separation_power_by_family: dict[str, float] = field(default_factory=dict)
     worst: list[WorstFeature] = field(default_factory=list)
+    separation_power_mean_err: float = float("nan")
+    chi2_ndf_median_err: float = float("nan")
+    separation_power_by_family_err: dict[str, float] = field(default_factory=dict)
+    bootstrap_replicates: int = 0
 
     @property
     def worst_name(self) -> str | None:
@@ -130,7 +152,10 @@ class ComparisonSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return asdict(self)
+        return _errors_next_to_values(asdict(self), {
+            "separation_power_mean_err": "separation_power_mean", "chi2_ndf_median_err": "chi2_ndf_median",
+            "separation_power_by_family_err": "separation_power_by_family",
+        })
 
 
 def summarise_comparisons(comparisons: dict[str, HistComparison], n_worst: int = 5) -> ComparisonSummary:
@@ -177,6 +202,8 @@ class ResponseTable:
         mean_error: Its statistical error.
         resolution: σ/μ of the response.
         resolution_error: Its statistical error.
+        mean_bootstrap_err: Bootstrap error of the mean response (empty: not resampled).
+        resolution_bootstrap_err: Bootstrap error of the resolution (empty: not resampled).
     """
 
     e_low: list[float]
@@ -186,6 +213,8 @@ class ResponseTable:
     mean_error: list[float]
     resolution: list[float]
     resolution_error: list[float]
+    mean_bootstrap_err: list[float] = field(default_factory=list)
+    resolution_bootstrap_err: list[float] = field(default_factory=list)
 
     @property
     def edges(self) -> NDArray[np.float64]:
@@ -194,7 +223,8 @@ class ResponseTable:
 
     def to_dict(self) -> dict[str, list[float]]:
         """JSON-able form."""
-        return asdict(self)
+        return _errors_next_to_values(asdict(self), {"mean_bootstrap_err": "mean_error",
+                                                     "resolution_bootstrap_err": "resolution_error"})
 
 
 def response_table(

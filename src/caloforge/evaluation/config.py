@@ -41,6 +41,8 @@ class EvaluationConfig:
             showers (below, they are left out and the report is flagged).
         min_classifier_events: The classifier tests run only when both samples hold at least this many
             showers (below, they are skipped and flagged: a handful of validation showers gives any AUC).
+        bootstrap: Bootstrap resamplings of both samples behind the ``*_err`` uncertainties of separation
+            powers, χ²/NDF and response (:mod:`.uncertainty`); 0 computes no errors.
         seed: Seed of every random choice.
         chunk_size: Showers read per chunk.
         invalid: ``"flag"`` drops and reports generated showers with NaN/inf; ``"error"`` stops.
@@ -62,6 +64,7 @@ class EvaluationConfig:
     baseline: bool = True
     min_distance_events: int = 100
     min_classifier_events: int = 100
+    bootstrap: int = 100
     seed: int = 0
     chunk_size: int = 5_000
     invalid: Literal["flag", "error"] = "flag"
@@ -80,6 +83,10 @@ class EvaluationConfig:
         repeats = self.classifier_repeats
         if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
             msg = f"classifier_repeats must be an integer of at least 1, got {repeats!r}"
+            raise ValueError(msg)
+        if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or self.bootstrap < 0 \
+                or self.bootstrap == 1:
+            msg = f"bootstrap must be 0 (no errors) or at least 2 resamplings, got {self.bootstrap!r}"
             raise ValueError(msg)
         if self.chunk_size < 1:
             msg = f"chunk_size must be positive, got {self.chunk_size}"

@@ -58,6 +58,7 @@ from caloforge.evaluation.inputs import classifier_inputs
 from caloforge.evaluation.metrics import DistanceResult, fpd, kpd
 from caloforge.evaluation.results import BaselineReport, EvaluationReport, ReferenceInfo, SampleReport, SkippedTest
 from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
+from caloforge.evaluation.uncertainty import bootstrap_errors, with_errors
 
 __all__ = ["EvaluationArtifacts", "EvaluationReport", "evaluate", "run_evaluation"]
 
@@ -185,7 +186,11 @@ def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig
     perm = np.random.default_rng(config.seed + 1).permutation(len(ref))
     half_a, half_b = ref.subset(perm[: len(ref) // 2]), ref.subset(perm[len(ref) // 2 :])
     comps = _compare_all(specs, fill_all(specs, half_a), fill_all(specs, half_b))
-    return BaselineReport(len(half_a), summarise_comparisons(comps),
+    summary = summarise_comparisons(comps)
+    if config.bootstrap:
+        errors = bootstrap_errors(specs, half_a, half_b, nominal=comps, n_replicates=config.bootstrap, seed=config.seed)
+        summary = with_errors(comps, summary, errors)[1]
+    return BaselineReport(len(half_a), summary,
                           *_distances(hlf_vector(half_a), hlf_vector(half_b), config))
 
 
@@ -230,9 +235,15 @@ def _evaluate_sample(
     arts.gen_hists[label] = hists
     comps = _compare_all([*arts.specs, arts.voxel_spec], arts.ref_hists, hists)
     resp = response_table(scan.features.e_inc, scan.features.response, arts.responses["reference"].edges)
+    summary = summarise_comparisons(comps)
+    if config.bootstrap:  # both samples resampled: *_err fields
+        errors = bootstrap_errors(arts.specs, arts.reference.features, scan.features, nominal=comps,
+                                  response_edges=resp.edges, n_replicates=config.bootstrap, seed=config.seed)
+        comps, summary, boot_resp = with_errors(comps, summary, errors, resp)
+        resp = boot_resp or resp
     arts.responses[label] = resp
     sample = SampleReport(
-        path=str(path), n_events=scan.n_events, summary=summarise_comparisons(comps), response=resp,
+        path=str(path), n_events=scan.n_events, summary=summary, response=resp,
         histograms=comps, n_invalid=scan.n_invalid, n_negative_voxels=scan.n_negative_voxels,
         n_classifier_voxel_subset=0 if scan.kept_voxels is None else len(scan.kept_voxels),
         flags=_scan_flags(label, scan),

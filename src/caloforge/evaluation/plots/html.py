@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import html as _html
 import json
+import math
 from collections.abc import Mapping
 
 from caloforge.evaluation.classifier import ClassifierResult
@@ -46,6 +47,13 @@ def _pm(entry: DistanceResult | None, scale: float = 1e3) -> str:
     return f"{fmt(entry.value * scale)} ± {fmt(entry.error * scale, 2)}"
 
 
+def _pe(value: float | None, error: float | None = None) -> str:
+    """``value ± error`` (the bootstrap error, when computed), else ``value``."""
+    if error is None or not math.isfinite(error):
+        return fmt(value)
+    return f"{fmt(value)} ± {fmt(error, 2)}"
+
+
 def _auc_cell(result: ClassifierResult | None) -> str:
     if result is None:
         return "–"
@@ -64,14 +72,15 @@ def _summary_rows(report: EvaluationReport) -> list[tuple[str, list[str]]]:
 
     add("showers (invalid)", [f"{g.n_events} ({g.n_invalid})" for g in gens.values()],
         f"2 × {base.n_per_half}" if base else "")
-    add("mean separation power", [fmt(g.summary.separation_power_mean) for g in gens.values()],
-        fmt(base.summary.separation_power_mean) if base else "")
+    add("mean separation power", [_pe(g.summary.separation_power_mean, g.summary.separation_power_mean_err)
+                                  for g in gens.values()],
+        _pe(base.summary.separation_power_mean, base.summary.separation_power_mean_err) if base else "")
     add("max separation power (feature)",
         [f"{fmt(g.summary.separation_power_max)} ({_html.escape(g.summary.worst[0].name)})"
          if g.summary.worst else "–" for g in gens.values()],
         fmt(base.summary.separation_power_max) if base else "")
-    add("median χ²/NDF", [fmt(g.summary.chi2_ndf_median) for g in gens.values()],
-        fmt(base.summary.chi2_ndf_median) if base else "")
+    add("median χ²/NDF", [_pe(g.summary.chi2_ndf_median, g.summary.chi2_ndf_median_err) for g in gens.values()],
+        _pe(base.summary.chi2_ndf_median, base.summary.chi2_ndf_median_err) if base else "")
     add("FPD × 10³", [_pm(g.fpd) for g in gens.values()], _pm(base.fpd if base else None))
     add("KPD × 10³", [_pm(g.kpd) for g in gens.values()], _pm(base.kpd if base else None))
     kinds = sorted({k for g in gens.values() for k in g.classifier}, key=["low", "low-normed", "high"].index)
@@ -83,15 +92,31 @@ def _summary_rows(report: EvaluationReport) -> list[tuple[str, list[str]]]:
 def _familytable(report: EvaluationReport) -> str:
     gens = report.generated
     families = sorted({f for g in gens.values() for f in g.summary.separation_power_by_family})
-    rows = [(f, [fmt(g.summary.separation_power_by_family.get(f)) for g in gens.values()]) for f in families]
+    rows = [(f, [_pe(g.summary.separation_power_by_family.get(f), g.summary.separation_power_by_family_err.get(f))
+                 for g in gens.values()]) for f in families]
     return table(["feature family", *gens], rows)
+
+
+def _response_details(report: EvaluationReport) -> str:
+    """Per generated sample, response and resolution per incident-energy bin, ± their bootstrap errors."""
+    parts = []
+    for label, g in report.generated.items():
+        r = g.response
+        m_err = r.mean_bootstrap_err or r.mean_error
+        s_err = r.resolution_bootstrap_err or r.resolution_error
+        rows = [(f"{lo / 1e3:.3g}–{hi / 1e3:.3g}", [f"{n:.0f}", _pe(m, me), _pe(s, se)])
+                for lo, hi, n, m, me, s, se in zip(r.e_low, r.e_high, r.n, r.mean, m_err, r.resolution, s_err, strict=True)]
+        body = table(["E_inc [GeV]", "showers", "E_tot/E_inc", "σ/μ"], rows)
+        parts.append(f"<details><summary>Response per energy bin — {_html.escape(label)}</summary>{body}</details>")
+    return "".join(parts)
 
 
 def _histogram_details(report: EvaluationReport) -> str:
     parts = []
     for label, g in report.generated.items():
         rows = [
-            (name, [fmt(h.separation_power), fmt(h.chi2_ndf), str(h.ndf), fmt(h.p_value, 3),
+            (name, [_pe(h.separation_power, h.separation_power_err), _pe(h.chi2_ndf, h.chi2_ndf_err), str(h.ndf),
+                    fmt(h.p_value, 3),
                     fmt(h.outside_reference, 3), fmt(h.outside_generated, 3)])
             for name, h in g.histograms.items()
         ]
@@ -186,6 +211,10 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
     cls = settings.get("classifier_settings") or {}
     repeats = cls.get("repeats", 1)
     spread = f" Classifier scores are mean ± standard deviation over {repeats} re-drawn splits." if repeats > 1 else ""
+    n_boot = settings.get("bootstrap") or 0
+    if n_boot:
+        spread += (f" Separation powers and χ²/NDF: value ± standard deviation over {n_boot} bootstrap resamplings of "
+                   "both samples; FPD/KPD ± the error of their own batches.")
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>caloforge evaluation</title>",
         f"<style>{_STYLE}</style></head><body><h1>caloforge evaluation</h1>",
@@ -207,7 +236,7 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
     if images:
         parts += ["<h2>Figures</h2>", _figures(images)]
     if report.generated:
-        parts += ["<h2>Every histogram</h2>", _histogram_details(report)]
+        parts += ["<h2>Every histogram</h2>", _histogram_details(report), _response_details(report)]
     parts.append("<h2>Settings</h2><pre>" + _html.escape(json.dumps(settings, indent=2, default=str)) + "</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)
