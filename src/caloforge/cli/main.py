@@ -28,7 +28,8 @@ __all__ = ["Terminated", "main"]
 #: Subcommand modules under ``caloforge.cli``, in help order.
 SUBCOMMANDS = (
     "simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "calibrate", "export",
-    "bench", "zoo", "geant4",
+    "bench", "zoo", "geant4", "reweight",
+    "amplification",
 )
 
 logger = logging.getLogger("caloforge")

@@ -12,6 +12,10 @@ subsample, split, initialisation and batch order each time); the result holds th
 the sample standard deviation of AUC and JSD, and the scores of each run. ``repeats=1`` (the default)
 is the single CaloChallenge test, unchanged.
 
+With ``generated_weights`` (per-shower weights of a reweighted sample, :mod:`.reweight`) every step
+counts a generated shower ``w`` times: the training loss, the epoch selection, the isotonic calibration,
+the AUC and the JSD (the weights are rescaled to mean 1 on the generated subsample).
+
 Recipes: ``"official"`` is the CaloChallenge network (input → 2048, then 2 more hidden layers of 2048,
 LeakyReLU, no dropout; Adam 2e-4, batch 1000, 50 epochs, all showers); ``"fast"`` is a CPU default
 (2 × 64, Adam 1e-3, batch 256, at most 15 epochs with patience 4 on test accuracy, at most 10k showers
@@ -35,7 +39,9 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
+
+from caloforge.evaluation.calibration import binary_cross_entropy, roc_auc
 
 __all__ = ["ClassifierConfig", "ClassifierResult", "TrainedClassifier", "classifier_test", "isotonic_fit", "roc_auc"]
 
@@ -164,19 +170,19 @@ class TrainedClassifier:
         return _logits(self.network, torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
 
 
-def isotonic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, y_min: float = 0.0, y_max: float = 1.0) -> Callable[
-    [NDArray[np.floating]], NDArray[np.float64]
-]:
-    """Isotonic (non-decreasing) regression of ``y`` on ``x`` by pool-adjacent-violators.
+def isotonic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, y_min: float = 0.0, y_max: float = 1.0,
+                 sample_weight: NDArray[np.floating] | None = None) -> Callable[[NDArray[np.floating]], NDArray[np.float64]]:
+    """Isotonic (non-decreasing) regression of ``y`` on ``x`` by pool-adjacent-violators (optionally weighted).
 
     Returns a predictor that interpolates linearly between the fitted points and clips outside them,
     like scikit-learn's ``IsotonicRegression(out_of_bounds="clip", y_min, y_max)``.
     """
     order = np.argsort(x, kind="mergesort")
     xs, ys = np.asarray(x, dtype=np.float64)[order], np.asarray(y, dtype=np.float64)[order]
+    sw = np.ones(len(xs)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[order] + 1e-300
     ux, start = np.unique(xs, return_index=True)
-    weights = np.diff(np.append(start, len(xs))).astype(np.float64)
-    means = np.add.reduceat(ys, start) / weights
+    weights = np.add.reduceat(sw, start)
+    means = np.add.reduceat(ys * sw, start) / weights
     values, sizes, counts = [], [], []  # blocks: mean, total weight, number of unique x
     for m, w in zip(means, weights, strict=True):
         values.append(m)
@@ -197,25 +203,10 @@ def isotonic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, y_min: flo
     return predict
 
 
-def roc_auc(labels: NDArray[np.floating], scores: NDArray[np.floating]) -> float:
-    """Area under the ROC curve (Mann–Whitney U with tied scores counted half)."""
-    positive = np.asarray(labels).astype(bool)
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = stats.rankdata(scores)
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def _bce(p: NDArray[np.float64], labels: NDArray[np.float64]) -> float:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
-
-
-def _jsd(p: NDArray[np.float64], labels: NDArray[np.float64]) -> float:
+def _jsd(p: NDArray[np.float64], labels: NDArray[np.float64], weights: NDArray[np.float64] | None = None) -> float:
     """JSD estimate (ln 2 − BCE)/ln 2, clipped to its range [0, 1] (on few showers the BCE can exceed ln 2)."""
     ln2 = math.log(2.0)
-    return float(np.clip((ln2 - _bce(p, labels)) / ln2, 0.0, 1.0))
+    return float(np.clip((ln2 - binary_cross_entropy(p, labels, weights)) / ln2, 0.0, 1.0))
 
 
 def _network(n_in: int, hidden: tuple[int, ...]) -> torch.nn.Sequential:
@@ -241,29 +232,32 @@ def _logits(model: torch.nn.Module, x: torch.Tensor, batch: int = 4096) -> NDArr
     return torch.cat(out).double().numpy()
 
 
-def _accuracy(logits: NDArray[np.float64], labels: NDArray[np.float64]) -> float:
-    return float(np.mean((logits > 0) == (labels > 0.5)))
+def _accuracy(logits: NDArray[np.float64], labels: NDArray[np.float64], weights: NDArray[np.float64] | None = None) -> float:
+    return float(np.average((logits > 0) == (labels > 0.5), weights=weights))
 
 
 def _train(
     model: torch.nn.Module, data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], cfg: ClassifierConfig,
-    gen: torch.Generator,
+    gen: torch.Generator, weights: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[int, list[float]]:
+    """Trains ``model``, keeping the epoch of best test accuracy; ``weights``: per-event (train, test) weights."""
     x_train, y_train, x_test, y_test = data
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     best_acc, best_epoch, best_state, history = -1.0, 0, copy.deepcopy(model.state_dict()), []
     y_test_np = y_test.numpy()
+    w_train = torch.ones(len(x_train)) if weights is None else weights[0]
+    w_test = None if weights is None else weights[1].double().numpy()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         perm = torch.randperm(len(x_train), generator=gen)
         for i in range(0, len(perm), cfg.batch_size):
             idx = perm[i : i + cfg.batch_size]
-            loss = loss_fn(model(x_train[idx]).reshape(-1), y_train[idx])
+            loss = (loss_fn(model(x_train[idx]).reshape(-1), y_train[idx]) * w_train[idx]).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
-        acc = _accuracy(_logits(model, x_test), y_test_np)
+        acc = _accuracy(_logits(model, x_test), y_test_np, w_test)
         history.append(acc)
         if acc > best_acc:
             best_acc, best_epoch, best_state = acc, epoch, copy.deepcopy(model.state_dict())
@@ -279,6 +273,7 @@ def classifier_test(
     config: ClassifierConfig | None = None,
     *,
     on_trained: Callable[[TrainedClassifier], None] | None = None,
+    generated_weights: NDArray[np.floating] | None = None,
 ) -> ClassifierResult:
     """Trains the classifier on ``generated`` vs ``reference`` inputs and scores it on held-out data.
 
@@ -292,12 +287,17 @@ def classifier_test(
         config: Settings (default: the fast recipe).
         on_trained: Called once per run with the trained network and its validation split (e.g. for
             :func:`~caloforge.evaluation.importance.permutation_importance`); it does not change the result.
+        generated_weights: Per-shower weights of ``generated``, (N₁,): the test compares the weighted
+            generated distribution with the reference (see the module docstring).
 
     Raises:
         ValueError: If the inputs disagree in width, contain NaN/inf, or have fewer than 10 rows.
     """
     cfg = config or ClassifierConfig()
-    results = [_single_test(generated, reference, replace(cfg, seed=cfg.seed + i), on_trained)
+    if generated_weights is not None and len(generated_weights) != len(generated):
+        msg = f"{len(generated_weights)} weights for {len(generated)} generated showers"
+        raise ValueError(msg)
+    results = [_single_test(generated, reference, replace(cfg, seed=cfg.seed + i), on_trained, generated_weights)
                for i in range(cfg.repeats)]
     runs = [{"seed": cfg.seed + i, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch} for i, r in enumerate(results)]
     first = results[0]
@@ -325,7 +325,7 @@ def classifier_test(
 
 def _single_test(
     generated: NDArray[np.floating], reference: NDArray[np.floating], cfg: ClassifierConfig,
-    on_trained: Callable[[TrainedClassifier], None] | None = None,
+    on_trained: Callable[[TrainedClassifier], None] | None = None, gen_weights: NDArray[np.floating] | None = None,
 ) -> ClassifierResult:
     """One run of the test with ``cfg.seed`` (``cfg.repeats`` is ignored)."""
     if generated.shape[1] != reference.shape[1]:
@@ -337,16 +337,22 @@ def _single_test(
         msg = f"classifier test needs at least 10 showers per sample, got {n}"
         raise ValueError(msg)
     n = int(n)
-    parts = [np.asarray(a, dtype=np.float32)[rng.choice(len(a), n, replace=False)] for a in (generated, reference)]
+    rows = [rng.choice(len(a), n, replace=False) for a in (generated, reference)]
+    parts = [np.asarray(a, dtype=np.float32)[r] for a, r in zip((generated, reference), rows, strict=True)]
+    w_parts = [np.ones(n), np.ones(n)]
+    if gen_weights is not None:
+        w_gen = np.asarray(gen_weights, dtype=np.float64)[rows[0]]
+        w_parts[0] = w_gen / max(float(w_gen.mean()), 1e-300)
     if not all(np.isfinite(p).all() for p in parts):
         msg = "classifier inputs contain NaN or inf"
         raise ValueError(msg)
     splits = [_split(n, rng) for _ in parts]
-    sets = []
+    sets, w_sets = [], []
     for k in range(3):
         x_k = np.concatenate([parts[0][splits[0][k]], parts[1][splits[1][k]]])
         y_k = np.concatenate([np.zeros(len(splits[0][k])), np.ones(len(splits[1][k]))]).astype(np.float32)
         sets.append((torch.from_numpy(x_k), torch.from_numpy(y_k)))
+        w_sets.append(np.concatenate([w_parts[0][splits[0][k]], w_parts[1][splits[1][k]]]))
     if cfg.standardise:
         mean, std = sets[0][0].mean(0), sets[0][0].std(0)
         std = torch.where(std > 0, std, torch.ones_like(std))
@@ -356,19 +362,21 @@ def _single_test(
         torch.manual_seed(cfg.seed)
         model = _network(parts[0].shape[1], tuple(cfg.hidden))
     gen = torch.Generator().manual_seed(cfg.seed)
-    best_epoch, history = _train(model, (*sets[0], *sets[1]), cfg, gen)
+    w_train = (torch.from_numpy(w_sets[0]).float(), torch.from_numpy(w_sets[1]).float())
+    best_epoch, history = _train(model, (*sets[0], *sets[1]), cfg, gen, None if gen_weights is None else w_train)
     p_test = special.expit(_logits(model, sets[1][0]))  # no overflow warning for very confident logits
     p_val = special.expit(_logits(model, sets[2][0]))
     y_test, y_val = sets[1][1].double().numpy(), sets[2][1].double().numpy()
     if on_trained is not None:
         on_trained(TrainedClassifier(model, sets[2][0].numpy(), y_val, cfg.seed))
-    calibrated = isotonic_fit(p_test, y_test, y_min=1e-6, y_max=1.0 - 1e-6)(p_val)
+    w_test, w_val = (None, None) if gen_weights is None else (w_sets[1], w_sets[2])
+    calibrated = isotonic_fit(p_test, y_test, y_min=1e-6, y_max=1.0 - 1e-6, sample_weight=w_test)(p_val)
     return ClassifierResult(
-        auc=roc_auc(y_val, calibrated),
-        jsd=_jsd(calibrated, y_val),
-        accuracy=float(np.mean(np.round(calibrated) == y_val)),
-        auc_uncalibrated=roc_auc(y_val, p_val),
-        jsd_uncalibrated=_jsd(p_val, y_val),
+        auc=roc_auc(y_val, calibrated, w_val),
+        jsd=_jsd(calibrated, y_val, w_val),
+        accuracy=float(np.average(np.round(calibrated) == y_val, weights=w_val)),
+        auc_uncalibrated=roc_auc(y_val, p_val, w_val),
+        jsd_uncalibrated=_jsd(p_val, y_val, w_val),
         best_epoch=best_epoch,
         n_train=len(splits[0][0]),
         n_validation=len(splits[0][2]),
