@@ -5,6 +5,7 @@ Each family lives in its own subpackage and registers itself when imported here.
 
 from __future__ import annotations
 
+from caloforge.models import calogan as _calogan  # noqa: F401  (registers "calogan")
 from caloforge.models import diffusion as _diffusion  # noqa: F401  (registers "flow-matching")
 from caloforge.models import flows as _flows  # noqa: F401  (registers "caloflow", "icaloflow")
 from caloforge.models import gan as _gan  # noqa: F401  (registers "wgan")
