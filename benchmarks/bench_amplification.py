@@ -68,7 +68,7 @@ def _sim(args: argparse.Namespace, out: Path) -> dict[str, object]:
     if not perfect.exists():
         _caloforge("simulate", "--geometry", "calochallenge-2", "-n", str(args.generate), "--seed", "31",
                    "-o", str(perfect), "--no-progress")
-    truth, pool = ShowerSource(Path(args.truth)), ShowerSource(pool_path)
+    truth, pool = ShowerSource(Path(args.truth), 0, args.truth_stop), ShowerSource(pool_path)
     rows: dict[str, object] = {}
     for n in (int(s) for s in args.train_sizes.split(",")):
         run, gen = out / f"run-n{n}", out / f"model-n{n}.h5"
@@ -143,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("mode", choices=("sim", "zoo"))
     p.add_argument("--out", required=True)
     p.add_argument("--truth", help="sim: truth reference file (simulator showers)")
+    p.add_argument("--truth-stop", type=int, help="sim: use the first showers of --truth only")
     p.add_argument("--pool", help="sim: training + Geant4-curve file (default: simulate --pool-size)")
     p.add_argument("--pool-size", type=int, default=20_000)
     p.add_argument("--train-sizes", default="1000,3000,10000")
     p.add_argument("--config", default="configs/vae-calochallenge-2.yaml")
     p.add_argument("--steps", type=int, default=600, help="optimizer steps per training")
-    p.add_argument("--generate", type=int, default=30_000, help="generated showers per model")
+    p.add_argument("--generate", type=int, default=20_000, help="generated showers per model")
     p.add_argument("--geant4", help="zoo: the Geant4 file (showers 0-9,499 are read)")
     p.add_argument("--models", default="fm-siw-electrons-1step,vae-siw-electrons")
     p.add_argument("--generated", action="append", metavar="NAME=PATH", help="zoo: already generated files")
