@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from caloforge.training import RunConfig
 
 __all__ = ["register", "run"]
 
@@ -36,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--dry-run", action="store_true", help="smoke run: the model's smoke config, 2 steps on 128 showers")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="sets train.device")
     p.add_argument("--seed", type=int, help="sets train.seed")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="S",
+                   help="train an ensemble: one run per seed, each a normal run directory OUT/seed-S "
+                   "(OUT/ensemble.json lists them); evaluate them with caloforge evaluate --ensemble")
     p.add_argument("--max-steps", type=int, help="sets train.max_steps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (sets train.progress=false)")
     p.set_defaults(func=run)
@@ -57,6 +64,24 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return out + list(args.overrides)
 
 
+def _run_ensemble(args: argparse.Namespace, config: RunConfig) -> int:
+    """``--seeds``: trains one member per seed; prints one line per member."""
+    from caloforge.training import train_ensemble
+
+    if args.seed is not None or args.resume is not None:
+        msg = "--seeds trains new runs, one per seed: it cannot be combined with --seed or --resume"
+        raise ValueError(msg)
+    results = train_ensemble(config, args.seeds, dry_run=args.dry_run, force=args.force)
+    lines = []
+    for seed, result in zip(args.seeds, results, strict=True):
+        val = result.val_metrics.get("val/loss")
+        loss = f"{val:.5g}" if val is not None else "-"
+        lines.append(f"seed {seed}: {result.steps} steps, val loss {loss}, checkpoint {result.checkpoint}")
+    lines.append(f"ensemble    {config.out}/ensemble.json ({len(results)} members)")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Trains; prints the checkpoint path and throughput; returns 0."""
     from caloforge.training import load_run_config, train_run
@@ -66,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         msg = "give a run config (CONFIG or --config FILE) or at least --model NAME"
         raise ValueError(msg)
     config = load_run_config(path, _overrides(args), model={"name": args.model} if args.model else None)
+    if args.seeds is not None:
+        return _run_ensemble(args, config)
     result = train_run(config, resume=args.resume, dry_run=args.dry_run, force=args.force)
     val = result.val_metrics.get("val/loss")
     lines = [

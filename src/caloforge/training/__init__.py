@@ -14,6 +14,7 @@ from caloforge.training.config import (
     run_config_from_dict,
 )
 from caloforge.training.data import ShowerTensors, load_training_data, split_data
+from caloforge.training.ensemble import ensemble_configs, member_directory, train_ensemble
 from caloforge.training.pairs import ReflowPairs, make_reflow_pairs
 from caloforge.training.reflow import ReflowConfig, reflow, reflow_checkpoint
 from caloforge.training.run import dry_run_config, train_run
@@ -36,14 +37,17 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "dry_run_config",
+    "ensemble_configs",
     "load_checkpoint",
     "load_run_config",
     "load_training_data",
     "make_reflow_pairs",
+    "member_directory",
     "reflow",
     "reflow_checkpoint",
     "run_config_from_dict",
     "save_checkpoint",
     "split_data",
+    "train_ensemble",
     "train_run",
 ]
