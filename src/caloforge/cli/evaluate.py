@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from caloforge.evaluation import ClassifierResult, Diagnosis
 
-__all__ = ["parse_generated", "register", "run"]
+__all__ = ["parse_ensembles", "parse_generated", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--reference", required=True, help="reference (Geant4) CaloChallenge HDF5 file")
     p.add_argument("--generated", required=True, action="append", metavar="[NAME=]PATH",
                    help="generated HDF5 file; repeat to compare several models (optional NAME= label)")
+    p.add_argument("--ensemble", action="append", default=[], metavar="NAME=LABEL,LABEL,...",
+                   help="an ensemble of generated samples (seeded trainings of one model, caloforge train --seeds): "
+                   "report mean ± std of every metric over these --generated labels (repeatable)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--geometry", help="geometry name (default: stored in the files or guessed)")
     p.add_argument("--threshold", type=float, help="voxel threshold in MeV (default: the dataset's CaloChallenge value)")
@@ -74,6 +77,25 @@ def parse_generated(items: list[str]) -> dict[str, str]:
     return out
 
 
+def parse_ensembles(items: list[str]) -> dict[str, list[str]]:
+    """``["a=a0,a1,a2"]`` → ``{"a": ["a0", "a1", "a2"]}``.
+
+    Raises:
+        ValueError: An item without ``NAME=`` or a name given twice.
+    """
+    out: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, members = item.partition("=")
+        if not sep or not name.strip():
+            msg = f"--ensemble {item!r}: give NAME=LABEL,LABEL,... (labels of --generated samples)"
+            raise ValueError(msg)
+        if name.strip() in out:
+            msg = f"duplicate --ensemble name {name.strip()!r}"
+            raise ValueError(msg)
+        out[name.strip()] = [m.strip() for m in members.split(",") if m.strip()]
+    return out
+
+
 def _auc_jsd(result: ClassifierResult) -> str:
     """``AUC 0.932 JSD 0.410``, or ``AUC 0.932 ± 0.006 JSD 0.410 ± 0.012`` for a repeated test."""
     if result.repeats > 1:
@@ -118,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
         plot_formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         progress=args.progress,
     )
-    report = evaluate(args.reference, parse_generated(args.generated), args.out, config, force=args.force)
+    report = evaluate(args.reference, parse_generated(args.generated), args.out, config, force=args.force,
+                      ensembles=parse_ensembles(args.ensemble))
     lines = [f"reference {report.reference.path} ({report.reference.n_events} showers)"]
     for label, g in report.generated.items():
         s = g.summary
@@ -129,6 +152,11 @@ def run(args: argparse.Namespace) -> int:
                      f"median chi2/NDF {s.chi2_ndf_median:.3g}{dist}" + (f"; {cls}" if cls else ""))
         if g.diagnosis is not None:
             lines.append(f"{label}: gives it away: {_giveaways(g.diagnosis)}")
+    for name, ensemble in report.ensembles.items():
+        shown = [(m, ensemble.metrics[m]) for m in ("separation_power_mean", "chi2_ndf_median", "fpd", "auc_high")
+                 if m in ensemble.metrics]
+        lines.append(f"ensemble {name} ({len(ensemble.members)} members): "
+                     + ", ".join(f"{m} {s.mean:.4g} ± {s.std:.2g}" for m, s in shown))
     lines += [f"warning: {f}" for f in report.flags]
     lines.append(f"written: {args.out}/metrics.json, {args.out}/report.html")
     sys.stdout.write("\n".join(lines) + "\n")
