@@ -150,6 +150,12 @@ def run(args: argparse.Namespace) -> int:
         err = f" ± {s.separation_power_mean_err:.2g}" if s.bootstrap_replicates else ""
         lines.append(f"{label}: mean separation power {s.separation_power_mean:.4f}{err}, "
                      f"median chi2/NDF {s.chi2_ndf_median:.3g}{dist}" + (f"; {cls}" if cls else ""))
+        if g.weighted is not None:  # a reweighted file: the same numbers with its weights
+            w = g.weighted
+            wcls = ", ".join(f"{k} AUC {r.auc:.3f}" for k in w.classifier if (r := w.classifier_result(k)) is not None)
+            lines.append(f"{label} weighted: mean separation power {w.summary.separation_power_mean:.4f}, "
+                         f"median chi2/NDF {w.summary.chi2_ndf_median:.3g}, effective sample size "
+                         f"{w.weights.ess:.0f} of {w.weights.n}" + (f"; {wcls}" if wcls else ""))
         if g.diagnosis is not None:
             lines.append(f"{label}: gives it away: {_giveaways(g.diagnosis)}")
     for name, ensemble in report.ensembles.items():

@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="calibration of the classifier on its held-out part (default platt)")
     p.add_argument("--epochs", type=int, default=30, help="training epochs at most (default 30, patience 5)")
     p.add_argument("--hidden", default="64,64", help="hidden layer widths (default 64,64)")
+    p.add_argument("--batch-size", type=int, default=128, help="training batch size (default 128)")
     p.add_argument("--max-events", type=int, help="showers per file used for the fit at most (default all)")
     p.add_argument("--geometry", help="geometry name (default: stored in the files or guessed)")
     p.add_argument("--threshold", type=float, help="voxel threshold in MeV (default: the dataset's CaloChallenge value)")
@@ -51,13 +52,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         msg = f"--hidden must be comma-separated integers, got {args.hidden!r}"
         raise ValueError(msg) from None
-    if args.epochs < 1 or not hidden or min(hidden) < 1:
-        msg = "--epochs and the --hidden widths must be positive"
+    if args.epochs < 1 or args.batch_size < 1 or not hidden or min(hidden) < 1:
+        msg = "--epochs, --batch-size and the --hidden widths must be positive"
         raise ValueError(msg)
     if args.max_events is not None and args.max_events < 1:
         msg = f"--max-events must be positive, got {args.max_events}"
         raise ValueError(msg)
-    classifier = ClassifierConfig(recipe="reweight", hidden=hidden, epochs=args.epochs, patience=5,
+    classifier = ClassifierConfig(recipe="reweight", hidden=hidden, batch_size=args.batch_size, epochs=args.epochs,
+                                  patience=5,
                                   max_events=args.max_events, seed=args.seed)
     config = ReweightConfig(classifier=classifier, calibration=args.calibration, clip=args.clip,
                             threshold=args.threshold, seed=args.seed)

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from caloforge.evaluation.features import FeatureTable
-from caloforge.evaluation.histograms import Histogram, HistSpec, feature_values, fill
-from caloforge.evaluation.metrics import chi2_ndf, separation_power
+from caloforge.evaluation.histograms import Histogram, HistSpec, feature_values, feature_weights, fill
+from caloforge.evaluation.metrics import Chi2Result, chi2_ndf, separation_power
 
 __all__ = [
     "ComparisonSummary",
@@ -29,6 +29,7 @@ __all__ = [
     "energy_bins",
     "response_table",
     "summarise_comparisons",
+    "weighted_chi2",
 ]
 
 
@@ -80,12 +81,13 @@ class HistComparison:
 
 
 def compare_histogram(name: str, family: str, ref: Histogram, gen: Histogram) -> HistComparison:
-    """Separation power and χ² test of two histograms of one binning."""
-    chi = chi2_ndf(ref.counts, gen.counts)
+    """Separation power and χ² test of two histograms of one binning (weighted ones: contents Σw, errors √Σw²)."""
+    weighted = ref.sumw is not None or gen.sumw is not None
+    chi = weighted_chi2(ref, gen) if weighted else chi2_ndf(ref.counts, gen.counts)
     return HistComparison(
         name=name,
         family=family,
-        separation_power=separation_power(ref.counts, gen.counts),
+        separation_power=separation_power(ref.contents, gen.contents),
         chi2=chi.chi2,
         ndf=chi.ndf,
         chi2_ndf=chi.chi2_ndf,
@@ -95,9 +97,26 @@ def compare_histogram(name: str, family: str, ref: Histogram, gen: Histogram) ->
     )
 
 
-def fill_all(specs: list[HistSpec], table: FeatureTable) -> dict[str, Histogram]:
-    """Histograms of every spec for one sample."""
-    return {spec.name: fill(feature_values(table, spec), spec.edges) for spec in specs}
+def weighted_chi2(ref: Histogram, gen: Histogram) -> Chi2Result:
+    """χ² of two unit-normalised histograms with statistical errors √Σw² (√N when unweighted).
+
+    ``χ² = Σ (p₁ − p₂)² / (σ₁² + σ₂²)`` over bins with entries, NDF = (such bins) − 1.
+    """
+    c1, c2 = ref.contents, gen.contents
+    t1, t2 = float(c1.sum()), float(c2.sum())
+    if t1 <= 0 or t2 <= 0:
+        return Chi2Result(float("nan"), 0)
+    var = ref.variances / t1**2 + gen.variances / t2**2
+    used = var > 0
+    return Chi2Result(float(np.sum((c1 / t1 - c2 / t2)[used] ** 2 / var[used])), int(used.sum()) - 1)
+
+
+def fill_all(specs: list[HistSpec], table: FeatureTable, weights: NDArray[np.floating] | None = None) -> dict[
+    str, Histogram
+]:
+    """Histograms of every spec for one sample (weighted when per-shower ``weights`` (N,) are given)."""
+    return {spec.name: fill(feature_values(table, spec), spec.edges,
+                            None if weights is None else feature_weights(table, spec, weights)) for spec in specs}
 
 
 @dataclass(frozen=True)
@@ -228,7 +247,8 @@ class ResponseTable:
 
 
 def response_table(
-    e_inc: NDArray[np.floating], response: NDArray[np.floating], edges: NDArray[np.float64]
+    e_inc: NDArray[np.floating], response: NDArray[np.floating], edges: NDArray[np.float64],
+    weights: NDArray[np.floating] | None = None,
 ) -> ResponseTable:
     """Mean response E_tot/E_inc and resolution σ/μ per incident-energy bin, with statistical errors.
 
@@ -236,7 +256,11 @@ def response_table(
         e_inc: Incident energies, (N,), MeV.
         response: E_tot / E_inc, (N,).
         edges: Incident-energy bin edges, MeV.
+        weights: Per-shower weights, (N,): weighted means and widths, errors from the effective
+            number of showers (Σw)²/Σw² of the bin (``n`` stays the number of showers).
     """
+    if weights is not None:
+        return _weighted_response_table(e_inc, response, edges, np.asarray(weights, dtype=np.float64))
     idx = np.digitize(e_inc, edges) - 1
     out: dict[str, list[float]] = {k: [] for k in ("e_low", "e_high", "n", "mean", "mean_error", "resolution", "resolution_error")}
     for b in range(len(edges) - 1):
@@ -252,4 +276,29 @@ def response_table(
         out["mean_error"].append(std / np.sqrt(n) if n >= 2 else float("nan"))
         out["resolution"].append(res)
         out["resolution_error"].append(res / np.sqrt(2 * (n - 1)) if n >= 2 else float("nan"))
+    return ResponseTable(**out)
+
+
+def _weighted_response_table(
+    e_inc: NDArray[np.floating], response: NDArray[np.floating], edges: NDArray[np.float64], w: NDArray[np.float64]
+) -> ResponseTable:
+    idx = np.digitize(e_inc, edges) - 1
+    out: dict[str, list[float]] = {k: [] for k in ("e_low", "e_high", "n", "mean", "mean_error", "resolution", "resolution_error")}
+    nan = float("nan")
+    for b in range(len(edges) - 1):
+        sel = idx == b
+        r, wb = response[sel], w[sel]
+        sw, sw2 = float(wb.sum()), float((wb**2).sum())
+        n_eff = sw**2 / sw2 if sw2 > 0 else 0.0
+        ok = len(r) >= 2 and n_eff > 1.0
+        mean = float(np.sum(wb * r) / sw) if ok else nan
+        std = float(np.sqrt(np.sum(wb * (r - mean) ** 2) / sw * n_eff / (n_eff - 1))) if ok else nan
+        res = std / mean if ok and mean != 0 else nan
+        out["e_low"].append(float(edges[b]))
+        out["e_high"].append(float(edges[b + 1]))
+        out["n"].append(float(len(r)))
+        out["mean"].append(mean)
+        out["mean_error"].append(std / np.sqrt(n_eff) if ok else nan)
+        out["resolution"].append(res)
+        out["resolution_error"].append(res / np.sqrt(2 * (n_eff - 1)) if ok else nan)
     return ResponseTable(**out)

@@ -2,6 +2,8 @@
 
 A :class:`HistSpec` fixes the binning from the reference sample; :func:`fill` counts any sample into it,
 keeping under- and overflow (which the official evaluation silently drops) so they can be reported.
+With per-shower ``weights`` (a reweighted sample) it also keeps the sum of weights and of squared
+weights per bin: the bin contents are Σw with statistical errors √Σw².
 
 Example:
     >>> import numpy as np
@@ -20,7 +22,7 @@ from numpy.typing import NDArray
 from caloforge.evaluation.binning import DatasetKind, feature_range, log_edges
 from caloforge.evaluation.features import FeatureTable
 
-__all__ = ["SPATIAL_FAMILIES", "HistSpec", "Histogram", "feature_values", "fill", "histogram_specs"]
+__all__ = ["SPATIAL_FAMILIES", "HistSpec", "Histogram", "feature_values", "feature_weights", "fill", "histogram_specs"]
 
 #: Per-layer spatial feature families, in report order.
 SPATIAL_FAMILIES = ("ec_x", "ec_y", "width_x", "width_y", "ec_r", "width_r")
@@ -74,12 +76,31 @@ class Histogram:
         underflow: Entries below the first edge.
         overflow: Entries above the last edge.
         n_nan: Non-finite entries (not counted anywhere else).
+        sumw: Sum of the weights per bin, (B,) (``None``: unweighted).
+        sumw2: Sum of the squared weights per bin, (B,) (``None``: unweighted).
     """
 
     counts: NDArray[np.int64]
     underflow: int = 0
     overflow: int = 0
     n_nan: int = 0
+    sumw: NDArray[np.float64] | None = None
+    sumw2: NDArray[np.float64] | None = None
+
+    @property
+    def contents(self) -> NDArray[np.float64]:
+        """Bin contents: Σw when weighted, else the counts, (B,)."""
+        return np.asarray(self.counts if self.sumw is None else self.sumw, dtype=np.float64)
+
+    @property
+    def variances(self) -> NDArray[np.float64]:
+        """Statistical variances of the contents: Σw² when weighted, else the counts (Poisson), (B,)."""
+        return np.asarray(self.counts if self.sumw2 is None else self.sumw2, dtype=np.float64)
+
+    def errors(self) -> NDArray[np.float64]:
+        """Statistical errors of :meth:`normalised` (√Σw² or √N over the in-range total), (B,)."""
+        total = float(self.contents.sum())
+        return np.sqrt(self.variances) / total if total > 0 else np.full(len(self.counts), np.nan)
 
     @property
     def n_in_range(self) -> int:
@@ -98,24 +119,41 @@ class Histogram:
         return float((total - self.n_in_range) / total) if total else 0.0
 
     def normalised(self) -> NDArray[np.float64]:
-        """Counts divided by the in-range total (sums to 1, like ``density=True`` × bin width); NaN if empty."""
-        total = self.n_in_range
-        if total == 0:
+        """Contents divided by the in-range total (sums to 1, like ``density=True`` × bin width); NaN if empty."""
+        contents = self.contents
+        total = float(contents.sum())
+        if self.n_in_range == 0 or total <= 0:
             return np.full(len(self.counts), np.nan)
-        return self.counts / total
+        return contents / total
 
 
-def fill(values: NDArray[np.floating], edges: NDArray[np.float64]) -> Histogram:
-    """Histogram of ``values`` in ``edges`` (``np.histogram`` semantics: last bin closed)."""
+def fill(values: NDArray[np.floating], edges: NDArray[np.float64], weights: NDArray[np.floating] | None = None) -> Histogram:
+    """Histogram of ``values`` in ``edges`` (``np.histogram`` semantics: last bin closed), optionally weighted.
+
+    Example:
+        >>> h = fill(np.array([0.1, 0.5, 0.5]), np.array([0.0, 0.4, 1.0]), weights=np.array([2.0, 1.0, 1.0]))
+        >>> h.counts.tolist(), h.sumw.tolist(), h.sumw2.tolist(), h.normalised().tolist()
+        ([1, 2], [2.0, 2.0], [4.0, 2.0], [0.5, 0.5])
+    """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     finite = np.isfinite(values)
     v = values[finite]
     counts, _ = np.histogram(v, edges)
+    sumw = sumw2 = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if len(w) != len(values):
+            msg = f"{len(w)} weights for {len(values)} values"
+            raise ValueError(msg)
+        sumw = np.histogram(v, edges, weights=w[finite])[0].astype(np.float64)
+        sumw2 = np.histogram(v, edges, weights=w[finite] ** 2)[0].astype(np.float64)
     return Histogram(
         counts=counts.astype(np.int64),
         underflow=int(np.count_nonzero(v < edges[0])),
         overflow=int(np.count_nonzero(v > edges[-1])),
         n_nan=int(np.count_nonzero(~finite)),
+        sumw=sumw,
+        sumw2=sumw2,
     )
 
 
@@ -129,6 +167,15 @@ def feature_values(table: FeatureTable, spec: HistSpec) -> NDArray[np.float64]:
         return values
     array: NDArray[np.float64] = getattr(table, spec.family)
     return array[:, spec.column]
+
+
+def feature_weights(table: FeatureTable, spec: HistSpec, weights: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The per-shower ``weights`` (N,) of the rows :func:`feature_values` returns for ``spec``."""
+    w = np.asarray(weights, dtype=np.float64)
+    if spec.family == "response" and spec.energy_range is not None:
+        lo, hi = spec.energy_range
+        return w[(table.e_inc >= lo) & (table.e_inc < hi)]
+    return w
 
 
 def _layer_specs(ref: FeatureTable, kind: DatasetKind, threshold: float) -> list[HistSpec]:

@@ -30,8 +30,8 @@ from caloforge.atomic import atomic_write_text
 from caloforge.evaluation.classifier import ClassifierResult
 from caloforge.evaluation.compare import ComparisonSummary, HistComparison, ResponseTable
 from caloforge.evaluation.diagnosis import Diagnosis
-from caloforge.evaluation.ensemble import EnsembleSummary
 from caloforge.evaluation.metrics import DistanceResult
+from caloforge.evaluation.weighted import WeightedReport
 
 __all__ = ["BaselineReport", "EvaluationReport", "ReferenceInfo", "SampleReport", "SkippedTest"]
 
@@ -94,6 +94,8 @@ class SampleReport:
         classifier: Per classifier input kind (``"low"``, ``"low-normed"``, ``"high"``), its result or
             why it was skipped.
         diagnosis: What gives the sample away (``None``: not diagnosed).
+        weighted: The same comparison with the file's per-shower weights applied (``None``: the file
+            has no weights); the other attributes are the unweighted numbers.
     """
 
     path: str
@@ -109,6 +111,7 @@ class SampleReport:
     kpd: DistanceResult | None = None
     classifier: dict[str, ClassifierResult | SkippedTest] = field(default_factory=dict)
     diagnosis: Diagnosis | None = None
+    weighted: WeightedReport | None = None
 
     @property
     def invalid_fraction(self) -> float:
@@ -129,6 +132,7 @@ class SampleReport:
             "summary": self.summary.to_dict(), "histograms": {n: c.to_dict() for n, c in self.histograms.items()},
             "response": self.response.to_dict(), **_distances(self.fpd, self.kpd),
             "classifier": {kind: r.to_dict() for kind, r in self.classifier.items()},
+            **({} if self.weighted is None else {"weighted": self.weighted.to_dict()}),
         }
 
 
@@ -164,8 +168,6 @@ class EvaluationReport:
         baseline: Reference-half vs reference-half numbers (``None``: not computed).
         flags: Warnings of the whole evaluation (those of every sample included).
         timing: Seconds spent per stage.
-        ensembles: Per ensemble name, the spread of its members' metrics (``"ensembles"`` in
-            ``metrics.json``, written only when there are ensembles).
     """
 
     settings: dict[str, Any]
@@ -174,7 +176,6 @@ class EvaluationReport:
     baseline: BaselineReport | None = None
     flags: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
-    ensembles: dict[str, EnsembleSummary] = field(default_factory=dict)
 
     @property
     def diagnosis(self) -> dict[str, Diagnosis]:
@@ -193,8 +194,6 @@ class EvaluationReport:
             "timing_s": self.timing,
             "diagnosis": {label: d.to_dict() for label, d in self.diagnosis.items()},
         }
-        if self.ensembles:
-            raw["ensembles"] = {name: e.to_dict() for name, e in self.ensembles.items()}
         cleaned: dict[str, Any] = _clean(raw)
         return cleaned
 

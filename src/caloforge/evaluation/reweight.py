@@ -64,7 +64,7 @@ _CALIBRATIONS = ("platt", "temperature", "isotonic")
 
 
 def _default_classifier() -> ClassifierConfig:
-    return ClassifierConfig(recipe="reweight", hidden=(64, 64), epochs=30, patience=5, max_events=None)
+    return ClassifierConfig(recipe="reweight", hidden=(64, 64), batch_size=128, epochs=30, patience=5, max_events=None)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class ReweightConfig:
     Attributes:
         classifier: Network and training settings (``hidden``, ``lr``, ``batch_size``, ``epochs``,
             ``patience``, ``standardise``, ``max_events``: showers per sample used at most); default
-            2 × 64, 30 epochs, patience 5, every shower.
+            2 × 64, batch 128, 30 epochs, patience 5, every shower.
         calibration: ``"platt"`` (σ(a z + b), default), ``"temperature"`` (σ(a z)) or ``"isotonic"``.
         clip: Largest weight in units of the median weight (> 1; default 10).
         train_fraction: Fraction of each sample for training.

@@ -53,6 +53,10 @@ class SampleScan:
         voxel_outside: Non-zero voxels outside ``voxel_edges``.
         kept_voxels: Thresholded showers of the requested subset, (K, n_voxels), MeV (or ``None``).
         kept_index: Positions of the kept showers in ``features``, (K,).
+        weights: Per-shower weights of the valid showers, (N_valid,), when the chunks carry them
+            (a reweighted file), else ``None``.
+        voxel_sumw: Σw of the voxel-energy histogram (each voxel weighted by its shower), or ``None``.
+        voxel_sumw2: Σw² of the voxel-energy histogram, or ``None``.
     """
 
     n_events: int
@@ -66,6 +70,9 @@ class SampleScan:
     voxel_outside: int = 0
     kept_voxels: NDArray[np.float32] | None = None
     kept_index: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    weights: NDArray[np.float64] | None = None
+    voxel_sumw: NDArray[np.float64] | None = None
+    voxel_sumw2: NDArray[np.float64] | None = None
 
 
 def _log_bin_index(values: NDArray[np.floating], edges: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -86,6 +93,15 @@ def _fill_voxels(values: NDArray[np.floating], edges: NDArray[np.float64], count
     idx = _log_bin_index(values, edges)
     counts += np.bincount(idx[idx >= 0], minlength=len(counts))
     return int(np.count_nonzero(idx < 0))
+
+
+def _fill_weighted_voxels(values: NDArray[np.floating], w: NDArray[np.float64], edges: NDArray[np.float64],
+                          sumw: NDArray[np.float64], sumw2: NDArray[np.float64]) -> None:
+    """Adds the non-zero voxel ``values`` with their showers' weights ``w`` to ``sumw`` and ``sumw2``."""
+    idx = _log_bin_index(values, edges)
+    inside = idx >= 0
+    sumw += np.bincount(idx[inside], weights=w[inside], minlength=len(sumw))
+    sumw2 += np.bincount(idx[inside], weights=w[inside] ** 2, minlength=len(sumw2))
 
 
 def voxel_histogram(
@@ -151,6 +167,9 @@ def scan_showers(
     kept_index: list[NDArray[np.int64]] = []
     total = np.zeros(geometry.n_voxels)
     counts = None if voxel_edges is None else np.zeros(len(voxel_edges) - 1, dtype=np.int64)
+    weights: list[NDArray[np.float64]] | None = []
+    n_voxel_bins = 0 if voxel_edges is None else len(voxel_edges) - 1
+    sumw, sumw2 = np.zeros(n_voxel_bins), np.zeros(n_voxel_bins)
     n_events = n_invalid = n_negative = outside = n_valid = 0
     vmax, vmin = 0.0, np.inf
     for chunk in chunks:
@@ -171,6 +190,13 @@ def scan_showers(
             vmax, vmin = max(vmax, float(positive.max())), min(vmin, float(positive.min()))
         if counts is not None and voxel_edges is not None:
             outside += _fill_voxels(positive, voxel_edges, counts)
+        if chunk.weights is None or weights is None:
+            weights = None
+        else:
+            w = chunk.weights[sel].astype(np.float64)
+            weights.append(w)
+            if voxel_edges is not None:
+                _fill_weighted_voxels(positive, w[np.nonzero(showers > 0)[0]], voxel_edges, sumw, sumw2)
         rows = np.flatnonzero(np.isin(n_events + sel, keep))
         if rows.size:
             kept.append(showers[rows].astype(np.float32))
@@ -195,4 +221,7 @@ def scan_showers(
         voxel_outside=outside,
         kept_voxels=np.concatenate(kept) if kept else None,
         kept_index=np.concatenate(kept_index) if kept_index else np.zeros(0, dtype=np.int64),
+        weights=np.concatenate(weights) if weights else None,
+        voxel_sumw=sumw if weights and voxel_edges is not None else None,
+        voxel_sumw2=sumw2 if weights and voxel_edges is not None else None,
     )

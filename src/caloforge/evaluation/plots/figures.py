@@ -44,6 +44,7 @@ FIGURE_TITLES = {
     "width_r": "Width in r per layer",
     "sparsity": "Sparsity (fraction of zero voxels) per layer",
     "response_per_energy": "Response per incident energy (dataset 1)",
+    "weights": "Distribution of the per-shower weights (reweighted samples)",
 }
 
 
@@ -88,6 +89,11 @@ def _build(arts: EvaluationArtifacts, report: EvaluationReport, max_panels: int 
     if discrete:
         figs["response_per_energy"] = histogram_grid(discrete, arts.ref_hists, arts.gen_hists,
                                                      FIGURE_TITLES["response_per_energy"], ncols=5)
+    weights = {k: s.weights for k, s in arts.generated.items() if s.weights is not None}
+    if weights:
+        from caloforge.evaluation.plots.weights import weights_figure
+
+        figs["weights"] = weights_figure(weights)
     return figs
 
 
