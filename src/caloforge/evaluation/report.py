@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +51,7 @@ from caloforge.evaluation.compare import (
 )
 from caloforge.evaluation.config import EvaluationConfig
 from caloforge.evaluation.diagnosis import diagnose
+from caloforge.evaluation.ensemble import check_ensembles, summarise_ensemble
 from caloforge.evaluation.features import FeatureTable, hlf_groups, hlf_vector
 from caloforge.evaluation.histograms import Histogram, HistSpec, histogram_specs
 from caloforge.evaluation.importance import ImportanceCollector
@@ -58,8 +59,8 @@ from caloforge.evaluation.inputs import classifier_inputs
 from caloforge.evaluation.metrics import DistanceResult, fpd, kpd
 from caloforge.evaluation.results import BaselineReport, EvaluationReport, ReferenceInfo, SampleReport, SkippedTest
 from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
-from caloforge.evaluation.weighted import weighted_report
 from caloforge.evaluation.uncertainty import bootstrap_errors, with_errors
+from caloforge.evaluation.weighted import weighted_report
 
 __all__ = ["EvaluationArtifacts", "EvaluationReport", "evaluate", "run_evaluation"]
 
@@ -268,7 +269,8 @@ def _evaluate_sample(
 
 
 def run_evaluation(
-    reference: str | Path, generated: Mapping[str, str | Path], config: EvaluationConfig | None = None
+    reference: str | Path, generated: Mapping[str, str | Path], config: EvaluationConfig | None = None,
+    *, ensembles: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[EvaluationReport, EvaluationArtifacts]:
     """Evaluates generated files against a reference file; writes nothing.
 
@@ -276,13 +278,17 @@ def run_evaluation(
         reference: Reference (Geant4) CaloChallenge file.
         generated: Generated files by label (several models side by side).
         config: Settings (defaults: :class:`EvaluationConfig`).
+        ensembles: Per ensemble name, the labels of its members (samples of seeded trainings of one
+            model): the report gives mean ± standard deviation of every metric over them.
 
     Raises:
         ShowerFileError: Unreadable, empty or inconsistent files.
         ValueError: Different geometries, NaN/inf in the reference (or in generated showers with
-            ``invalid="error"``), or a generated file without any valid shower.
+            ``invalid="error"``), a generated file without any valid shower, or an ensemble with an
+            unknown label or fewer than 2 members.
     """
     config = config or EvaluationConfig()
+    groups = check_ensembles(ensembles or {}, list(generated))
     timing: dict[str, float] = {}
     t0 = time.perf_counter()
     ref_file, gen_files, flags = _open_files(reference, generated, config)
@@ -318,7 +324,8 @@ def run_evaluation(
         "chi2": "two-histogram chi2 test with statistical errors (Gagunashvili / ROOT Chi2Test UU)",
     }
     reference_info = ReferenceInfo(str(reference), ref_scan.n_events, geometry.name)
-    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing)
+    report = EvaluationReport(settings, reference_info, results, baseline, flags, timing,
+                              {name: summarise_ensemble({m: results[m] for m in ms}) for name, ms in groups.items()})
     for sample in results.values():
         report.flags.extend(sample.flags)
     return report, arts
@@ -331,6 +338,7 @@ def evaluate(
     config: EvaluationConfig | None = None,
     *,
     force: bool = False,
+    ensembles: Mapping[str, Sequence[str]] | None = None,
 ) -> EvaluationReport:
     """Runs :func:`run_evaluation` and writes ``metrics.json``, the figures and ``report.html`` to ``out_dir``.
 
@@ -348,7 +356,7 @@ def evaluate(
         msg = f"{out} exists and is not empty; pass force=True (--force) to write into it"
         raise FileExistsError(msg)
     config = config or EvaluationConfig()
-    report, arts = run_evaluation(reference, generated, config)
+    report, arts = run_evaluation(reference, generated, config, ensembles=ensembles)
     out.mkdir(parents=True, exist_ok=True)
     images: dict[str, bytes] = {}
     if config.plots:

@@ -30,6 +30,7 @@ from caloforge.atomic import atomic_write_text
 from caloforge.evaluation.classifier import ClassifierResult
 from caloforge.evaluation.compare import ComparisonSummary, HistComparison, ResponseTable
 from caloforge.evaluation.diagnosis import Diagnosis
+from caloforge.evaluation.ensemble import EnsembleSummary
 from caloforge.evaluation.metrics import DistanceResult
 from caloforge.evaluation.weighted import WeightedReport
 
@@ -168,6 +169,8 @@ class EvaluationReport:
         baseline: Reference-half vs reference-half numbers (``None``: not computed).
         flags: Warnings of the whole evaluation (those of every sample included).
         timing: Seconds spent per stage.
+        ensembles: Per ensemble name, the spread of its members' metrics (``"ensembles"`` in
+            ``metrics.json``, written only when there are ensembles).
     """
 
     settings: dict[str, Any]
@@ -176,6 +179,7 @@ class EvaluationReport:
     baseline: BaselineReport | None = None
     flags: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
+    ensembles: dict[str, EnsembleSummary] = field(default_factory=dict)
 
     @property
     def diagnosis(self) -> dict[str, Diagnosis]:
@@ -194,6 +198,8 @@ class EvaluationReport:
             "timing_s": self.timing,
             "diagnosis": {label: d.to_dict() for label, d in self.diagnosis.items()},
         }
+        if self.ensembles:
+            raw["ensembles"] = {name: e.to_dict() for name, e in self.ensembles.items()}
         cleaned: dict[str, Any] = _clean(raw)
         return cleaned
 

@@ -111,6 +111,24 @@ def _response_details(report: EvaluationReport) -> str:
     return "".join(parts)
 
 
+def _ensemble_section(report: EvaluationReport) -> list[str]:
+    """Mean ± standard deviation of every metric over the members of each ensemble (seeded trainings)."""
+    if not report.ensembles:
+        return []
+    names = list(dict.fromkeys(n for e in report.ensembles.values() for n in e.metrics))
+    rows = [("members", [_html.escape(", ".join(e.members)) for e in report.ensembles.values()])]
+    for name in names:
+        cells = []
+        for e in report.ensembles.values():
+            m = e.metrics.get(name)
+            cells.append("–" if m is None else _pe(m.mean, m.std))
+        rows.append((_html.escape(name), cells))
+    return ["<h2>Ensembles</h2>",
+            ("<p>Mean ± standard deviation over the members (independently seeded trainings of one model): a "
+             "difference between models smaller than this spread is training noise.</p>"),
+            table(["metric", *map(_html.escape, report.ensembles)], rows)]
+
+
 def _histogram_details(report: EvaluationReport) -> str:
     parts = []
     for label, g in report.generated.items():
@@ -229,6 +247,7 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
          "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
          f"isotonic calibration on held-out data (0.5 / 0 = indistinguishable).{spread}</p>"),
     ]
+    parts += _ensemble_section(report)
     if flags:
         parts.append(f'<div class="warn"><b>Warnings</b><ul>{flags}</ul></div>')
     from caloforge.evaluation.plots.weights import reweighting_section
