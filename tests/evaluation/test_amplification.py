@@ -125,3 +125,17 @@ def test_default_sizes_are_log_spaced() -> None:
     assert sizes[0] == 100
     assert sizes[-1] == 8_500
     assert all(b > a for a, b in itertools.pairwise(sizes))
+
+
+def test_pool_unlike_the_reference_is_warned(caplog: pytest.LogCaptureFixture) -> None:
+    from caloforge.evaluation.amplification_files import _check_pool
+
+    rng = np.random.default_rng(4)
+    ref = {"x": rng.normal(size=20_000), "y": rng.normal(size=20_000)}
+    pool = {"x": rng.normal(0.3, 1.0, 5_000), "y": rng.normal(size=5_000)}
+    r = amplification(ref, pool, {"g": {"x": ref["x"][:100], "y": ref["y"][:100]}}, 10,
+                      AmplificationConfig(repeats=3, bootstrap=5))
+    with caplog.at_level("WARNING", logger="caloforge.evaluation.amplification_files"):
+        _check_pool(r)
+    assert "x: Geant4 draws" in caplog.text
+    assert "y: Geant4 draws" not in caplog.text

@@ -26,7 +26,9 @@ of the floor, m* is only bounded from below: a reference of N_ref showers resolv
 
 Uncertainties come from a bootstrap (the reference and the generated sample resampled, per observable):
 the central value is the point estimate and the 68 % interval has the bootstrap's 16–84 % spread of
-(MSE_gen − c)/a around it, mapped to m*; an interval reaching 1/m* ≤ 0 has an infinite upper end.
+(MSE_gen − c)/a around it, widened in quadrature by the spread of the reference's own floor (its deviation
+from the truth is one χ² draw with B − 1 degrees of freedom: ±c·√(2/(B − 1)), i.e. √(2/(B − 1))/N_ref in
+1/m*), mapped to m*; an interval reaching 1/m* ≤ 0 has an infinite upper end.
 
 References:
     Butter, Diefenbacher, Kasieczka, Nachman, Plehn, "GANplification: Eine Geschichte aus dem Reich der
@@ -332,7 +334,8 @@ def _measure(obs: _Observable, n_ref: int, train_size: int, config: Amplificatio
     results = {}
     for label, x in x_hat.items():
         q16, q50, q84 = (float(q) for q in np.quantile(boot[label], [0.16, 0.5, 0.84]))
-        x_lo, x_hi = x - (q50 - q16), x + (q84 - q50)
+        floor_sd = math.sqrt(2.0 / max(obs.n_bins - 1, 1)) / n_ref  # the reference's own χ² realisation
+        x_lo, x_hi = x - math.hypot(q50 - q16, floor_sd), x + math.hypot(q84 - q50, floor_sd)
         m_star, m_lo, m_hi = _to_size(x), _to_size(x_hi), _to_size(x_lo)
         sizes, draws = obs.gen_draws[label]
         results[label] = ObservableAmplification(

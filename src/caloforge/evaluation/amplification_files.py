@@ -125,10 +125,23 @@ def amplification_from_files(
         gen_values[label] = observable_values(table, names, geom)
     result = amplification(observable_values(ref_table, names, geom), observable_values(pool_table, names, geom),
                            gen_values, train_size, config, observables=names)
+    _check_pool(result)
     result.sources = {"truth": truth.describe(), "pool": pool.describe() if pool else f"{pool_fraction:g} of truth",
                       "geometry": geom.name, "threshold_mev": f"{thr:g}",
                       **{f"generated:{k}": v.describe() for k, v in generated.items()}}
     return result
+
+
+def _check_pool(result: AmplificationResult) -> None:
+    """Warns where the largest Geant4 draws lie above the expected curve by more than 3 standard deviations of
+    a χ² with B − 1 degrees of freedom: the pool and the reference then differ beyond statistics, and m* of
+    that observable is only meaningful well below the size where the draws leave the curve."""
+    for name, g4 in result.geant4.items():
+        expected = float(g4.expected(float(g4.sizes[-1])))
+        if g4.mse[-1] > expected * (1 + 3 * (2 / max(g4.n_bins - 1, 1)) ** 0.5):
+            logger.warning("%s: Geant4 draws of %d showers have MSE %.3g, %.1f times the expected %.3g: the pool and "
+                           "the reference differ beyond statistics", name, g4.sizes[-1], g4.mse[-1],
+                           g4.mse[-1] / expected, expected)
 
 
 def check_outputs(out_dir: str | Path, *, plot: bool = True, force: bool = False) -> list[Path]:

@@ -1,6 +1,6 @@
 """The amplification figure: MSE against the reference vs sample size, one panel per observable.
 
-Each panel shows the Geant4 draws (points, 16–84 % band) with their fit a/m + c (line; the floor c dotted),
+Each panel shows the Geant4 draws (points, 16–84 % band) with the expected curve a/m + c (line; the floor c dotted),
 each generated sample's MSE vs generated sample size (points, band), the crossing — the Geant4 size m*
 with the generated sample's MSE (marker on the fit) — and the training size n (grey line).
 
@@ -35,7 +35,7 @@ def _panel(ax: Any, result: AmplificationResult, name: str) -> None:
     finite = [o.equivalent_size for s in result.samples.values() if math.isfinite((o := s.observables[name]).equivalent_size)]
     x_max = max([sizes[-1], *(s.n_events for s in result.samples.values()), *finite]) * 1.5
     grid = np.geomspace(min([sizes[0], *finite]) / 1.5, x_max, 100)
-    ax.plot(grid, g4.expected(grid), "-", color="k", lw=1, label=f"fit a/m + c (a={g4.slope:.3g})")
+    ax.plot(grid, g4.expected(grid), "-", color="k", lw=1, label=f"expected a/m + c (a={g4.slope:.3g})")
     ax.axhline(g4.floor, color="k", ls=":", lw=0.8)
     ax.axvline(result.train_size, color=REFERENCE_COLOUR, lw=1.2, label=f"n = {result.train_size}")
     for i, (label, sample) in enumerate(result.samples.items()):
