@@ -14,7 +14,7 @@ Example:
     >>> import numpy as np
     >>> stats = WeightStats.of(np.array([0.5, 0.5, 1.0, 2.0]))
     >>> stats.n, round(stats.ess, 3), stats.max
-    (4, 3.2, 2.0)
+    (4, 2.909, 2.0)
 """
 
 from __future__ import annotations
