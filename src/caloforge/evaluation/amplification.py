@@ -221,7 +221,7 @@ def default_sizes(largest: int, points: int = 12) -> tuple[int, ...]:
 
 
 def quantile_edges(reference: NDArray[np.floating], n_bins: int) -> NDArray[np.float64]:
-    """Interior edges of ``n_bins`` quantile bins of ``reference`` (ties merge bins; end bins are open).
+    """Interior edges of ``n_bins`` quantile bins (−∞, e_1], …, (e_k, ∞) of ``reference``; ties merge bins.
 
     Raises:
         ValueError: If the reference does not give at least two bins (a constant observable).
@@ -289,7 +289,7 @@ def _bin_observable(name: str, reference: Values, pool: Values, generated: Mappi
     n_bins = len(edges) + 1
 
     def index(values: NDArray[np.floating]) -> NDArray[np.int64]:
-        return np.searchsorted(edges, np.asarray(values, dtype=np.float64), side="right").astype(np.int64)
+        return np.searchsorted(edges, np.asarray(values, dtype=np.float64), side="left").astype(np.int64)
 
     pool_index = index(pool[name])
     pool_sizes = [m for m in (config.sizes or default_sizes(len(pool_index))) if m <= len(pool_index)]
