@@ -31,13 +31,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
-from scipy.special import gammainc
 from tqdm.auto import tqdm
 
 from caloforge.data import ShowerData
 from caloforge.geometry import Geometry, Layer
 from caloforge.simulate.deposit import RectangleTable, ring_fractions, sample_deposits, sample_ring_deposits
+from caloforge.simulate.special import ar1_filter, gammainc
 
 __all__ = ["GFlashConfig", "GFlashSimulator", "ShowerParameters", "transverse_profile"]
 
@@ -218,7 +217,7 @@ class GFlashSimulator:
         sigma = scale * (energies / _GEV) ** (-power)
         eps = rng.standard_normal((len(energies), self.geometry.n_layers))
         eps[:, 1:] *= np.sqrt(1.0 - rho**2)
-        noise = lfilter([1.0], [1.0, -rho], eps, axis=1)
+        noise = ar1_filter(eps, rho)
         return np.asarray(sigma[:, None] * noise)
 
     def longitudinal_fractions(self, params: ShowerParameters) -> Array:

@@ -19,7 +19,9 @@ Example:
 
 from __future__ import annotations
 
-from caloforge.models.pretrained.add import add_to_zoo, metrics_from_report
+import importlib.util
+from typing import Any
+
 from caloforge.models.pretrained.card import render_card
 from caloforge.models.pretrained.entry import PretrainedModel, SamplerInfo, TrainingInfo, ZooError, ZooMetrics
 from caloforge.models.pretrained.zoo import (
@@ -47,3 +49,15 @@ __all__ = [
     "render_card",
     "resolve_zoo_dir",
 ]
+
+# Listing and verifying the zoo needs no PyTorch (a light install); adding a model does.
+if importlib.util.find_spec("torch") is not None:
+    from caloforge.models.pretrained.add import add_to_zoo, metrics_from_report
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in {"add_to_zoo", "metrics_from_report"}:
+            msg = f"caloforge.models.pretrained.{name} needs PyTorch (pip install 'caloforge[torch]')"
+            raise ModuleNotFoundError(msg, name="torch")
+        msg = f"module 'caloforge.models.pretrained' has no attribute {name!r}"
+        raise AttributeError(msg)

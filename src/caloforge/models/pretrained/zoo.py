@@ -21,13 +21,14 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from caloforge.models.base import GenerativeModel
 from caloforge.models.pretrained.entry import MANIFEST_FORMAT, PretrainedModel, ZooError
-from caloforge.models.serialization import CheckpointError, load_model, registered_name
+
+if TYPE_CHECKING:  # listing and verifying the zoo needs no PyTorch; loading does
+    import torch
+
+    from caloforge.models.base import GenerativeModel
 
 __all__ = [
     "MANIFEST",
@@ -128,6 +129,15 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _bad_weights(msg: str) -> ValueError:
+    """A :class:`~caloforge.models.CheckpointError` (a :class:`ZooError` on an install without PyTorch)."""
+    try:
+        from caloforge.models.serialization import CheckpointError
+    except ModuleNotFoundError:
+        return ZooError(msg)
+    return CheckpointError(msg)
+
+
 def pretrained_file(name: str, *, zoo_dir: str | Path | None = None, verify: bool = True) -> Path:
     """The weights file of entry ``name``, its SHA-256 checked against the manifest.
 
@@ -139,7 +149,7 @@ def pretrained_file(name: str, *, zoo_dir: str | Path | None = None, verify: boo
     path = resolve_zoo_dir(zoo_dir) / entry.file
     if not path.is_file():
         msg = f"{path}: weights of pretrained model {name!r} are missing from the zoo"
-        raise CheckpointError(msg)
+        raise _bad_weights(msg)
     if verify:
         digest = file_sha256(path)
         if digest != entry.sha256:
@@ -148,7 +158,7 @@ def pretrained_file(name: str, *, zoo_dir: str | Path | None = None, verify: boo
                 f"model {name!r}; the file is corrupted or was replaced, so it is not loaded (reinstall caloforge "
                 "or add the model again)"
             )
-            raise CheckpointError(msg)
+            raise _bad_weights(msg)
     return path
 
 
@@ -172,6 +182,8 @@ def load_pretrained(
         KeyError: Unknown name (the message lists the available ones).
         CheckpointError: Missing file, SHA-256 mismatch, or weights that do not match the entry.
     """
+    from caloforge.models.serialization import CheckpointError, load_model, registered_name
+
     entry = get_pretrained(name, zoo_dir=zoo_dir)
     path = pretrained_file(name, zoo_dir=zoo_dir)
     model = load_model(path, map_location=map_location)
