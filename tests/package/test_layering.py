@@ -24,6 +24,7 @@ LAYERS = {
     "nn": 5,
     "solvers": 5,
     "device": 5,
+    "threads": 5,
     "models": 6,
     "training": 7,
     "sampling": 7,

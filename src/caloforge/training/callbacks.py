@@ -1,4 +1,4 @@
-"""Trainer callbacks: EMA weights, early stopping, periodic checkpoints and the JSONL metrics log.
+"""Trainer callbacks: EMA weights, early stopping, a wall-clock budget, periodic checkpoints, the JSONL log.
 
 A callback overrides named hooks; the :class:`~caloforge.training.Trainer` calls them in order.
 Callbacks with state (EMA weights, the best validation loss) implement ``state_dict`` /
@@ -22,18 +22,21 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from caloforge.oserrors import output_error
+from caloforge.training.distributed import any_rank
 
 if TYPE_CHECKING:
     from caloforge.training.trainer import Trainer
 
-__all__ = ["EMA", "Callback", "CheckpointEvery", "EarlyStopping", "MetricLogger"]
+__all__ = ["EMA", "Callback", "CheckpointEvery", "EarlyStopping", "MetricLogger", "WallClockLimit"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +146,37 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restores the counters."""
         self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
+
+
+class WallClockLimit(Callback):
+    """Stops training once this call of ``fit`` has run ``max_seconds`` of wall-clock time.
+
+    The trainer then finishes as usual (final validation, ``checkpoints/last.pt``), so a later
+    ``fit(..., resume=last.pt)`` continues where the budget cut the run; each call has its own budget.
+    The stop is recorded as ``trainer.stop_reason = "wall-clock limit"``.
+
+    Arguments:
+        max_seconds: The budget, s.
+        clock: Monotonic clock in seconds (``None``: this module's ``monotonic``, i.e. ``time.monotonic``).
+    """
+
+    def __init__(self, max_seconds: float, clock: Callable[[], float] | None = None) -> None:
+        self.max_seconds = float(max_seconds)
+        self.clock = clock if clock is not None else monotonic
+        self._start = 0.0
+
+    def on_fit_start(self, trainer: Trainer) -> None:  # noqa: ARG002
+        """Starts the clock."""
+        self._start = self.clock()
+
+    def on_step_end(self, trainer: Trainer, group: str, metrics: dict[str, float]) -> None:  # noqa: ARG002
+        """Asks the trainer to stop when the budget is spent."""
+        spent = self.clock() - self._start >= self.max_seconds
+        if trainer.dist.enabled:  # every process stops at the same step
+            spent = any_rank(spent, trainer.device)
+        if spent and not trainer.should_stop:
+            trainer.should_stop = True
+            trainer.stop_reason = "wall-clock limit"
 
 
 class CheckpointEvery(Callback):

@@ -66,6 +66,12 @@ class TrainConfig:
         precision: ``auto``: bf16 autocast on CUDA if supported (else fp16 with loss scaling),
             fp32 on CPU.
         progress: Show progress bars.
+        threads: Torch CPU threads (``None``: the free cores, ``max(1, cores - round(load))``, or
+            ``OMP_NUM_THREADS`` when set; see :mod:`caloforge.threads`).
+        max_wall_s: Wall-clock budget of one training call, s (``None``: none): training stops
+            cleanly at the limit with a checkpoint, and a resume continues from there.
+        tensorboard: Also write TensorBoard event files to ``OUT/tensorboard/`` (needs the
+            ``tensorboard`` package; without it a warning and the JSONL log only).
     """
 
     max_epochs: int = 100
@@ -91,6 +97,9 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "32", "bf16", "16"] = "auto"
     progress: bool = True
+    threads: int | None = None
+    max_wall_s: float | None = None
+    tensorboard: bool = False
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_epochs < 1:
@@ -103,14 +112,14 @@ class TrainConfig:
             msg = f"ema_decay must be in (0, 1), got {self.ema_decay}"
             raise ValueError(msg)
         at_least = {"max_steps": 1, "limit_batches": 1, "limit_val_batches": 1, "log_every": 1, "warmup_steps": 0,
-                    "checkpoint_every": 0, "keep_checkpoints": 0, "early_stopping_patience": 1}
+                    "checkpoint_every": 0, "keep_checkpoints": 0, "early_stopping_patience": 1, "threads": 1}
         for name, low in at_least.items():
             value = getattr(self, name)
             if value is not None and value < low:
                 msg = f"train.{name} must be at least {low}" + (" (or null: no limit)" if low == 1 else "")
                 msg += f", got {value}"
                 raise ValueError(msg)
-        for name in ("lr", "grad_clip"):
+        for name in ("lr", "grad_clip", "max_wall_s"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 msg = f"train.{name} must be positive (or null), got {value}"

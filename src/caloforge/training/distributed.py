@@ -20,7 +20,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["DistributedContext", "all_reduce_gradients", "broadcast_module", "init_distributed"]
+__all__ = ["DistributedContext", "all_reduce_gradients", "any_rank", "broadcast_module", "init_distributed"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,3 +84,12 @@ def broadcast_module(module: nn.Module) -> None:
     """Copies rank 0's parameters and buffers to every process."""
     for tensor in [*module.parameters(), *module.buffers()]:
         dist.broadcast(tensor.data, src=0)
+
+
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """``True`` on every process when ``flag`` is true on any (a no-op without a process group)."""
+    if not dist.is_initialized():
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item() > 0)

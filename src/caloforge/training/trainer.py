@@ -5,7 +5,9 @@ asks ``model.group_for_step(step)`` which parameter group to update, computes
 ``model.loss(batch, group)``, and steps that group's AdamW and LR schedule (with gradient clipping,
 mixed precision on GPU and gradient averaging across data-parallel processes). Validation losses
 are computed every epoch; EMA, early stopping, periodic checkpoints and the metrics log are
-callbacks. A run can be resumed from any checkpoint and continues bit-identically (same batches,
+callbacks, and so is the wall-clock budget (``max_wall_s``: a clean stop with a checkpoint). The
+number of torch threads is chosen from the free cores once per fit (:mod:`caloforge.threads`). A run
+can be resumed from any checkpoint and continues bit-identically (same batches,
 same noise, same updates) on the same device.
 
 Example:
@@ -40,7 +42,8 @@ from caloforge.data import ShowerData
 from caloforge.device import resolve_device
 from caloforge.models.base import GenerativeModel, ShowerBatch
 from caloforge.models.serialization import CheckpointError, load_model, registered_name
-from caloforge.training.callbacks import EMA, Callback, CheckpointEvery, EarlyStopping, MetricLogger
+from caloforge.threads import apply_threads
+from caloforge.training.callbacks import EMA, Callback, CheckpointEvery, EarlyStopping, MetricLogger, WallClockLimit
 from caloforge.training.checkpoint import load_checkpoint, restore_training_state, save_checkpoint
 from caloforge.training.config import TrainConfig
 from caloforge.training.data import ShowerTensors
@@ -68,6 +71,9 @@ class FitResult:
         showers_per_second: Training throughput of this call (all processes together).
         val_metrics: Last validation metrics.
         checkpoint: Path of the final checkpoint (``None`` without an output directory).
+        planned_steps: The step count the run was configured for (``max_steps`` / ``max_epochs``).
+        stop_reason: Why it ended before ``planned_steps`` (``"wall-clock limit"``,
+            ``"early stopping"``), ``None`` when it ran to the end.
     """
 
     steps: int
@@ -76,6 +82,13 @@ class FitResult:
     showers_per_second: float
     val_metrics: dict[str, float] = field(default_factory=dict)
     checkpoint: Path | None = None
+    planned_steps: int = 0
+    stop_reason: str | None = None
+
+    @property
+    def cut_by_budget(self) -> bool:
+        """Training stopped at its wall-clock limit."""
+        return self.stop_reason == "wall-clock limit"
 
 
 class Trainer:
@@ -104,6 +117,7 @@ class Trainer:
         self.dist = DistributedContext()
         self.step = self.epoch = self.batch_in_epoch = 0
         self.should_stop = False
+        self.stop_reason: str | None = None
         self.callbacks = self._default_callbacks() + list(callbacks)
         if self.out_dir is not None and config.checkpoint_every > 0:
             ckpt = CheckpointEvery(self.out_dir / "checkpoints", config.checkpoint_every, config.keep_checkpoints)
@@ -122,6 +136,14 @@ class Trainer:
             out.append(MetricLogger(self.out_dir / "metrics.jsonl", c.log_every))
         if c.early_stopping_patience is not None:
             out.append(EarlyStopping(c.early_stopping_patience))
+        if c.max_wall_s is not None:
+            out.append(WallClockLimit(c.max_wall_s))
+        if c.tensorboard and self.out_dir is not None:
+            from caloforge.training.tracking import tensorboard_logger
+
+            board = tensorboard_logger(self.out_dir / "tensorboard", c.log_every)
+            if board is not None:
+                out.append(board)
         return out
 
     def _amp_dtype(self) -> torch.dtype | None:
@@ -140,6 +162,7 @@ class Trainer:
 
     def _setup(self, train: ShowerTensors, resume: str | Path | None) -> int:
         """Fits preprocessing (or restores a checkpoint), builds optimizers; returns batches per epoch."""
+        apply_threads(self.config.threads, what="training")
         torch.manual_seed(self.config.seed)
         self.dist = init_distributed(self.device)
         state = load_checkpoint(resume, map_location="cpu") if resume is not None else None
@@ -215,6 +238,7 @@ class Trainer:
         """
         train_t = train if isinstance(train, ShowerTensors) else ShowerTensors.from_data(train)
         val_t = val if val is None or isinstance(val, ShowerTensors) else ShowerTensors.from_data(val)
+        self.should_stop, self.stop_reason = False, None
         n_batches = self._setup(train_t, resume)
         total = self._total_steps(n_batches)
         start_step, start = self.step, time.perf_counter()
@@ -242,7 +266,17 @@ class Trainer:
                 logger.warning("interrupted at step %d; checkpoint written to %s", self.step, path)
             raise
         seconds = time.perf_counter() - start
-        return self._finish(start_step, seconds, val_metrics, val_t)
+        if self.should_stop and self.stop_reason is None and self.step < total:
+            self.stop_reason = "early stopping"
+        if self.stop_reason == "wall-clock limit":
+            if self.step >= total:  # the budget ran out with the last step: nothing was cut
+                self.stop_reason = None
+            else:
+                logger.warning(
+                    "stopped at the wall-clock limit (%.0f s) after %d of %d steps; resume from "
+                    "checkpoints/last.pt to continue", self.config.max_wall_s, self.step, total,
+                )
+        return self._finish(start_step, seconds, val_metrics, val_t, total)
 
     def _run_epoch(self, train: ShowerTensors, n_batches: int, total: int, bar: tqdm[Any]) -> None:
         batches = train.batches(
@@ -325,16 +359,21 @@ class Trainer:
         return {k: v / max(n, 1) for k, v in sums.items()}
 
     def _finish(
-        self, start_step: int, seconds: float, val_metrics: dict[str, float], val: ShowerTensors | None
+        self,
+        start_step: int,
+        seconds: float,
+        val_metrics: dict[str, float],
+        val: ShowerTensors | None,
+        total: int,
     ) -> FitResult:
+        checkpoint = None
+        if self.out_dir is not None and self.dist.is_main:  # before the final validation draws any noise,
+            checkpoint = self.save_checkpoint(self.out_dir / "checkpoints" / "last.pt")  # so a resume matches
         if not val_metrics and val is not None and self.step > start_step:
             val_metrics = self.validate(val)
-        checkpoint = None
-        if self.out_dir is not None and self.dist.is_main:
-            checkpoint = self.save_checkpoint(self.out_dir / "checkpoints" / "last.pt")
         for cb in self.callbacks:
             cb.on_fit_end(self)
         steps = self.step - start_step
         rate = steps * self.config.batch_size * self.dist.world_size / max(seconds, 1e-9)
         logger.info("trained %d steps in %.1f s (%.0f showers/s)", steps, seconds, rate)
-        return FitResult(self.step, self.epoch, seconds, rate, val_metrics, checkpoint)
+        return FitResult(self.step, self.epoch, seconds, rate, val_metrics, checkpoint, total, self.stop_reason)
