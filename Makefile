@@ -10,9 +10,9 @@ DEMO_DIR ?= demo-run
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# The pinned CPU wheel first, so that the package's torch range installs nothing bigger.
+	# The pinned CPU wheel first (torch is the `torch` extra), so that the extra installs nothing bigger.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[test,plot,flows,onnx,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,eval,test,plot,flows,onnx,dask]"
 	touch $(STAMP)
 
 demo: $(STAMP)

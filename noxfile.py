@@ -16,7 +16,7 @@ nox.options.reuse_existing_virtualenvs = True
 
 #: The pinned CPU wheel first, so that the package's torch range installs nothing bigger (as in the Makefile).
 TORCH = "torch==2.13.0"
-EXTRAS = ".[test,plot,flows,onnx,dask]"
+EXTRAS = ".[torch,eval,test,plot,flows,onnx,dask]"
 
 
 def _install(session: nox.Session) -> None:

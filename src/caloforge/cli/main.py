@@ -4,7 +4,9 @@ Each subcommand module has ``register(subparsers)`` and ``run(args) -> int``; he
 inside ``run`` so that ``caloforge --help`` stays fast.
 
 :func:`main` is the one error boundary: bad input (invalid files, configs, arguments) and operating-system
-errors (a full disk, a read-only directory, a missing file) end with a one-line message and exit code 2;
+errors (a full disk, a read-only directory, a missing file) end with a one-line message and exit code 2,
+and so does a missing optional extra (``caloforge train needs PyTorch: pip install 'caloforge[torch]'``,
+see :mod:`caloforge.cli.extras`);
 Ctrl-C and the termination signals of batch systems (SIGTERM, SIGHUP, SIGXCPU) unwind like an exception,
 so that every writer deletes its temporary file (and a training run saves ``last.pt``), and end with
 130 or 128 + the signal number.
@@ -29,7 +31,7 @@ __all__ = ["Terminated", "main"]
 SUBCOMMANDS = (
     "simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "calibrate", "export",
     "bench", "zoo", "geant4", "reweight",
-    "amplification",
+    "amplification", "config", "datasets",
 )
 
 logger = logging.getLogger("caloforge")
@@ -99,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
+    from caloforge.cli.extras import missing_extra_message
     from caloforge.config import ConfigError
     from caloforge.data import ShowerFileError
     from caloforge.oserrors import describe_os_error
@@ -109,6 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ShowerFileError, ConfigError, KeyError, ValueError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         sys.stderr.write(f"caloforge {args.command}: error: {_one_line(message)}\n")
+        return 2
+    except ModuleNotFoundError as err:  # an optional extra that is not installed → one line naming it
+        line = missing_extra_message(args.command, err)
+        if line is None:
+            raise
+        sys.stderr.write(line + "\n")
         return 2
     except OSError as err:  # full disk, permissions, read-only or missing paths, existing outputs
         sys.stderr.write(f"caloforge {args.command}: error: {_one_line(describe_os_error(err, action=''))}\n")
