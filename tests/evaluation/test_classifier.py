@@ -76,7 +76,7 @@ def test_single_run_is_the_plain_test() -> None:
     assert (r.auc, r.jsd, r.accuracy, r.best_epoch, r.history) == (
         plain.auc, plain.jsd, plain.accuracy, plain.best_epoch, plain.history)
     assert (r.repeats, r.auc_std, r.jsd_std) == (1, 0.0, 0.0)
-    assert r.runs == [{"seed": 0, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch}]
+    assert r.runs == [{"seed": 0, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch, "learned": True}]
 
 
 def test_repeats_average_reseeded_runs() -> None:
@@ -103,3 +103,35 @@ def test_invalid_repeats(repeats: object) -> None:
     with pytest.raises(ValueError, match="classifier_repeats"):
         EvaluationConfig(classifier_repeats=repeats)  # type: ignore[arg-type]
     assert EvaluationConfig(classifier_repeats=4).classifier_config().repeats == 4  # type: ignore[union-attr]
+
+
+def test_a_classifier_that_never_learned_is_flagged_not_read_as_indistinguishable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rng = np.random.default_rng(3)
+    gen, ref = rng.normal(size=(1500, 4)), rng.normal(scale=1.6, size=(1500, 4))  # separable by |x| only
+    frozen = ClassifierConfig.preset("fast", hidden=(32, 32), epochs=4, patience=None, lr=0.0)
+    stuck = classifier_test(gen, ref, frozen)
+    assert len(set(stuck.history)) == 1  # lr 0: the test accuracy never moves
+    assert not stuck.learned
+    assert stuck.verdict is not None
+    assert stuck.verdict.startswith("did not learn")
+    assert stuck.to_dict()["learned"] is False
+    assert "did not learn" in caplog.text
+    repeated = classifier_test(gen, ref, replace(frozen, repeats=2))
+    assert not repeated.learned
+    assert [r["learned"] for r in repeated.runs] == [False, False]
+    trained = classifier_test(gen, ref, ClassifierConfig.preset("fast", hidden=(32, 32), epochs=15, lr=1e-2))
+    assert trained.auc > 0.6
+    assert trained.learned
+    assert trained.verdict is None
+
+
+def test_did_learn_rule() -> None:
+    from caloforge.evaluation.classifier import did_learn
+
+    assert not did_learn([0.5, 0.49, 0.5], 0.495, 1000)  # flat and at chance
+    assert did_learn([0.5, 0.51], 0.5, 1000)  # the test accuracy rose
+    assert did_learn([0.9], 0.95, 1000)  # learned within the first epoch
+    assert not did_learn([0.5], 0.52, 100)  # 0.02 off chance is noise for 100 showers
+    assert did_learn([0.5], 0.52, 100_000)  # but not for 100k

@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="comma-separated classifier tests among low, low-normed, high")
     p.add_argument("--classifier-max-events", type=int, help="showers per sample for the classifier at most")
     p.add_argument("--classifier-epochs", type=int, help="override the recipe's number of epochs")
+    p.add_argument("--classifier-max-mib", type=int, default=256, metavar="MIB",
+                   help="voxels kept per sample for the low-level classifier tests, MiB at most (default 256; "
+                   "caps the showers used on large geometries, the number kept is logged and in metrics.json)")
     p.add_argument("--classifier-repeats", type=int, default=1, metavar="K",
                    help="repeat the classifier test on K re-drawn splits and report mean ± std (default 1)")
     p.add_argument("--distances", choices=("fast", "official", "none"), default="fast",
@@ -128,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         classifier=args.classifier,
         classifier_inputs=tuple(k.strip() for k in args.classifier_inputs.split(",") if k.strip()),
         classifier_max_events=args.classifier_max_events,
+        classifier_memory_mb=args.classifier_max_mib,
         classifier_epochs=args.classifier_epochs,
         classifier_repeats=args.classifier_repeats,
         distances=args.distances,

@@ -16,15 +16,20 @@ With ``generated_weights`` (per-shower weights of a reweighted sample, :mod:`.re
 counts a generated shower ``w`` times: the training loss, the epoch selection, the isotonic calibration,
 the AUC and the JSD (the weights are rescaled to mean 1 on the generated subsample).
 
+A classifier that did not learn proves nothing (too few epochs can leave the official network at AUC 0.5
+on separable samples): a run whose test accuracy never rose above the first epoch's while its AUC is 0.5
+(the raw network output's) within noise is marked ``learned = False`` (:func:`did_learn`), and its result says "did not learn".
+
 Recipes: ``"official"`` is the CaloChallenge network (input → 2048, then 2 more hidden layers of 2048,
 LeakyReLU, no dropout; Adam 2e-4, batch 1000, 50 epochs, all showers); ``"fast"`` is a CPU default
 (2 × 64, Adam 1e-3, batch 256, at most 15 epochs with patience 4 on test accuracy, at most 10k showers
 per sample, inputs standardised on the training split).
 
+Calibration: :mod:`.isotonic` (``isotonic_fit`` re-exported); threads: :func:`caloforge.threads.apply_threads`.
+
 Example:
-    >>> import numpy as np
-    >>> isotonic_fit(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.0, 1.0, 0.0, 1.0]))(np.array([0.25]))
-    array([0.5])
+    >>> ClassifierConfig.preset("official").hidden
+    (2048, 2048, 2048)
 """
 
 from __future__ import annotations
@@ -42,8 +47,12 @@ from numpy.typing import NDArray
 from scipy import special
 
 from caloforge.evaluation.calibration import binary_cross_entropy, roc_auc
+from caloforge.evaluation.isotonic import isotonic_fit
+from caloforge.threads import apply_threads
 
-__all__ = ["ClassifierConfig", "ClassifierResult", "TrainedClassifier", "classifier_test", "isotonic_fit", "roc_auc"]
+__all__ = [
+    "ClassifierConfig", "ClassifierResult", "TrainedClassifier", "classifier_test", "did_learn", "isotonic_fit", "roc_auc",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +130,9 @@ class ClassifierResult:
         repeats: Number of runs averaged.
         runs: One entry per run, also for a single run: its ``seed``, ``auc``, ``jsd`` and ``best_epoch``.
         recipe: Name of the recipe (:attr:`ClassifierConfig.recipe`) the test ran with.
+        learned: ``False`` when the network did not learn (every run, for a repeated test, must have
+            learned): its test accuracy never rose above the first epoch's and its AUC stayed at 0.5
+            within noise; the AUC then does not show that the samples are indistinguishable.
     """
 
     auc: float
@@ -137,6 +149,16 @@ class ClassifierResult:
     repeats: int = 1
     runs: list[dict[str, Any]] = field(default_factory=list)
     recipe: str | None = None
+    learned: bool = True
+
+    @property
+    def verdict(self) -> str | None:
+        """``None`` for a classifier that learned, else the sentence to show beside its AUC."""
+        if self.learned:
+            return None
+        return (f"did not learn (test accuracy never rose above its first epoch's, network AUC "
+                f"{self.auc_uncalibrated:.3f} is chance level): this does not show the samples are indistinguishable; train it longer "
+                "(more epochs or showers)")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``recipe`` first, left out when unknown)."""
@@ -168,39 +190,6 @@ class TrainedClassifier:
         """Raw network outputs (logits), (M,), for ``inputs`` (default: the validation inputs)."""
         x = self.inputs if inputs is None else inputs
         return _logits(self.network, torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
-
-
-def isotonic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, y_min: float = 0.0, y_max: float = 1.0,
-                 sample_weight: NDArray[np.floating] | None = None) -> Callable[[NDArray[np.floating]], NDArray[np.float64]]:
-    """Isotonic (non-decreasing) regression of ``y`` on ``x`` by pool-adjacent-violators (optionally weighted).
-
-    Returns a predictor that interpolates linearly between the fitted points and clips outside them,
-    like scikit-learn's ``IsotonicRegression(out_of_bounds="clip", y_min, y_max)``.
-    """
-    order = np.argsort(x, kind="mergesort")
-    xs, ys = np.asarray(x, dtype=np.float64)[order], np.asarray(y, dtype=np.float64)[order]
-    sw = np.ones(len(xs)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[order] + 1e-300
-    ux, start = np.unique(xs, return_index=True)
-    weights = np.add.reduceat(sw, start)
-    means = np.add.reduceat(ys * sw, start) / weights
-    values, sizes, counts = [], [], []  # blocks: mean, total weight, number of unique x
-    for m, w in zip(means, weights, strict=True):
-        values.append(m)
-        sizes.append(w)
-        counts.append(1)
-        while len(values) > 1 and values[-2] >= values[-1]:
-            w2, w1 = sizes.pop(), sizes[-1]
-            v2 = values.pop()
-            values[-1] = (values[-1] * w1 + v2 * w2) / (w1 + w2)
-            sizes[-1] = w1 + w2
-            merged = counts.pop()
-            counts[-1] += merged
-    fitted = np.clip(np.repeat(values, counts), y_min, y_max)
-
-    def predict(z: NDArray[np.floating]) -> NDArray[np.float64]:
-        return np.asarray(np.interp(np.asarray(z, dtype=np.float64), ux, fitted), dtype=np.float64)
-
-    return predict
 
 
 def _jsd(p: NDArray[np.float64], labels: NDArray[np.float64], weights: NDArray[np.float64] | None = None) -> float:
@@ -294,16 +283,20 @@ def classifier_test(
         ValueError: If the inputs disagree in width, contain NaN/inf, or have fewer than 10 rows.
     """
     cfg = config or ClassifierConfig()
+    apply_threads(None, what="classifier")
     if generated_weights is not None and len(generated_weights) != len(generated):
         msg = f"{len(generated_weights)} weights for {len(generated)} generated showers"
         raise ValueError(msg)
     results = [_single_test(generated, reference, replace(cfg, seed=cfg.seed + i), on_trained, generated_weights)
                for i in range(cfg.repeats)]
-    runs = [{"seed": cfg.seed + i, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch} for i, r in enumerate(results)]
+    runs = [{"seed": cfg.seed + i, "auc": r.auc, "jsd": r.jsd, "best_epoch": r.best_epoch, "learned": r.learned}
+            for i, r in enumerate(results)]
     first = results[0]
     if cfg.repeats == 1:
         first.runs, first.recipe = runs, cfg.recipe
         logger.info("classifier: AUC %.4f, JSD %.4f (best epoch %d)", first.auc, first.jsd, first.best_epoch)
+        if not first.learned:
+            logger.warning("classifier (%s recipe): %s", cfg.recipe, first.verdict)
         return first
 
     def mean(name: str) -> float:
@@ -316,11 +309,31 @@ def classifier_test(
         auc=mean("auc"), jsd=mean("jsd"), accuracy=mean("accuracy"), auc_uncalibrated=mean("auc_uncalibrated"),
         jsd_uncalibrated=mean("jsd_uncalibrated"), best_epoch=first.best_epoch, n_train=first.n_train,
         n_validation=first.n_validation, history=first.history, auc_std=std("auc"), jsd_std=std("jsd"),
-        repeats=cfg.repeats, runs=runs, recipe=cfg.recipe,
+        repeats=cfg.repeats, runs=runs, recipe=cfg.recipe, learned=all(r.learned for r in results),
     )
     logger.info("classifier: AUC %.4f ± %.4f, JSD %.4f ± %.4f (%d runs)", result.auc, result.auc_std, result.jsd,
                 result.jsd_std, cfg.repeats)
+    if not result.learned:
+        n_bad = sum(not r.learned for r in results)
+        logger.warning("classifier (%s recipe), %d of %d runs: %s", cfg.recipe, n_bad, cfg.repeats, result.verdict)
     return result
+
+
+def did_learn(history: list[float], auc_uncalibrated: float, n_validation: int) -> bool:
+    """Whether a run learned: its test accuracy rose after the first epoch, or its network's AUC is off chance.
+
+    Chance level is 0.5 within two standard errors of the AUC of two equal samples of
+    ``n_validation`` showers, ``sqrt((2n + 1) / (12 n²))``, and at least 0.01.
+
+    Example:
+        >>> did_learn([0.5, 0.5, 0.5], 0.499, 2000), did_learn([0.5, 0.55], 0.5, 2000)
+        (False, True)
+    """
+    rose = any(a > history[0] for a in history[1:]) if history else False
+    n = max(n_validation, 1)
+    tolerance = max(0.01, 2.0 * math.sqrt((2 * n + 1) / (12.0 * n * n)))
+    at_chance = abs(auc_uncalibrated - 0.5) < tolerance
+    return rose or not at_chance
 
 
 def _single_test(
@@ -371,14 +384,16 @@ def _single_test(
         on_trained(TrainedClassifier(model, sets[2][0].numpy(), y_val, cfg.seed))
     w_test, w_val = (None, None) if gen_weights is None else (w_sets[1], w_sets[2])
     calibrated = isotonic_fit(p_test, y_test, y_min=1e-6, y_max=1.0 - 1e-6, sample_weight=w_test)(p_val)
+    auc, auc_raw = roc_auc(y_val, calibrated, w_val), roc_auc(y_val, p_val, w_val)
     return ClassifierResult(
-        auc=roc_auc(y_val, calibrated, w_val),
+        auc=auc,
         jsd=_jsd(calibrated, y_val, w_val),
         accuracy=float(np.average(np.round(calibrated) == y_val, weights=w_val)),
-        auc_uncalibrated=roc_auc(y_val, p_val, w_val),
+        auc_uncalibrated=auc_raw,
         jsd_uncalibrated=_jsd(p_val, y_val, w_val),
         best_epoch=best_epoch,
         n_train=len(splits[0][0]),
         n_validation=len(splits[0][2]),
         history=history,
+        learned=did_learn(history, auc_raw, len(splits[0][2])),
     )

@@ -104,7 +104,8 @@ class ModelProducer(LazyState):
         model: An in-memory model instead (then the producer cannot be sent to other processes).
         batch_size: Showers per forward pass.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"`` or a device.
-        threads: Torch intra-op threads set when the model is loaded (``None``: torch's default).
+        threads: Torch intra-op threads set when the checkpoint is loaded (``None``: the free cores,
+            :func:`caloforge.threads.apply_threads`).
         threshold: Voxels below this energy are set to 0, MeV.
         use_ema: Use the EMA weights of a training checkpoint.
         sampler: ``"SOLVER:STEPS"`` for a flow-matching model (default: the model's own).
@@ -156,8 +157,9 @@ class ModelProducer(LazyState):
                 raise RuntimeError(msg)
             from caloforge.models.serialization import load_model
 
-            if self.threads is not None:
-                torch.set_num_threads(self.threads)
+            from caloforge.threads import apply_threads
+
+            apply_threads(self.threads, what="generation")
             self._state = self._prepare(load_model(self.checkpoint, use_ema=self.use_ema))
             logger.debug("loaded %s on %s", self.checkpoint, self._state[1])
         state: tuple[GenerativeModel, torch.device] = self._state
