@@ -135,7 +135,7 @@ def test_conditions_are_drawn_per_chunk_and_disk_space_checked(
     run = tmp_path / "run"
     assert main(["-q", "train", "--model", "wgan", "--data", str(shower_file(n=64)), "--dry-run", "--out", str(run),
                  "--no-progress", "--device", "cpu"]) == 0
-    ckpt = str(run / "checkpoints" / "last.pt")
+    ckpt = str(run / "dry-run" / "checkpoints" / "last.pt")
     sizes: list[int] = []
     real = EnergySpec.sample
     monkeypatch.setattr(EnergySpec, "sample", lambda self, n, rng: (sizes.append(n), real(self, n, rng))[1])

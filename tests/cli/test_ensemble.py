@@ -25,6 +25,7 @@ def test_seeds_train_evaluate_an_ensemble(shower_file: Callable[..., Path], tmp_
     data = shower_file(n=200, seed=1)
     runs = tmp_path / "vae"
     assert _train(data, runs, "--seeds", "0", "1", "2") == 0
+    runs = runs / "dry-run"  # a dry run writes its members there, never into the real member folders
     members = json.loads((runs / "ensemble.json").read_text())
     assert members["seeds"] == [0, 1, 2]
     assert members["members"] == ["seed-0", "seed-1", "seed-2"]
@@ -63,9 +64,15 @@ def test_bad_ensembles_are_refused(shower_file: Callable[..., Path], tmp_path: P
     assert _train(data, tmp_path / "r", "--seeds", "1", "1") == 2
     (tmp_path / "r" / "seed-1").mkdir(parents=True)
     (tmp_path / "r" / "seed-1" / "config.yaml").write_text("model: {name: vae}\n")
-    assert _train(data, tmp_path / "r", "--seeds", "0", "1") == 2  # a member holds a run: nothing trained
+    real = ["-q", "train", "--model", "vae", "--data", str(data), "--out", str(tmp_path / "r"), "--seeds", "0", "1",
+            "--device", "cpu", "--no-progress"]
+    assert main(real) == 2  # a member holds a run: nothing trained
     assert "seed-1 already holds a training run" in capsys.readouterr().err
     assert not (tmp_path / "r" / "seed-0").exists()
+    assert _train(data, tmp_path / "r", "--seeds", "0", "1") == 0  # a dry run leaves the real members alone
+    assert (tmp_path / "r" / "seed-1" / "config.yaml").read_text() == "model: {name: vae}\n"
+    assert not (tmp_path / "r" / "seed-0").exists()
+    assert (tmp_path / "r" / "dry-run" / "seed-1" / "checkpoints" / "last.pt").is_file()
     argv = ["-q", "evaluate", "--reference", str(data), "--generated", f"a={data}", "--ensemble", "e=a,b",
             "--out", str(tmp_path / "ev"), "--classifier", "none", "--no-plots"]
     assert main(argv) == 2

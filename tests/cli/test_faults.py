@@ -57,7 +57,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory, shower_file: Callable[.
     run = tmp_path_factory.mktemp("run") / "run"
     assert main(["-q", "train", "--model", "wgan", "--data", str(shower_file(n=64)), "--dry-run", "--out", str(run),
                  "--no-progress", "--device", "cpu"]) == 0
-    return run / "checkpoints" / "last.pt"
+    return run / "dry-run" / "checkpoints" / "last.pt"
 
 
 def test_full_disk_simulate_and_generate(
@@ -82,6 +82,7 @@ def test_full_disk_train(
     fill_disk(monkeypatch, after=1)  # config.yaml is written, the checkpoint is not
     assert main(["-q", "train", "--model", "wgan", "--data", str(data), "--dry-run", "--out", str(run),
                  "--no-progress", "--device", "cpu"]) == 2
+    run = run / "dry-run"  # a dry run writes there, never into the run folder itself
     last = run / "checkpoints" / "last.pt"
     assert _one_error(capsys, "train") == f"no space left on device {atomic.mount_point(run)} writing {last}"
     assert "config.yaml" in _files(run)

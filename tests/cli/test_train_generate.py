@@ -37,13 +37,15 @@ def trained(shower_file: Callable[..., Path], tmp_path: Path) -> tuple[Path, Pat
         "--no-progress",
     ]
     assert main(argv) == 0
-    return data, out / "checkpoints" / "last.pt"
+    return data, out / "dry-run" / "checkpoints" / "last.pt"
 
 
 def test_dry_run_writes_run_directory(trained: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     _, checkpoint = trained
     run = checkpoint.parents[1]
+    assert run.name == "dry-run"
     assert checkpoint.exists()
+    assert sorted(p.name for p in run.parent.iterdir()) == ["dry-run"]  # nothing in the real run folder
     assert (run / "metrics.jsonl").read_text()
     saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["model"]["config"]["hidden"] == [32, 16]  # the smoke config
@@ -202,7 +204,7 @@ def test_every_shipped_config_dry_runs_and_generates(
         "-q",
         "generate",
         "--checkpoint",
-        str(out / "checkpoints" / "last.pt"),
+        str(out / "dry-run" / "checkpoints" / "last.pt"),
         "--like",
         str(data),
         "--n",

@@ -10,6 +10,7 @@ import pytest
 from caloforge.cli.main import main
 
 TRAIN = ["-q", "train", "--model", "wgan", "--dry-run", "--no-progress", "--device", "cpu"]
+REAL = ["-q", "train", "--model", "wgan", "--max-steps", "2", "--no-progress", "--device", "cpu"]
 
 
 def _snapshot(run: Path) -> dict[str, bytes]:
@@ -20,11 +21,11 @@ def test_existing_run_is_refused_without_resume_or_force(
     tmp_path: Path, shower_file: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     data, run = shower_file(n=64), tmp_path / "run"
-    assert main([*TRAIN, "--data", str(data), "--out", str(run)]) == 0
+    assert main([*REAL, "--data", str(data), "--out", str(run)]) == 0
     before = _snapshot(run)
     assert {"config.yaml", "metrics.jsonl", "result.json", "checkpoints/last.pt"} <= set(before)
     capsys.readouterr()
-    assert main([*TRAIN, "--data", str(data), "--out", str(run), "--seed", "5"]) == 2
+    assert main([*REAL, "--data", str(data), "--out", str(run), "--seed", "5"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"caloforge train: error: {run} already holds a training run")
     assert f"--resume {run / 'checkpoints' / 'last.pt'}" in err
@@ -33,10 +34,10 @@ def test_existing_run_is_refused_without_resume_or_force(
     assert _snapshot(run) == before  # nothing replaced, nothing appended
 
     n_lines = len((run / "metrics.jsonl").read_text().splitlines())
-    assert main([*TRAIN, "--data", str(data), "--out", str(run), "--seed", "5", "--force"]) == 0
+    assert main([*REAL, "--data", str(data), "--out", str(run), "--seed", "5", "--force"]) == 0
     assert len((run / "metrics.jsonl").read_text().splitlines()) == n_lines  # a new log, not appended
     assert "seed: 5" in (run / "config.yaml").read_text()
-    assert main([*TRAIN, "--data", str(data), "--out", str(run), "--seed", "5",
+    assert main([*REAL, "--data", str(data), "--out", str(run), "--seed", "5",
                  "--resume", str(run / "checkpoints" / "last.pt")]) == 0
     assert sorted(p.name for p in run.rglob("*.tmp")) == []
 

@@ -17,7 +17,7 @@ from caloforge.training.data import ShowerTensors, load_training_data, split_dat
 from caloforge.training.ensemble import ensemble_configs, member_directory, train_ensemble
 from caloforge.training.pairs import ReflowPairs, make_reflow_pairs
 from caloforge.training.reflow import ReflowConfig, reflow, reflow_checkpoint
-from caloforge.training.run import dry_run_config, train_run
+from caloforge.training.run import dry_run_config, dry_run_directory, resume_run_directory, train_run
 from caloforge.training.trainer import FitResult, Trainer
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "dry_run_config",
+    "dry_run_directory",
     "ensemble_configs",
     "load_checkpoint",
     "load_run_config",
@@ -45,6 +46,7 @@ __all__ = [
     "member_directory",
     "reflow",
     "reflow_checkpoint",
+    "resume_run_directory",
     "run_config_from_dict",
     "save_checkpoint",
     "split_data",

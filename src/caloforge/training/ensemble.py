@@ -24,7 +24,7 @@ from pathlib import Path
 from caloforge.atomic import atomic_write_text
 from caloforge.data import ShowerData
 from caloforge.training.config import RunConfig
-from caloforge.training.run import claim_run_directory, train_run
+from caloforge.training.run import DRY_RUN_SHOWERS, claim_run_directory, dry_run_config, train_run
 from caloforge.training.trainer import FitResult
 
 __all__ = ["ensemble_configs", "member_directory", "train_ensemble"]
@@ -67,7 +67,8 @@ def train_ensemble(
     Arguments:
         config: The resolved run config; ``config.out`` becomes the ensemble directory.
         seeds: One training seed per member.
-        dry_run: Shrink every member to a smoke run.
+        dry_run: Shrink every member to a smoke run, written under ``OUT/dry-run/`` (replacing an
+            earlier dry run there), never into the real member directories.
         data: Showers to use instead of ``config.data``.
         force: Replace training runs already in the member directories.
 
@@ -79,13 +80,16 @@ def train_ensemble(
             member before the first one trains).
         ValueError: No seeds, or a seed given twice.
     """
+    if dry_run:
+        config, force = dry_run_config(config), True
+        data = None if data is None else data.subset(slice(0, DRY_RUN_SHOWERS))
     configs = ensemble_configs(config, seeds)
     is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 owns the files
     for member in configs if is_main else ():
         claim_run_directory(Path(member.out), resume=None, force=force)
     results = []
     for member in configs:
-        results.append(train_run(member, dry_run=dry_run, data=data, force=force))
+        results.append(train_run(member, data=data, force=force))
     summary = {
         "seeds": list(seeds),
         "members": [Path(m.out).name for m in configs],
