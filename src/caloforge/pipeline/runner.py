@@ -3,6 +3,8 @@
 :class:`PipelineContext` carries the configuration, the run directory and the results of the stages run
 so far; :meth:`PipelineContext.run_stage` checks the stage's stamp, runs the stage body into a clean
 directory when needed, and writes the stamp only after the body succeeded (an interrupted stage re-runs).
+Each stage that runs logs its expected time first: the time of its previous run (read from the stamp it
+replaces) or, for a first run, its wall-clock budget, with the clock time it should end by (``ETA``).
 
 Example:
     >>> import tempfile, pathlib
@@ -101,7 +103,14 @@ class PipelineContext:
         return [self.results[n].key for n in names]
 
     def run_stage(
-        self, name: str, settings: Any, upstream: Sequence[str], body: StageBody, *, optional: bool = False
+        self,
+        name: str,
+        settings: Any,
+        upstream: Sequence[str],
+        body: StageBody,
+        *,
+        optional: bool = False,
+        budget_s: float | None = None,
     ) -> StageResult:
         """Runs ``body`` in ``run_dir/name`` unless that stage is up to date.
 
@@ -111,6 +120,7 @@ class PipelineContext:
             upstream: Names of the stages whose outputs this one reads.
             body: The stage's work.
             optional: A failure is logged and recorded in the result (and the report) instead of raised.
+            budget_s: The stage's wall-clock budget, s, if it has one (for the ETA line only).
 
         Returns:
             The :class:`StageResult` (from the stamp when skipped).
@@ -127,17 +137,17 @@ class PipelineContext:
             result = StageResult(name, directory, key, True, stamp.seconds, stamp.outputs, stamp.info)
         elif optional:
             try:
-                result = self._execute(name, directory, key, body)
+                result = self._execute(name, directory, key, body, _expected(stamp, budget_s))
             except Exception as err:  # noqa: BLE001  (optional stage: recorded, reported, retried next run)
                 logger.warning("%s failed: %s: %s", self._tag(name), type(err).__name__, err)
                 result = StageResult(name, directory, key, False, 0.0, [], {}, f"{type(err).__name__}: {err}")
         else:
-            result = self._execute(name, directory, key, body)
+            result = self._execute(name, directory, key, body, _expected(stamp, budget_s))
         self.results[name] = result
         return result
 
-    def _execute(self, name: str, directory: Path, key: str, body: StageBody) -> StageResult:
-        logger.info("%s: running", self._tag(name))
+    def _execute(self, name: str, directory: Path, key: str, body: StageBody, expected: str = "") -> StageResult:
+        logger.info("%s: running%s", self._tag(name), expected)
         if directory.exists():
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
@@ -151,3 +161,28 @@ class PipelineContext:
         write_stamp(directory, StageStamp(name, key, list(outputs), seconds, info))
         logger.info("%s: done in %.1f s", self._tag(name), seconds)
         return StageResult(name, directory, key, False, seconds, list(outputs), info)
+
+
+def _expected(stamp: StageStamp | None, budget_s: float | None, now: float | None = None) -> str:
+    """`` (previous run 312 s, ETA 14:05:12)``: the expected duration and end of a stage ('' if unknown).
+
+    The previous run's time (from the stamp being replaced) is capped by the budget; without a previous
+    run the budget is the estimate.
+
+    Example:
+        >>> _expected(None, None)
+        ''
+        >>> _expected(None, 90.0, now=0.0).startswith(" (budget 90 s, ETA ")
+        True
+    """
+    parts, seconds = [], None
+    if stamp is not None and stamp.seconds > 0:
+        parts.append(f"previous run {stamp.seconds:.0f} s")
+        seconds = stamp.seconds
+    if budget_s is not None:
+        parts.append(f"budget {budget_s:.0f} s")
+        seconds = budget_s if seconds is None else min(seconds, budget_s)
+    if seconds is None:
+        return ""
+    end = time.localtime((time.time() if now is None else now) + seconds)
+    return f" ({', '.join(parts)}, ETA {time.strftime('%H:%M:%S', end)})"
