@@ -9,7 +9,6 @@ Each family lives in its own subpackage and registers itself when imported here.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 __all__ = [
@@ -27,7 +26,14 @@ __all__ = [
     "save_model",
 ]
 
-if importlib.util.find_spec("torch") is not None:
+try:
+    import torch as _torch  # noqa: F401  (the families need it; a light install has none)
+except ModuleNotFoundError:
+    _TORCH = False
+else:
+    _TORCH = True
+
+if _TORCH:
     from caloforge.models import calogan as _calogan  # noqa: F401  (registers "calogan")
     from caloforge.models import diffusion as _diffusion  # noqa: F401  (registers "flow-matching")
     from caloforge.models import flows as _flows  # noqa: F401  (registers "caloflow", "icaloflow")

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from caloforge.models.pretrained.card import render_card
@@ -51,7 +50,14 @@ __all__ = [
 ]
 
 # Listing and verifying the zoo needs no PyTorch (a light install); adding a model does.
-if importlib.util.find_spec("torch") is not None:
+try:
+    import torch as _torch  # noqa: F401  (the families need it; a light install has none)
+except ModuleNotFoundError:
+    _TORCH = False
+else:
+    _TORCH = True
+
+if _TORCH:
     from caloforge.models.pretrained.add import add_to_zoo, metrics_from_report
 else:
 
