@@ -39,6 +39,14 @@ def test_report_written_and_readable(tmp_path: Path, shower_file: Callable[..., 
     assert (tmp_path / "out" / "plots" / "response.png").exists()
     assert report.generated["model"].n_events == 200
     assert report.to_dict() == data  # metrics.json is to_dict, nothing else
+    files = data["provenance"]["files"]
+    assert files["model"]["n_events"] == 200
+    assert len(files["reference"]["sha256"]) == 16
+    assert files["model"]["size_bytes"] == gen.stat().st_size
+    assert {"read_and_features", "model/histograms", "model/fpd_kpd", "model/classifier_high"} <= set(data["timing_s"])
+    assert html.index("Verdict") < html.index("Summary")
+    assert "Provenance" in html
+    assert "e+0" not in html.split("<h2>Figures")[0]  # one number rule, no exponent artefacts
 
 
 def test_identical_files_give_zero_separation(shower_file: Callable[..., Path]) -> None:

@@ -55,3 +55,18 @@ def test_summary_of_skipped_tests_and_empty_comparisons() -> None:
     assert row["auc_low"] is None
     assert row["auc_high"] == 0.93
     assert (row["separation_power_mean"], row["worst_feature"], row["fpd"]) == (None, None, None)
+
+
+def test_index_verdict_names_the_best_model_and_what_gives_it_away() -> None:
+    from caloforge.evaluation.plots.verdict import verdict_html
+    from caloforge.pipeline.report import summary_line, verdicts
+
+    good = {"label": "good", **_summary(_generated(repeats=1, auc_std=0.0))}
+    bad = {**good, "label": "bad", "verdict_auc": 0.99, "gives_away": ["sparsity"]}
+    page = verdict_html(verdicts([bad, good]))
+    assert page.index("good</b> <mark>best</mark>") > 0
+    assert "sparsity" in page
+    assert good["verdict_auc"] == 0.93  # the most sensitive test that ran
+    line = summary_line({**good, "train_seconds": 2530.0, "torch_ms_per_shower": 0.123})
+    assert "AUC 0.700 (voxels) / 0.930 (high-level)" in line
+    assert "42.2 min" in line

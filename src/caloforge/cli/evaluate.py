@@ -56,7 +56,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--chunk-size", type=int, default=5_000, help="showers read per chunk")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
-    p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="hide the progress bar (every phase: reading, histograms, bootstrap, classifier runs, "
+                   "baseline, FPD/KPD, figures)")
+    p.add_argument("--progress", dest="progress", action="store_true", help=argparse.SUPPRESS)  # the old opt-in
     p.set_defaults(func=run)
 
 
@@ -101,9 +104,12 @@ def parse_ensembles(items: list[str]) -> dict[str, list[str]]:
 
 def _auc_jsd(result: ClassifierResult) -> str:
     """``AUC 0.932 JSD 0.410``, or ``AUC 0.932 ± 0.006 JSD 0.410 ± 0.012`` for a repeated test."""
+    from caloforge.evaluation.plots import numbers
+
     if result.repeats > 1:
-        return f"AUC {result.auc:.3f} ± {result.auc_std:.3f} JSD {result.jsd:.3f} ± {result.jsd_std:.3f}"
-    return f"AUC {result.auc:.3f} JSD {result.jsd:.3f}"
+        return (f"AUC {numbers.auc(result.auc, result.auc_std)} "
+                f"JSD {numbers.jsd(result.jsd, result.jsd_std)}")
+    return f"AUC {numbers.auc(result.auc)} JSD {numbers.jsd(result.jsd)}"
 
 
 def _giveaways(diagnosis: Diagnosis, k: int = 3) -> str:
@@ -124,6 +130,8 @@ def _giveaways(diagnosis: Diagnosis, k: int = 3) -> str:
 def run(args: argparse.Namespace) -> int:
     """Runs the evaluation; prints the summary; returns 0."""
     from caloforge.evaluation import EvaluationConfig, evaluate
+    from caloforge.evaluation.plots import numbers
+    from caloforge.evaluation.plots.verdict import best_label, verdict_from_sample, verdict_text
 
     config = EvaluationConfig(
         geometry=args.geometry,
@@ -150,15 +158,17 @@ def run(args: argparse.Namespace) -> int:
     for label, g in report.generated.items():
         s = g.summary
         cls = ", ".join(f"{k} {_auc_jsd(r)}" for k in g.classifier if (r := g.classifier_result(k)) is not None)
-        dist = f", FPD {g.fpd.value:.3g}, KPD {g.kpd.value:.3g}" if g.fpd is not None and g.kpd is not None else ""
-        err = f" ± {s.separation_power_mean_err:.2g}" if s.bootstrap_replicates else ""
-        lines.append(f"{label}: mean separation power {s.separation_power_mean:.4f}{err}, "
-                     f"median chi2/NDF {s.chi2_ndf_median:.3g}{dist}" + (f"; {cls}" if cls else ""))
+        dist = (f", FPD×10³ {numbers.distance(g.fpd.value, g.fpd.error)}, KPD×10³ "
+                f"{numbers.distance(g.kpd.value, g.kpd.error)}" if g.fpd is not None and g.kpd is not None else "")
+        sep = numbers.pm(s.separation_power_mean, s.separation_power_mean_err)
+        lines.append(f"{label}: mean separation power {sep}, "
+                     f"median chi2/NDF {numbers.pm(s.chi2_ndf_median, s.chi2_ndf_median_err)}{dist}"
+                     + (f"; {cls}" if cls else ""))
         if g.weighted is not None:  # a reweighted file: the same numbers with its weights
             w = g.weighted
-            wcls = ", ".join(f"{k} AUC {r.auc:.3f}" for k in w.classifier if (r := w.classifier_result(k)) is not None)
-            lines.append(f"{label} weighted: mean separation power {w.summary.separation_power_mean:.4f}, "
-                         f"median chi2/NDF {w.summary.chi2_ndf_median:.3g}, effective sample size "
+            wcls = ", ".join(f"{k} AUC {numbers.auc(r.auc)}" for k in w.classifier if (r := w.classifier_result(k)) is not None)
+            lines.append(f"{label} weighted: mean separation power {numbers.num(w.summary.separation_power_mean)}, "
+                         f"median chi2/NDF {numbers.num(w.summary.chi2_ndf_median)}, effective sample size "
                          f"{w.weights.ess:.0f} of {w.weights.n}" + (f"; {wcls}" if wcls else ""))
         if g.diagnosis is not None:
             lines.append(f"{label}: gives it away: {_giveaways(g.diagnosis)}")
@@ -166,7 +176,14 @@ def run(args: argparse.Namespace) -> int:
         shown = [(m, ensemble.metrics[m]) for m in ("separation_power_mean", "chi2_ndf_median", "fpd", "auc_high")
                  if m in ensemble.metrics]
         lines.append(f"ensemble {name} ({len(ensemble.members)} members): "
-                     + ", ".join(f"{m} {s.mean:.4g} ± {s.std:.2g}" for m, s in shown))
+                     + ", ".join(f"{m} {numbers.pm(s.mean, s.std)}" for m, s in shown))
+    found = [verdict_from_sample(label, g) for label, g in report.generated.items()]
+    best = best_label(found) if len(found) > 1 else None
+    lines += [f"verdict {verdict_text(v, v.label == best)}" for v in found]
+    timing = report.timing
+    lines.append("time: " + ", ".join(f"{k} {numbers.duration(timing[k])}" for k in
+                                      ("read_and_features", *(f"metrics_{x}" for x in report.generated), "baseline",
+                                       "plots") if k in timing))
     lines += [f"warning: {f}" for f in report.flags]
     lines.append(f"written: {args.out}/metrics.json, {args.out}/report.html")
     sys.stdout.write("\n".join(lines) + "\n")

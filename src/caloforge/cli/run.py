@@ -36,12 +36,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def report_result(result: PipelineResult) -> None:
     """Logs where the report is (shared with ``caloforge demo``)."""
     logger.info("done in %.0f s; open the report: %s", result.seconds, result.report.resolve().as_uri())
+    from caloforge.pipeline.report import summary_line
+
     for row in result.rows:
-        logger.info(
-            "%s: classifier AUC %s, mean separation power %.3g, %.3g ms/shower",
-            row["label"], row.get("auc_low"), row.get("separation_power_mean") or float("nan"),
-            row.get("torch_ms_per_shower") or float("nan"),
-        )
+        logger.info("%s", summary_line(row))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,20 +25,16 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from caloforge.atomic import atomic_write_text
-from caloforge.data.io import ShowerFile
-from caloforge.evaluation.binning import dataset_kind, default_threshold, log_edges
+from caloforge.evaluation.binning import dataset_kind, default_threshold
 from caloforge.evaluation.classifier import ClassifierResult, TrainedClassifier, classifier_test
 from caloforge.evaluation.compare import (
     HistComparison,
@@ -57,8 +53,11 @@ from caloforge.evaluation.histograms import Histogram, HistSpec, histogram_specs
 from caloforge.evaluation.importance import ImportanceCollector
 from caloforge.evaluation.inputs import classifier_inputs
 from caloforge.evaluation.metrics import DistanceResult, fpd, kpd
+from caloforge.evaluation.phases import Phases
+from caloforge.evaluation.provenance import FileInfo, make_provenance
+from caloforge.evaluation.reading import input_files, open_files, scan_all
 from caloforge.evaluation.results import BaselineReport, EvaluationReport, ReferenceInfo, SampleReport, SkippedTest
-from caloforge.evaluation.scan import SampleScan, scan_showers, voxel_histogram
+from caloforge.evaluation.scan import SampleScan
 from caloforge.evaluation.uncertainty import bootstrap_errors, with_errors
 from caloforge.evaluation.weighted import weighted_report
 
@@ -82,6 +81,7 @@ class EvaluationArtifacts:
         ref_hists: Reference histograms by name (``"voxel_energy"`` included).
         gen_hists: Generated histograms by label, then name.
         responses: Response tables by label (``"reference"`` first).
+        threshold: The voxel threshold, MeV.
     """
 
     geometry: Any
@@ -92,82 +92,7 @@ class EvaluationArtifacts:
     ref_hists: dict[str, Histogram]
     gen_hists: dict[str, dict[str, Histogram]]
     responses: dict[str, ResponseTable]
-
-
-_CHUNK_BYTES = 256 << 20
-
-
-def _chunks(f: ShowerFile, config: EvaluationConfig, label: str) -> Any:
-    """Chunks of at most ``config.chunk_size`` showers and 256 MiB of voxels (bounded memory on dataset 3)."""
-    from tqdm.auto import tqdm
-
-    size = max(1, min(config.chunk_size, _CHUNK_BYTES // (4 * f.geometry.n_voxels)))
-    total = math.ceil(len(f) / size)
-    return tqdm(f.iter_chunks(size, validate=False), total=total, desc=label, disable=not config.progress)
-
-
-def _keep_rows(n: int, config: EvaluationConfig, n_voxels: int, rng: np.random.Generator) -> np.ndarray | None:
-    cls = config.classifier_config()
-    if cls is None or not ({"low", "low-normed"} & set(config.classifier_inputs)):
-        return None
-    cap = min(cls.max_events or n, (config.classifier_memory_mb << 20) // (4 * n_voxels), n)
-    return np.sort(rng.choice(n, cap, replace=False))
-
-
-def _open_files(reference: str | Path, generated: Mapping[str, str | Path], config: EvaluationConfig) -> tuple[
-    ShowerFile, dict[str, ShowerFile], list[str]
-]:
-    if not generated:
-        msg = "give at least one generated file"
-        raise ValueError(msg)
-    if "reference" in generated:
-        msg = "'reference' is reserved for the reference sample; label the generated file otherwise"
-        raise ValueError(msg)
-    ref = ShowerFile(reference, config.geometry)
-    gens: dict[str, ShowerFile] = {}
-    flags: list[str] = []
-    try:
-        for label, path in generated.items():
-            gen = ShowerFile(path, config.geometry or ref.geometry)
-            gens[label] = gen
-            if not gen.geometry.same_binning(ref.geometry):
-                msg = f"{path}: geometry {gen.geometry.name!r} differs from the reference's {ref.geometry.name!r}"
-                raise ValueError(msg)
-            if len(gen) != len(ref):
-                flags.append(f"{label}: {len(gen)} showers vs {len(ref)} in the reference (histograms are "
-                             "normalised; the classifier uses equal numbers per class)")
-            ks = stats.ks_2samp(ref.energies, gen.energies)
-            if ks.pvalue < 1e-3:
-                flags.append(f"{label}: incident-energy spectrum differs from the reference (KS p = {ks.pvalue:.2g}); "
-                             "feature comparisons assume the same conditions")
-    except BaseException:
-        for f in (ref, *gens.values()):
-            f.close()
-        raise
-    return ref, gens, flags
-
-
-def _scan_all(
-    ref: ShowerFile, gens: dict[str, ShowerFile], config: EvaluationConfig, threshold: float
-) -> tuple[SampleScan, dict[str, SampleScan], np.ndarray, Histogram]:
-    rng = np.random.default_rng(config.seed)
-    geometry = ref.geometry
-    keep = _keep_rows(len(ref), config, geometry.n_voxels, rng)
-    ref_scan = scan_showers(_chunks(ref, config, "reference"), geometry, threshold, keep=keep, invalid="error",
-                            negative="error", label=f"reference {ref.path}")
-    low = threshold if threshold > 0 else (ref_scan.min_positive_voxel if math.isfinite(ref_scan.min_positive_voxel) else 1e-6)
-    edges = log_edges(low, ref_scan.max_voxel, 50)
-    scans = {}
-    # the reference's second (voxel-spectrum) pass runs in a thread beside the generated passes: numpy
-    # releases the GIL, so two cores are used
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ref_voxels = pool.submit(voxel_histogram, _chunks(ref, config, "reference voxels"), edges, threshold)
-        for label, f in gens.items():
-            keep = _keep_rows(len(f), config, geometry.n_voxels, rng)
-            scans[label] = scan_showers(_chunks(f, config, label), geometry, threshold, voxel_edges=edges, keep=keep,
-                                        invalid=config.invalid, label=f"{label} ({f.path})")
-        counts, outside = ref_voxels.result()
-    return ref_scan, scans, edges, Histogram(counts, overflow=outside)
+    threshold: float = 0.0
 
 
 def _compare_all(specs: list[HistSpec], ref: dict[str, Histogram], gen: dict[str, Histogram]) -> dict[str, HistComparison]:
@@ -182,22 +107,26 @@ def _distances(ref: np.ndarray, gen: np.ndarray, config: EvaluationConfig) -> tu
     return fpd(ref, gen, **fpd_kw), kpd(ref, gen, **kpd_kw)
 
 
-def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig) -> BaselineReport | None:
+def _baseline(ref: FeatureTable, specs: list[HistSpec], config: EvaluationConfig, phases: Phases) -> BaselineReport | None:
     if not config.baseline or len(ref) < _BASELINE_MIN_EVENTS:
         return None
     perm = np.random.default_rng(config.seed + 1).permutation(len(ref))
     half_a, half_b = ref.subset(perm[: len(ref) // 2]), ref.subset(perm[len(ref) // 2 :])
-    comps = _compare_all(specs, fill_all(specs, half_a), fill_all(specs, half_b))
-    summary = summarise_comparisons(comps)
+    with phases.phase("baseline/histograms"):
+        comps = _compare_all(specs, fill_all(specs, half_a), fill_all(specs, half_b))
+        summary = summarise_comparisons(comps)
     if config.bootstrap:
-        errors = bootstrap_errors(specs, half_a, half_b, nominal=comps, n_replicates=config.bootstrap, seed=config.seed)
-        summary = with_errors(comps, summary, errors)[1]
-    return BaselineReport(len(half_a), summary,
-                          *_distances(hlf_vector(half_a), hlf_vector(half_b), config))
+        with phases.phase("baseline/bootstrap"):
+            errors = bootstrap_errors(specs, half_a, half_b, nominal=comps, n_replicates=config.bootstrap,
+                                      seed=config.seed)
+            summary = with_errors(comps, summary, errors)[1]
+    with phases.phase("baseline/fpd_kpd"):
+        distances = _distances(hlf_vector(half_a), hlf_vector(half_b), config)
+    return BaselineReport(len(half_a), summary, *distances)
 
 
 def _classifiers(
-    ref: SampleScan, gen: SampleScan, geometry: Any, config: EvaluationConfig,
+    ref: SampleScan, gen: SampleScan, geometry: Any, config: EvaluationConfig, phases: Phases, label: str,
     on_high: Callable[[TrainedClassifier], None] | None = None,
 ) -> dict[str, ClassifierResult | SkippedTest]:
     cls = config.classifier_config()
@@ -215,7 +144,14 @@ def _classifiers(
             x_ref = classifier_inputs(kind, ref.kept_voxels, ref.features.e_inc[ref.kept_index], geometry)
             x_gen = classifier_inputs(kind, gen.kept_voxels, gen.features.e_inc[gen.kept_index], geometry)
         hook = on_high if kind == "high" else None
-        out[kind] = classifier_test(x_gen, x_ref, cls, on_trained=hook)
+
+        def trained(net: TrainedClassifier, kind: str = kind, hook: Any = hook) -> None:
+            if hook is not None:
+                hook(net)
+            phases.tick(f"{label}: classifier {kind} run {net.seed - cls.seed + 1} of {cls.repeats}")
+
+        with phases.phase(f"{label}/classifier_{kind}"):
+            out[kind] = classifier_test(x_gen, x_ref, cls, on_trained=trained)
     return out
 
 
@@ -229,20 +165,23 @@ def _scan_flags(label: str, scan: SampleScan) -> list[str]:
 
 
 def _evaluate_sample(
-    label: str, scan: SampleScan, path: Path, arts: EvaluationArtifacts, ref_vec: np.ndarray, config: EvaluationConfig
+    label: str, scan: SampleScan, path: Path, arts: EvaluationArtifacts, ref_vec: np.ndarray, config: EvaluationConfig,
+    phases: Phases,
 ) -> SampleReport:
-    hists = fill_all(arts.specs, scan.features)
-    hists["voxel_energy"] = Histogram(scan.voxel_counts if scan.voxel_counts is not None else np.zeros(0, np.int64),
-                                      overflow=scan.voxel_outside)
-    arts.gen_hists[label] = hists
-    comps = _compare_all([*arts.specs, arts.voxel_spec], arts.ref_hists, hists)
-    resp = response_table(scan.features.e_inc, scan.features.response, arts.responses["reference"].edges)
-    summary = summarise_comparisons(comps)
+    with phases.phase(f"{label}/histograms"):
+        hists = fill_all(arts.specs, scan.features)
+        hists["voxel_energy"] = Histogram(scan.voxel_counts if scan.voxel_counts is not None
+                                          else np.zeros(0, np.int64), overflow=scan.voxel_outside)
+        arts.gen_hists[label] = hists
+        comps = _compare_all([*arts.specs, arts.voxel_spec], arts.ref_hists, hists)
+        resp = response_table(scan.features.e_inc, scan.features.response, arts.responses["reference"].edges)
+        summary = summarise_comparisons(comps)
     if config.bootstrap:  # both samples resampled: *_err fields
-        errors = bootstrap_errors(arts.specs, arts.reference.features, scan.features, nominal=comps,
-                                  response_edges=resp.edges, n_replicates=config.bootstrap, seed=config.seed)
-        comps, summary, boot_resp = with_errors(comps, summary, errors, resp)
-        resp = boot_resp or resp
+        with phases.phase(f"{label}/bootstrap"):
+            errors = bootstrap_errors(arts.specs, arts.reference.features, scan.features, nominal=comps,
+                                      response_edges=resp.edges, n_replicates=config.bootstrap, seed=config.seed)
+            comps, summary, boot_resp = with_errors(comps, summary, errors, resp)
+            resp = boot_resp or resp
     arts.responses[label] = resp
     sample = SampleReport(
         path=str(path), n_events=scan.n_events, summary=summary, response=resp,
@@ -254,18 +193,56 @@ def _evaluate_sample(
     sample.flags.extend(f"{label}: {'FPD/KPD not computed' if k == 'distances' else f'{k} tests skipped'}: {v}"
                         for k, v in small.items())
     if "distances" not in small:
-        sample.fpd, sample.kpd = _distances(ref_vec, hlf_vector(scan.features), config)
+        with phases.phase(f"{label}/fpd_kpd"):
+            sample.fpd, sample.kpd = _distances(ref_vec, hlf_vector(scan.features), config)
     importance = ImportanceCollector(hlf_groups(scan.features))  # cls-high: AUC drop per permuted family
     sample.classifier = ({k: SkippedTest(small["classifier"]) for k in config.classifier_inputs} if "classifier" in small
-                         else _classifiers(arts.reference, scan, arts.geometry, config, importance))
-    sample.diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
-                                importance=importance.result())
+                         else _classifiers(arts.reference, scan, arts.geometry, config, phases, label, importance))
+    sample.flags.extend(f"{label}: classifier {kind} {r.verdict}" for kind, r in sample.classifier.items()
+                        if isinstance(r, ClassifierResult) and r.verdict is not None)
+    with phases.phase(f"{label}/diagnosis"):
+        sample.diagnosis = diagnose(arts.specs, arts.ref_hists, hists, arts.reference.features, scan.features,
+                                    importance=importance.result())
     if scan.weights is not None:  # a reweighted file: the "after" numbers beside the unweighted ones
-        sample.weighted, arts.gen_hists[f"{label} (weighted)"] = weighted_report(
-            arts.specs, arts.ref_hists, arts.reference, scan, arts.responses["reference"].edges, geometry=arts.geometry,
-            classifier=None if "classifier" in small else config.classifier_config(),
-            classifier_kinds=config.classifier_inputs, skipped=SkippedTest)
+        with phases.phase(f"{label}/weighted"):
+            sample.weighted, arts.gen_hists[f"{label} (weighted)"] = weighted_report(
+                arts.specs, arts.ref_hists, arts.reference, scan, arts.responses["reference"].edges,
+                geometry=arts.geometry, classifier=None if "classifier" in small else config.classifier_config(),
+                classifier_kinds=config.classifier_inputs, skipped=SkippedTest)
     return sample
+
+
+def _n_steps(config: EvaluationConfig, n_samples: int) -> int:
+    """Progress steps expected: reading, then per sample its phases and classifier runs, the baseline."""
+    cls = config.classifier_config()
+    per_sample = 3 + bool(config.bootstrap) + (0 if cls is None else len(config.classifier_inputs) * (1 + cls.repeats))
+    return 2 + n_samples * per_sample + (3 + bool(config.bootstrap) if config.baseline else 0)
+
+
+def _read(
+    reference: str | Path, generated: Mapping[str, str | Path], config: EvaluationConfig, phases: Phases
+) -> tuple[SampleScan, dict[str, SampleScan], EvaluationArtifacts, list[str], dict[str, FileInfo]]:
+    """Reads every file once (plus the reference's voxel pass) and fills the reference histograms."""
+    with phases.phase("read_and_features"):
+        ref_file, gen_files, flags = open_files(reference, generated, config)
+        try:
+            files = input_files(ref_file, gen_files)
+            geometry = ref_file.geometry
+            threshold = default_threshold(geometry) if config.threshold is None else config.threshold
+            ref_scan, scans, voxel_edges, ref_voxels = scan_all(ref_file, gen_files, config, threshold)
+        finally:
+            for f in (ref_file, *gen_files.values()):
+                f.close()
+    with phases.phase("reference/histograms"):
+        specs = histogram_specs(ref_scan.features, dataset_kind(geometry), threshold, particle=geometry.particle)
+        ref_hists = fill_all(specs, ref_scan.features)
+        voxel_spec = HistSpec("voxel_energy", "voxel_energy", None, voxel_edges, log_x=True)
+        ref_hists["voxel_energy"] = ref_voxels
+        resp = response_table(ref_scan.features.e_inc, ref_scan.features.response,
+                              energy_bins(ref_scan.features.e_inc))
+    arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp},
+                               threshold)
+    return ref_scan, scans, arts, flags, files
 
 
 def run_evaluation(
@@ -289,33 +266,22 @@ def run_evaluation(
     """
     config = config or EvaluationConfig()
     groups = check_ensembles(ensembles or {}, list(generated))
-    timing: dict[str, float] = {}
-    t0 = time.perf_counter()
-    ref_file, gen_files, flags = _open_files(reference, generated, config)
+    phases = Phases(config.progress, _n_steps(config, len(generated)))
     try:
-        geometry = ref_file.geometry
-        threshold = default_threshold(geometry) if config.threshold is None else config.threshold
-        kind = dataset_kind(geometry)
-        ref_scan, scans, voxel_edges, ref_voxels = _scan_all(ref_file, gen_files, config, threshold)
-    finally:
-        for f in (ref_file, *gen_files.values()):
-            f.close()
-    specs = histogram_specs(ref_scan.features, kind, threshold, particle=geometry.particle)
-    timing["read_and_features"] = time.perf_counter() - t0
-    ref_hists = fill_all(specs, ref_scan.features)
-    voxel_spec = HistSpec("voxel_energy", "voxel_energy", None, voxel_edges, log_x=True)
-    ref_hists["voxel_energy"] = ref_voxels
-    resp = response_table(ref_scan.features.e_inc, ref_scan.features.response, energy_bins(ref_scan.features.e_inc))
-    arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp})
-    ref_vec = hlf_vector(ref_scan.features) if config.distances != "none" else np.zeros((0, 0))
-    results = {}
-    for label, scan in scans.items():
+        ref_scan, scans, arts, flags, files = _read(reference, generated, config, phases)
+        ref_vec = hlf_vector(ref_scan.features) if config.distances != "none" else np.zeros((0, 0))
+        results = {}
+        for label, scan in scans.items():
+            t1 = time.perf_counter()
+            results[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config, phases)
+            phases.timing[f"metrics_{label}"] = time.perf_counter() - t1
         t1 = time.perf_counter()
-        results[label] = _evaluate_sample(label, scan, Path(generated[label]), arts, ref_vec, config)
-        timing[f"metrics_{label}"] = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    baseline = _baseline(ref_scan.features, specs, config)
-    timing["baseline"] = time.perf_counter() - t1
+        baseline = _baseline(ref_scan.features, arts.specs, config, phases)
+        phases.timing["baseline"] = time.perf_counter() - t1
+    finally:
+        phases.close()
+    timing = phases.timing
+    geometry, threshold, kind = arts.geometry, arts.threshold, dataset_kind(arts.geometry)
     settings = {
         **config.to_dict(), "threshold_mev": threshold, "dataset_kind": kind, "geometry_name": geometry.name,
         "n_voxels": geometry.n_voxels, "classifier_settings": (cc.to_dict() if (cc := config.classifier_config()) else None),
@@ -325,7 +291,8 @@ def run_evaluation(
     }
     reference_info = ReferenceInfo(str(reference), ref_scan.n_events, geometry.name)
     report = EvaluationReport(settings, reference_info, results, baseline, flags, timing,
-                              {name: summarise_ensemble({m: results[m] for m in ms}) for name, ms in groups.items()})
+                              {name: summarise_ensemble({m: results[m] for m in ms}) for name, ms in groups.items()},
+                              make_provenance(files, config.seed))
     for sample in results.values():
         report.flags.extend(sample.flags)
     return report, arts

@@ -32,6 +32,7 @@ from caloforge.evaluation.compare import ComparisonSummary, HistComparison, Resp
 from caloforge.evaluation.diagnosis import Diagnosis
 from caloforge.evaluation.ensemble import EnsembleSummary
 from caloforge.evaluation.metrics import DistanceResult
+from caloforge.evaluation.provenance import Provenance
 from caloforge.evaluation.weighted import WeightedReport
 
 __all__ = ["BaselineReport", "EvaluationReport", "ReferenceInfo", "SampleReport", "SkippedTest"]
@@ -171,6 +172,7 @@ class EvaluationReport:
         timing: Seconds spent per stage.
         ensembles: Per ensemble name, the spread of its members' metrics (``"ensembles"`` in
             ``metrics.json``, written only when there are ensembles).
+        provenance: caloforge version, date, command line and input files (``None``: not recorded).
     """
 
     settings: dict[str, Any]
@@ -180,6 +182,7 @@ class EvaluationReport:
     flags: list[str] = field(default_factory=list)
     timing: dict[str, float] = field(default_factory=dict)
     ensembles: dict[str, EnsembleSummary] = field(default_factory=dict)
+    provenance: Provenance | None = None
 
     @property
     def diagnosis(self) -> dict[str, Diagnosis]:
@@ -190,6 +193,7 @@ class EvaluationReport:
         """The ``metrics.json`` content; NaN and inf become ``null``."""
         raw = {
             "caloforge_version": __version__,
+            **({} if self.provenance is None else {"provenance": self.provenance.to_dict()}),
             "settings": self.settings,
             "reference": self.reference.to_dict(),
             "generated": {label: s.to_dict() for label, s in self.generated.items()},

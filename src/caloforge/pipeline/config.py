@@ -167,6 +167,7 @@ class PipelineConfig:
             (default: Geant4 11.4 on dataset-2 electrons, 1–100 GeV, single thread, measured on the
             2-core development machine; see the shared Geant4 reference data).
         reference_name: What ``reference_ms_per_shower`` measures.
+        reference_source: Where ``reference_ms_per_shower`` comes from (printed beside every speed-up).
         base_dir: Directory relative file paths are resolved against (set by :func:`load_pipeline_config`).
     """
 
@@ -179,6 +180,8 @@ class PipelineConfig:
     bench: BenchStageConfig = field(default_factory=BenchStageConfig)
     reference_ms_per_shower: float = 127.3
     reference_name: str = "Geant4 11.4 (1 thread)"
+    reference_source: str = ("caloforge's default: Geant4 11.4 full simulation of dataset-2 electrons, 1-100 GeV, "
+                             "one thread, timed on the 2-core development machine (not measured in this run)")
     base_dir: str = "."
 
     def __post_init__(self) -> None:

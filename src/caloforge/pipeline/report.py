@@ -23,17 +23,19 @@ from typing import Any
 
 from caloforge import __version__
 from caloforge.atomic import atomic_write_text
+from caloforge.evaluation.plots import numbers
 from caloforge.evaluation.plots.markup import auc_span, fmt
+from caloforge.evaluation.plots.verdict import Verdict, verdict_html
 from caloforge.pipeline.config import PipelineConfig
 from caloforge.pipeline.runner import StageResult
 
-__all__ = ["comparison_rows", "speedup", "write_index"]
+__all__ = ["comparison_rows", "speedup", "summary_line", "verdicts", "write_index"]
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.good{color:#070}.bad{color:#b00}
-.skipped{color:#888}img{max-width:32%;margin:.2em;border:1px solid #ddd}code{background:#f6f6f6}
+.skipped{color:#888}.verdict li.best{background:#e8f5e9}img{max-width:32%;margin:.2em;border:1px solid #ddd}code{background:#f6f6f6}
 """
 _LINKS = (
     '<p>Full evaluation: <a href="evaluate/report.html">evaluate/report.html</a> · numbers: '
@@ -76,14 +78,32 @@ def comparison_rows(config: PipelineConfig, results: Mapping[str, StageResult]) 
             "torch_ms_per_shower": ms_torch,
             "onnx_ms_per_shower": ms_onnx,
             "speedup": speedup(config.reference_ms_per_shower, best),
+            "speedup_reference": {"ms_per_shower": config.reference_ms_per_shower, "name": config.reference_name,
+                                  "source": config.reference_source},
         })
     return rows
 
 
+def verdicts(rows: Sequence[Mapping[str, Any]]) -> list[Verdict]:
+    """The verdict inputs of every model row (see :mod:`caloforge.evaluation.plots.verdict`)."""
+    return [Verdict(r["label"], r.get("verdict_auc"), r.get("verdict_auc_kind") or "",
+                    r.get("separation_power_mean"), r.get("separation_power_mean_err"),
+                    list(r.get("gives_away") or []), [(str(n), float(s)) for n, s in r.get("observables") or []],
+                    int(r.get("n_layers") or 0)) for r in rows]
+
+
+def summary_line(row: Mapping[str, Any]) -> str:
+    """One model's line of the ``caloforge run`` summary, by the report's number rule."""
+    return (f"{row['label']}: classifier AUC {numbers.auc(row.get('auc_low'))} (voxels) / "
+            f"{numbers.auc(row.get('auc_high'))} (high-level), mean separation power "
+            f"{numbers.pm(row.get('separation_power_mean'), row.get('separation_power_mean_err'))}, "
+            f"{_fmt(row.get('torch_ms_per_shower'))} ms/shower, trained in {numbers.duration(row.get('train_seconds'))}")
+
+
 def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]], baseline: Mapping[str, Any]) -> str:
     head = [
-        "model", "AUC (voxels)", "AUC (high-level)", "mean sep. power", "worst feature (sep.)", "FPD",
-        "KPD", "train s", "ms/shower torch", "ms/shower ONNX", f"speed-up vs {config.reference_name}",
+        "model", "AUC (voxels)", "AUC (high-level)", "mean sep. power", "worst feature (sep.)", "FPD × 10³",
+        "KPD × 10³", "train time", "ms/shower torch", "ms/shower ONNX", f"speed-up vs {config.reference_name}",
     ]
     out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
@@ -92,15 +112,17 @@ def _comparison_table(config: PipelineConfig, rows: Sequence[Mapping[str, Any]],
             auc_span(r.get("auc_high"), r.get("auc_high_std")),
             _fmt(r.get("separation_power_mean")),
             f"{_fmt(r.get('worst_feature'))} ({_fmt(r.get('separation_power_max'))})",
-            _fmt(r.get("fpd")), _fmt(r.get("kpd")), _fmt(r.get("train_seconds")),
+            numbers.distance(r.get("fpd"), r.get("fpd_err")), numbers.distance(r.get("kpd"), r.get("kpd_err")),
+            numbers.duration(r.get("train_seconds")),
             _fmt(r.get("torch_ms_per_shower")), _fmt(r.get("onnx_ms_per_shower")),
-            "–" if r.get("speedup") is None else f"×{r['speedup']:,.0f}",
+            "–" if r.get("speedup") is None else f"×{_fmt(r['speedup'])}",
         ]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     if baseline:
         cells = ["reference vs reference (two halves)", "0.5 ideal", "0.5 ideal",
-                 _fmt(baseline.get("separation_power_mean")), "", _fmt(baseline.get("fpd")),
-                 _fmt(baseline.get("kpd")), "", "", "", ""]
+                 _fmt(baseline.get("separation_power_mean")), "",
+                 numbers.distance(baseline.get("fpd"), baseline.get("fpd_err")),
+                 numbers.distance(baseline.get("kpd"), baseline.get("kpd_err")), "", "", "", ""]
         out.append('<tr class="skipped">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
@@ -110,6 +132,9 @@ def _stage_table(run_dir: Path, results: Mapping[str, StageResult]) -> str:
     out = ["<table><tr><th>stage</th><th>status</th><th>time (s)</th><th>outputs</th></tr>"]
     for name, r in results.items():
         status = '<span class="skipped">up to date</span>' if r.skipped else "ran"
+        if r.info.get("stop_reason") == "wall-clock limit":  # a training stage cut by train.max_wall_s
+            status += (f' <span class="bad">(cut by its {r.info.get("max_wall_s") or 0:.0f} s budget after '
+                       f'{r.info.get("steps")} of {r.info.get("planned_steps")} steps)</span>')
         if r.error is not None:
             status = f'<span class="bad">failed: {html.escape(r.error[:300])}</span>'
         links = " ".join(
@@ -150,13 +175,17 @@ def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, Sta
             f" · pipeline time {seconds:.0f} s (this invocation) · geometry {_fmt(data.get('geometry'))} · "
             f"{_fmt(data.get('n_train'))} training / {_fmt(data.get('n_reference'))} reference showers</p>"
         ),
+        "<h2>Verdict</h2>" + verdict_html(verdicts(rows)) if rows else "",
         "<h2>Model comparison</h2>",
         _comparison_table(config, rows, baseline),
         "<p>AUC: classifier separating generated from reference showers (0.5 = indistinguishable, 1 = "
         "perfectly separable). Separation power: CaloChallenge definition, mean over all feature histograms. "
-        f"Speed-up: {html.escape(config.reference_name)} at {config.reference_ms_per_shower:g} ms/shower divided "
-        "by the fastest measured generation time per shower (batched, this machine)."
-        + (f" The built-in GFlash simulator that produced the data took {sim:.3g} ms/shower here." if sim else "")
+        f"Speed-up: {html.escape(config.reference_name)} at {_fmt(config.reference_ms_per_shower)} ms/shower "
+        f"(source: {html.escape(config.reference_source)}; set <code>reference_ms_per_shower</code>, "
+        "<code>reference_name</code> and <code>reference_source</code> in the config) divided "
+        "by the fastest measured generation time per shower (batched, this machine). Train time: wall clock. "
+        "FPD and KPD are shown × 10³ ± their batch errors."
+        + (f" The built-in GFlash simulator that produced the data took {_fmt(sim)} ms/shower here." if sim else "")
         + "</p>",
         _LINKS if "evaluate" in results else "",
         "".join(f"<p class='bad'>⚠ {html.escape(f)}</p>" for f in flags),

@@ -102,10 +102,13 @@ def train_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
             "model": spec.name, "steps": result.steps, "epochs": result.epochs, "train_seconds": result.seconds,
             "showers_per_second": result.showers_per_second, "val_metrics": result.val_metrics,
             "n_parameters": sum(p.numel() for p in model.parameters()),
+            "planned_steps": result.planned_steps, "stop_reason": result.stop_reason,
+            "max_wall_s": spec.train.get("max_wall_s"),
         }
         return ["model.pt"], info
 
-    return ctx.run_stage(f"train/{spec.label}", settings, ["data"], train)
+    budget = spec.train.get("max_wall_s")
+    return ctx.run_stage(f"train/{spec.label}", settings, ["data"], train, budget_s=budget)
 
 
 def generate_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
@@ -148,10 +151,18 @@ def _summary(sample: SampleReport) -> dict[str, Any]:
         "worst_feature": sample.summary.worst_name,
         "fpd": None if sample.fpd is None else _finite(sample.fpd.value),
         "kpd": None if sample.kpd is None else _finite(sample.kpd.value),
+        "fpd_err": None if sample.fpd is None else _finite(sample.fpd.error),
+        "kpd_err": None if sample.kpd is None else _finite(sample.kpd.error),
     }
     for kind, result in (("low", low), ("high", high)):
         if result is not None and result.repeats > 1:
             out[f"auc_{kind}_std"] = result.auc_std
+    from caloforge.evaluation.plots.verdict import verdict_from_sample
+
+    v = verdict_from_sample("", sample)  # what the index page's verdict line names
+    out.update({"separation_power_mean_err": _finite(sample.summary.separation_power_mean_err),
+                "verdict_auc": v.auc, "verdict_auc_kind": v.auc_kind, "gives_away": v.families,
+                "observables": [[n, sp] for n, sp in v.observables], "n_layers": v.n_layers})
     return out
 
 
@@ -165,6 +176,8 @@ def _baseline_info(baseline: BaselineReport) -> dict[str, Any]:
         "separation_power_mean": _finite(baseline.summary.separation_power_mean),
         "fpd": None if baseline.fpd is None else _finite(baseline.fpd.value),
         "kpd": None if baseline.kpd is None else _finite(baseline.kpd.value),
+        "fpd_err": None if baseline.fpd is None else _finite(baseline.fpd.error),
+        "kpd_err": None if baseline.kpd is None else _finite(baseline.kpd.error),
     }
 
 

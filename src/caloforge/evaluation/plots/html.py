@@ -20,12 +20,12 @@ from __future__ import annotations
 import base64
 import html as _html
 import json
-import math
 from collections.abc import Mapping
 
 from caloforge.evaluation.classifier import ClassifierResult
 from caloforge.evaluation.diagnosis import Diagnosis
 from caloforge.evaluation.metrics import DistanceResult
+from caloforge.evaluation.plots import numbers
 from caloforge.evaluation.plots.markup import auc_span, fmt, table
 from caloforge.evaluation.results import EvaluationReport
 
@@ -37,29 +37,26 @@ table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.warn{background:#fff3cd;border:1px solid #e0c060;
 padding:0.6em 1em;margin:1em 0}.good{color:#1a7f37}.bad{color:#b42318;font-weight:bold}figure{margin:1em 0}
 img{max-width:100%}figcaption{font-weight:bold}details{margin:1em 0}code{background:#f4f4f4;padding:0 3px}
-.cols{display:flex;flex-wrap:wrap;gap:0 2em}
+.cols{display:flex;flex-wrap:wrap;gap:0 2em}.verdict li{margin:.3em 0}.verdict li.best{background:#e8f5e9}
 """
 
 
-def _pm(entry: DistanceResult | None, scale: float = 1e3) -> str:
-    if entry is None:
-        return "–"
-    return f"{fmt(entry.value * scale)} ± {fmt(entry.error * scale, 2)}"
+def _pm(entry: DistanceResult | None) -> str:
+    """FPD/KPD × 10³ ± its error (the header says × 10³)."""
+    return "–" if entry is None else numbers.distance(entry.value, entry.error)
 
 
 def _pe(value: float | None, error: float | None = None) -> str:
-    """``value ± error`` (the bootstrap error, when computed), else ``value``."""
-    if error is None or not math.isfinite(error):
-        return fmt(value)
-    return f"{fmt(value)} ± {fmt(error, 2)}"
+    """``value ± error`` (the bootstrap error, when computed; PDG rounding), else ``value``."""
+    return numbers.pm(value, error)
 
 
 def _auc_cell(result: ClassifierResult | None) -> str:
     if result is None:
         return "–"
     if result.repeats > 1:  # mean ± sample std over re-drawn splits
-        return f"{auc_span(result.auc, result.auc_std)} / {result.jsd:.3f} ± {result.jsd_std:.3f}"
-    return f"{auc_span(result.auc)} / {result.jsd:.3f}"
+        return f"{auc_span(result.auc, result.auc_std)} / {numbers.jsd(result.jsd, result.jsd_std)}"
+    return f"{auc_span(result.auc)} / {numbers.jsd(result.jsd)}"
 
 
 def _summary_rows(report: EvaluationReport) -> list[tuple[str, list[str]]]:
@@ -174,7 +171,7 @@ def _giveaway_model(label: str, diagnosis: Diagnosis) -> str:
     if imp is not None:
         relies = ", ".join(f"{_html.escape(n)} {d:.3f}" for n, d in imp.ranking()[:3])
         runs = f", mean of {imp.runs} runs" if imp.runs > 1 else ""
-        parts.append(f"<p>The classifier relies most on: <b>{relies}</b> (AUC drop; cls-high AUC {fmt(imp.auc, 3)}, "
+        parts.append(f"<p>The classifier relies most on: <b>{relies}</b> (AUC drop; cls-high AUC {numbers.auc(imp.auc)}, "
                      f"raw output on {imp.n_events} held-out showers{runs}; e_inc is the incident energy).</p>")
     parts.append("</div>")
     return "".join(parts)
@@ -215,6 +212,44 @@ def _diagnosis_section(report: EvaluationReport) -> list[str]:
     ]
 
 
+def _verdict(report: EvaluationReport) -> str:
+    from caloforge.evaluation.plots.verdict import verdict_from_sample, verdict_html
+
+    lines = verdict_html([verdict_from_sample(label, g) for label, g in report.generated.items()])
+    return f"<h2>Verdict</h2>{lines}" if lines else ""
+
+
+def _clipped_note(report: EvaluationReport) -> str:
+    negative = any(r.jsd < 0 for g in report.generated.values() for k in g.classifier
+                   if (r := g.classifier_result(k)) is not None)
+    return f" {numbers.CLIPPED_NOTE}" if negative else ""
+
+
+def _size(n: int) -> str:
+    return f"{numbers.num(n / 2**20)} MiB" if n >= 2**20 else f"{numbers.num(n / 2**10)} KiB"
+
+
+def _provenance(report: EvaluationReport) -> str:
+    """caloforge version, date, command line and every input file (size, showers, SHA-256 prefix, attributes)."""
+    p = report.provenance
+    if p is None:
+        return ""
+    rows = []
+    for label, f in p.files.items():
+        attrs = ", ".join(f"{k}={v}" for k, v in f.attrs.items() if k not in {"geometry_name", "source_format"})
+        rows.append((label, [f"<code>{_html.escape(f.path)}</code>", _size(f.size_bytes), str(f.n_events),
+                             f"<code>{f.sha256}</code>" if f.sha256 else "not hashed (large file)",
+                             _html.escape(attrs) or "–"]))
+    command = _html.escape(" ".join(p.command)) or "–"
+    return "".join([
+        "<h2>Provenance</h2>",
+        (f"<p>caloforge {_html.escape(p.caloforge_version)} · {_html.escape(p.created_utc)} · "
+         f"{_html.escape(p.python)} · evaluation seed {p.seed}<br>command: <code>{command}</code></p>"),
+        table(["file", "path", "size", "showers", "SHA-256 (first 16 hex)",
+               "stored attributes (generator, seed, checkpoint/pretrained, sampler, ...)"], rows),
+    ])
+
+
 def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = None) -> str:
     """The report as one HTML string with embedded figures.
 
@@ -240,12 +275,13 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
          f"{_html.escape(ref.geometry)}), voxel threshold {fmt(settings.get('threshold_mev'))} MeV, "
          f"classifier recipe <b>{_html.escape(str(cls.get('recipe', 'none')))}</b>, FPD/KPD preset "
          f"<b>{_html.escape(str(settings.get('distances')))}</b>.</p>"),
+        _verdict(report),
         *_diagnosis_section(report),
         "<h2>Summary</h2>",
         table(header, _summary_rows(report)) if report.generated else "<p>No generated samples.</p>",
         ("<p>Separation power: 0 identical, 1 disjoint (CaloChallenge 'hist-chi' numbers). χ²/NDF: two-histogram "
          "test with statistical errors (≈ 1 for statistically compatible samples). Classifier: ROC AUC / JSD after "
-         f"isotonic calibration on held-out data (0.5 / 0 = indistinguishable).{spread}</p>"),
+         f"isotonic calibration on held-out data (0.5 / 0 = indistinguishable).{spread}{_clipped_note(report)}</p>"),
     ]
     parts += _ensemble_section(report)
     if flags:
@@ -259,6 +295,7 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
         parts += ["<h2>Figures</h2>", _figures(images)]
     if report.generated:
         parts += ["<h2>Every histogram</h2>", _histogram_details(report), _response_details(report)]
+    parts.append(_provenance(report))
     parts.append("<h2>Settings</h2><pre>" + _html.escape(json.dumps(settings, indent=2, default=str)) + "</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)

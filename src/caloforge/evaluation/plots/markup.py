@@ -1,6 +1,6 @@
 """HTML pieces shared by the evaluation's ``report.html`` and the pipeline's ``index.html``.
 
-Numbers (:func:`fmt`), tables (:func:`table`) and classifier AUCs (:func:`auc_span`); each page keeps
+Numbers (:func:`fmt`, by the one rule of :mod:`.numbers`), tables (:func:`table`) and classifier AUCs (:func:`auc_span`); each page keeps
 its own style sheet, with the classes ``good`` and ``bad``.
 
 One rule colours a classifier AUC everywhere (:func:`auc_class`): below :data:`AUC_GOOD` (0.6) it is
@@ -11,15 +11,17 @@ Example:
     >>> auc_span(0.93, 0.006)
     '<span class="bad">0.930 ± 0.006</span>'
     >>> fmt(float("nan")), fmt(0.123456), fmt("<b>")
-    ('–', '0.1235', '&lt;b&gt;')
+    ('–', '0.123', '&lt;b&gt;')
 """
 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from typing import Any
+
+from caloforge.evaluation.plots.numbers import auc as format_auc
+from caloforge.evaluation.plots.numbers import num
 
 __all__ = ["AUC_BAD", "AUC_GOOD", "auc_class", "auc_span", "escape", "fmt", "table"]
 
@@ -34,13 +36,12 @@ def escape(value: object) -> str:
     return html.escape(str(value))
 
 
-def fmt(value: Any, digits: int = 4) -> str:
-    """A number to ``digits`` significant digits; ``–`` for ``None``, NaN and inf; other values escaped."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return escape(value)
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number by :func:`~caloforge.evaluation.plots.numbers.num` (``digits`` significant digits, ``–`` for
+    ``None``, NaN and inf); other values escaped."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return num(value, digits)
+    return "–" if value is None else escape(value)
 
 
 def auc_class(auc: float) -> str:
@@ -54,8 +55,7 @@ def auc_span(auc: float | None, std: float | None = None) -> str:
     """A coloured AUC (``mean ± std`` when ``std`` is given, for a repeated test); ``–`` without one."""
     if auc is None:
         return "–"
-    spread = "" if std is None else f" ± {std:.3f}"
-    return f'<span class="{auc_class(auc)}">{auc:.3f}{spread}</span>'
+    return f'<span class="{auc_class(auc)}">{format_auc(auc, std)}</span>'
 
 
 def table(header: Sequence[str], rows: Sequence[tuple[str, Sequence[str]]]) -> str:
