@@ -35,7 +35,8 @@ def test_export_onnx_with_variants(checkpoint: Path, tmp_path: Path, capsys: pyt
 
 def test_export_par04_and_torchscript(checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--checkpoint", str(checkpoint), "-o", str(tmp_path / "p.onnx"), "--par04"]) == 0
-    assert "setSizeLatentVector" in capsys.readouterr().out
+    assert "p.mac (Geant4 Par04 macro" in capsys.readouterr().out
+    assert "/Par04/inference/setSizeLatentVector" in (tmp_path / "p.mac").read_text()
     assert OnnxGenerator(tmp_path / "p.onnx").input_names == ["input"]
     assert main(["export", "--checkpoint", str(checkpoint), "--format", "torchscript", "-o", str(tmp_path / "m.pt")]) == 0
     assert (tmp_path / "m.pt").stat().st_size > 0

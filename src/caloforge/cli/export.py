@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--par04-max-angle-deg", type=float, default=90.0, help="Par04 fMaxAngle (default 90)")
     p.add_argument("--quantize", nargs="+", choices=["int8", "fp16"], default=[],
                    help="also write reduced-precision ONNX variants (OUTPUT-int8.onnx, OUTPUT-fp16.onnx)")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    p.add_argument("--opset", type=int, help="ONNX opset (default 17; 15 with --par04, which ONNX Runtime 1.11.1 "
+                   "loads, as Par04 uses)")
     p.add_argument("--n-check", type=int, default=64, help="showers in the parity batch (default 64)")
     p.add_argument("--rtol", type=float, default=1e-3, help="parity relative tolerance (default 1e-3)")
     p.add_argument("--atol", type=float, default=1e-2, help="parity absolute tolerance in MeV (default 1e-2)")
@@ -76,10 +77,9 @@ def run(args: argparse.Namespace) -> int:
         result = export_torchscript(model, args.output, **options)
     sys.stdout.write(f"wrote {result.path} ({result.size_bytes / 1e3:.1f} kB, {result.signature} signature)\n"
                      f"{result.parity}\n")
-    if args.par04:
-        n_z, n_phi, n_r = model.geometry.shape
-        sys.stdout.write(f"Par04 macro: /Par04/inference/setSizeLatentVector {model.noise_dim}; "
-                         f"setSizeConditionVector 4; mesh r x phi x z = {n_r} x {n_phi} x {n_z}\n")
+    macro = getattr(result, "macro", None)
+    if macro is not None:
+        sys.stdout.write(f"wrote {macro} (Geant4 Par04 macro: /control/execute {macro.name} after /run/initialize)\n")
     for precision in args.quantize:
         from caloforge.export.quantize import quantize_onnx
 

@@ -64,6 +64,7 @@ class ExportResult:
         signature: ``"caloforge"`` or ``"par04"``.
         parity: The parity check against PyTorch.
         size_bytes: File size, bytes.
+        macro: The Geant4 macro written next to a ``par04`` export (``model.mac``), else ``None``.
     """
 
     path: Path
@@ -71,6 +72,7 @@ class ExportResult:
     signature: str
     parity: ParityReport
     size_bytes: int
+    macro: Path | None = None
 
 
 def registry_name(model: GenerativeModel) -> str:
@@ -183,7 +185,7 @@ def export_onnx(
     *,
     signature: Signature = "caloforge",
     par04: Par04Settings | None = None,
-    opset: int = DEFAULT_OPSET,
+    opset: int | None = None,
     n_check: int = 64,
     seed: int = 0,
     rtol: float = DEFAULT_RTOL,
@@ -197,15 +199,17 @@ def export_onnx(
         path: Target ``.onnx`` file.
         signature: ``"caloforge"`` (named MeV inputs) or ``"par04"`` (Geant4 Par04 layout).
         par04: Condition encoding of the Par04 signature.
-        opset: ONNX opset version.
+        opset: ONNX opset version (``None``: :data:`DEFAULT_OPSET`, or for ``par04`` the
+            ONNX Runtime 1.11.1-compatible :data:`~caloforge.export.par04.PAR04_OPSET`, 15).
         n_check: Showers in the parity batch.
         seed: Seed of the parity batch.
         rtol: Relative parity tolerance.
         atol: Absolute parity tolerance, MeV.
-        overwrite: Replace an existing file.
+        overwrite: Replace an existing file (and, for ``par04``, its ``.mac``).
 
     Returns:
-        The :class:`ExportResult` (with the parity report).
+        The :class:`ExportResult` (with the parity report). A ``par04`` export also writes the Geant4
+        macro ``<model>.mac`` beside the model (:mod:`caloforge.export.par04`).
 
     Raises:
         ParityError: If ONNX Runtime does not reproduce PyTorch; no file is written.
@@ -213,8 +217,13 @@ def export_onnx(
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
         ValueError: If the model is not fitted, or the signature does not fit its geometry.
     """
+    from caloforge.export.par04 import PAR04_OPSET, macro_for_graph, write_par04_macro
+
     path = Path(path)
     prepare_target(path, overwrite=overwrite)
+    if signature == "par04":
+        prepare_target(path.with_suffix(".mac"), overwrite=overwrite)
+    opset = opset if opset is not None else (PAR04_OPSET if signature == "par04" else DEFAULT_OPSET)
     graph = build_graph(model.cpu(), signature, par04)
     with atomic_output(path, overwrite=overwrite) as tmp:
         _write_graph(graph, tmp, opset)
@@ -224,4 +233,17 @@ def export_onnx(
             raise ParityError(msg)
         attach_card(tmp, model_card(model, graph, parity=json.dumps(report.to_dict()), opset=str(opset)))
     logger.info("wrote %s (%.1f kB); %s", path, path.stat().st_size / 1e3, report)
-    return ExportResult(path, "onnx", signature, report, path.stat().st_size)
+    macro = None
+    if isinstance(graph, Par04Graph):
+        with torch.no_grad():
+            n_out = int(graph(*graph.example_inputs(2)).shape[1])
+        header = [f"{registry_name(model)} on {model.geometry.name}, exported by caloforge {_version()}, ONNX opset {opset}"]
+        macro = write_par04_macro(path, macro_for_graph(graph, f"./{path.name}", n_out, header), overwrite=overwrite)
+        logger.info("wrote %s (Geant4 Par04 macro)", macro)
+    return ExportResult(path, "onnx", signature, report, path.stat().st_size, macro)
+
+
+def _version() -> str:
+    from caloforge import __version__
+
+    return __version__
