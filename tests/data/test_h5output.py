@@ -98,7 +98,7 @@ sys.exit(main(sys.argv[2:]))
 def test_real_write_failure_in_hdf5_does_not_crash(tmp_path: Path) -> None:
     """The HDF5 library used to segfault after two tracebacks when its writes failed."""
     out = tmp_path / "sim.h5"
-    args = ["-q", "simulate", "-n", "400", "-o", str(out), "--seed", "1", "--no-progress"]
+    args = ["-q", "simulate", "-n", "400", "-o", str(out), "--seed", "1", "--no-progress", "--compression", "none"]
     run = subprocess.run([sys.executable, "-c", _LIMITED, "3000000", *args], capture_output=True, text=True,
                          timeout=120, check=False)
     assert run.returncode == 2, run.stderr

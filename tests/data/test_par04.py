@@ -101,7 +101,7 @@ def test_every_command_reads_par04(tmp_path: Path, capsys: pytest.CaptureFixture
                  "--no-progress", "--device", "cpu"])
     assert code == 0
     gen = tmp_path / "gen.h5"
-    assert main(["-q", "generate", "--checkpoint", str(out / "checkpoints" / "last.pt"), "--like", str(conv),
+    assert main(["-q", "generate", "--checkpoint", str(out / "dry-run" / "checkpoints" / "last.pt"), "--like", str(conv),
                  "-o", str(gen), "--device", "cpu", "--no-progress"]) == 0
     assert len(read_showers(gen)) == 40
     report = tmp_path / "eval"

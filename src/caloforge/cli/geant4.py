@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from caloforge.cli.options import add_compression_argument, add_energies_argument, compression
+
 __all__ = ["register", "run"]
 
 logger = logging.getLogger(__name__)
@@ -23,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--geometry", default="calochallenge-2", help="readout geometry (default calochallenge-2)")
     p.add_argument("--particles", "-n", type=int, default=1000, help="number of showers (default 1000)")
-    p.add_argument("--energy", default="log-uniform:1:100", help="incident energies in GeV (default log-uniform:1:100)")
+    add_energies_argument(p, default="log-uniform:1:100", help_text="incident energies in GeV")
     p.add_argument("--angle-range-deg", type=float, nargs=2, metavar=("LO", "HI"),
                    help="uniform polar incidence angles in degrees (default: along the axis, no angle column)")
     p.add_argument("--particle", default="e-", help="Geant4 particle name (default e-)")
@@ -40,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("-o", "--output", required=True, type=Path, help="output HDF5 file")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
+    add_compression_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -62,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
     angles = None
     if args.angle_range_deg is not None:
         angles = (math.radians(args.angle_range_deg[0]), math.radians(args.angle_range_deg[1]))
-    conditions = Conditions.from_spec(args.energy, args.particles, args.seed, angles=angles)
+    conditions = Conditions.from_spec(args.energies, args.particles, args.seed, angles=angles)
     result = produce_to_file(
         producer, conditions, args.output, seed=args.seed, overwrite=args.force, progress=not args.no_progress,
-        desc="geant4",
+        desc="geant4", compression=compression(args),
     )
     sys.stdout.write(f"wrote {result.n} showers to {result.path} ({result.ms_per_shower:.1f} ms/shower)\n")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from caloforge.cli.options import add_compression_argument, add_energies_argument, compression
 from caloforge.cli.zoo import add_pretrained_option, use_pretrained
 
 __all__ = ["register", "run"]
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     model_source.add_argument("--model", metavar="MODEL.onnx", help="exported model, run by ONNX Runtime (no torch)")
     add_pretrained_option(model_source)
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--energies", metavar="SPEC", help="incident energies in GeV, e.g. log-uniform:1:100")
+    add_energies_argument(source, help_text="incident energies in GeV, e.g. log-uniform:1:100")
     source.add_argument("--like", metavar="REF.h5", help="reproduce this file's incident energies (and angles)")
     p.add_argument("--n", type=int, help="number of showers (required with --energies; a subset with --like)")
     p.add_argument("--angle", type=float, help="fixed incidence angle in rad for angle-conditioned models")
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(default: the model's own, or a pretrained model's default sampler)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    add_compression_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--workers",
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
         onnx_run = produce_to_file(
             OnnxProducer(args.model, batch_size=args.batch_size), conditions, args.output, seed=args.seed,
-            overwrite=args.force, progress=not args.no_progress,
+            overwrite=args.force, progress=not args.no_progress, compression=compression(args),
         )
         sys.stdout.write(f"wrote {onnx_run.n} showers to {args.output} ({onnx_run.ms_per_shower:.4g} ms/shower)\n")
         return 0
@@ -107,13 +109,13 @@ def run(args: argparse.Namespace) -> int:
         with cluster(args.workers or 1, args.dask_scheduler) as client:
             sharded = produce_sharded(
                 producer, conditions, args.output, seed=args.seed, shard_size=args.shard_size, client=client,
-                overwrite=args.force, progress=not args.no_progress, attrs=attrs,
+                overwrite=args.force, progress=not args.no_progress, attrs=attrs, compression=compression(args),
             )
         sys.stdout.write(f"wrote {sharded.n} showers in {sharded.n_shards} shards to {args.output}\n")
         return 0
     result = produce_to_file(
         producer, conditions, args.output, seed=args.seed, overwrite=args.force, progress=not args.no_progress,
-        attrs=attrs,
+        attrs=attrs, compression=compression(args),
     )
     sys.stdout.write(f"wrote {result.n} showers to {args.output} ({result.ms_per_shower:.4g} ms/shower incl. writing)\n")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from caloforge.cli.options import add_compression_argument, compression
+
 __all__ = ["register", "run"]
 
 
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--threshold", type=float, help="voxel threshold in MeV (default: the dataset's CaloChallenge value)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    add_compression_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
                             threshold=args.threshold, seed=args.seed)
     result = reweight_file(args.reference, args.generated, args.output, config, start=args.start, stop=args.stop,
                            apply=args.apply, geometry=args.geometry, overwrite=args.force,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, compression=compression(args))
     fit = result.fit
     lines = [
         (f"classifier: {fit.n_train} training, {fit.n_validation} validation, {fit.n_calibration} calibration showers; "

@@ -7,6 +7,8 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from caloforge.cli.options import add_compression_argument, add_energies_argument, compression
+
 __all__ = ["register", "run"]
 
 logger = logging.getLogger(__name__)
@@ -27,16 +29,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="readout layer depth in mm (needed for binning XML files; overrides the built-in value)",
     )
     p.add_argument("--particles", "-n", type=int, default=10_000, help="number of showers (default 10000)")
-    p.add_argument(
-        "--energy",
-        default="log-uniform:1:100",
-        help="incident energies in GeV: log-uniform:LO:HI, uniform:LO:HI, "
-        "fixed:E or discrete:E1,E2 (default log-uniform:1:100)",
-    )
+    add_energies_argument(p, default="log-uniform:1:100")
     p.add_argument("-o", "--output", required=True, type=Path, help="output HDF5 file")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one, logged and stored in the file)")
     p.add_argument("--batch-size", type=int, default=None, help="showers per vectorised batch")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
+    add_compression_argument(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--workers", type=int, help="simulate in shards on a local Dask cluster of N processes "
                    "(the file depends on --seed and --shard-size only; needs caloforge[dask])")
@@ -67,21 +65,21 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None or args.dask_scheduler is not None:
         from caloforge.distributed import cluster, produce_sharded
 
-        conditions = Conditions.from_spec(args.energy, args.particles, seed)
+        conditions = Conditions.from_spec(args.energies, args.particles, seed)
         attrs = {"energy_spec": conditions.source}
         with cluster(args.workers or 1, args.dask_scheduler) as client:
             sharded = produce_sharded(
                 producer, conditions, args.output, seed=seed, shard_size=args.shard_size, client=client,
-                overwrite=args.force, progress=not args.no_progress, attrs=attrs,
+                overwrite=args.force, progress=not args.no_progress, attrs=attrs, compression=compression(args),
             )
         logger.info("simulated %d showers in %d shards into %s in %.1f s", sharded.n, sharded.n_shards,
                     sharded.path, sharded.seconds)
         return 0
     # energies and showers from two independent streams of the seed
-    conditions = Conditions.from_spec(args.energy, args.particles, np.random.SeedSequence(seed).spawn(2)[0])
+    conditions = Conditions.from_spec(args.energies, args.particles, np.random.SeedSequence(seed).spawn(2)[0])
     result = produce_to_file(
         producer, conditions, args.output, seed=seed, overwrite=args.force, progress=not args.no_progress,
-        attrs={"energy_spec": conditions.source}, desc="simulate",
+        attrs={"energy_spec": conditions.source}, desc="simulate", compression=compression(args),
     )
     logger.info(
         "simulated %d showers (%s) into %s in %.1f s (%.0f showers/s)",

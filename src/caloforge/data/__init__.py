@@ -9,9 +9,11 @@ from caloforge.data.io import ShowerFile, ShowerFileError, iter_showers, read_sh
 from caloforge.data.par04 import read_par04, write_par04
 from caloforge.data.producer import ProductionRun, ShowerProducer, produce, produce_to_file, resolve_seed
 from caloforge.data.showers import ShowerData
-from caloforge.data.writer import ShowerWriter, write_showers
+from caloforge.data.writer import COMPRESSIONS, DEFAULT_COMPRESSION, ShowerWriter, write_showers
 
 __all__ = [
+    "COMPRESSIONS",
+    "DEFAULT_COMPRESSION",
     "Conditions",
     "EnergySpec",
     "ProductionRun",

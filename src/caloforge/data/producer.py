@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from caloforge.atomic import prepare_target
 from caloforge.data.conditions import Conditions
 from caloforge.data.showers import ShowerData
-from caloforge.data.writer import ShowerWriter
+from caloforge.data.writer import DEFAULT_COMPRESSION, ShowerWriter
 from caloforge.geometry import Geometry
 
 __all__ = ["LazyState", "ProductionRun", "ShowerProducer", "concat_showers", "produce", "produce_to_file", "resolve_seed"]
@@ -166,6 +166,7 @@ def produce_to_file(
     progress: bool = False,
     attrs: dict[str, Any] | None = None,
     desc: str = "generate",
+    compression: str | None = DEFAULT_COMPRESSION,
 ) -> ProductionRun:
     """Produces one shower per condition, streaming batches into a CaloChallenge file, atomically.
 
@@ -178,6 +179,7 @@ def produce_to_file(
         progress: Show a progress bar.
         attrs: Extra file attributes (after the producer's own).
         desc: Label of the progress bar.
+        compression: One of :data:`~caloforge.data.writer.COMPRESSIONS`.
 
     Returns:
         A :class:`ProductionRun`.
@@ -195,7 +197,7 @@ def produce_to_file(
     with (
         ShowerWriter(
             path, producer.geometry, with_angles=accepted.angles is not None, overwrite=overwrite, attrs=meta,
-            expected_events=len(accepted),
+            expected_events=len(accepted), compression=compression,
         ) as writer,
         tqdm(total=len(accepted), disable=not progress, desc=desc, unit="shower") as bar,
     ):
@@ -206,5 +208,6 @@ def produce_to_file(
             msg = f"{producer.label}: produced {writer.n_written} showers for {len(accepted)} conditions"
             raise ValueError(msg)
     run = ProductionRun(path, len(accepted), time.perf_counter() - start, producer.label, int(seed))
-    logger.info("wrote %d showers to %s (%.3g ms/shower incl. writing)", run.n, path, run.ms_per_shower)
+    # debug: every command prints or logs its own result line once
+    logger.debug("wrote %d showers to %s (%.3g ms/shower incl. writing)", run.n, path, run.ms_per_shower)
     return run

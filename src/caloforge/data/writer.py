@@ -13,6 +13,13 @@ checksum on every chunk of data, so damage to a file caloforge wrote (a flipped 
 reported when it is read instead of yielding wrong showers, energies, angles, weights or geometry. Other text
 attributes stay ordinary (variable-length) strings, as other tools expect.
 
+Shower files are compressed (:data:`COMPRESSIONS`; this module is the one place that turns a name into HDF5
+filter settings): gzip level 4 by default, chosen by measurement on 2,000 dataset-2 Geant4 showers
+(52 MB uncompressed; gzip-4 6.6 MB in 0.6 s against 0.2 s uncompressed; the byte shuffle filter made the
+sparse showers larger and slower, so it is not used). Every HDF5 reader (h5py, the CaloChallenge
+scripts) reads them without extra plugins, and the Fletcher-32 checksums are computed on the
+compressed chunks.
+
 Example:
     >>> import numpy as np, tempfile, pathlib
     >>> from caloforge.geometry import Geometry
@@ -38,11 +45,51 @@ from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_K
 from caloforge.data.showers import ShowerData
 from caloforge.geometry import Geometry
 
-__all__ = ["H5_WRITE_OPTIONS", "ShowerWriter", "expected_file_bytes", "write_showers"]
+__all__ = [
+    "COMPRESSIONS",
+    "DEFAULT_COMPRESSION",
+    "H5_WRITE_OPTIONS",
+    "ShowerWriter",
+    "compression_filters",
+    "expected_file_bytes",
+    "write_showers",
+]
 
 _TARGET_CHUNK_BYTES = 1 << 20
 #: ``h5py.File`` options of every shower file caloforge writes: checksummed metadata (HDF5 ≥ 1.10).
 H5_WRITE_OPTIONS: dict[str, Any] = {"libver": ("v110", "latest")}
+
+
+#: Compression names every command that writes shower files accepts (``--compression``).
+COMPRESSIONS = ("none", "gzip", "lzf")
+#: The compression of shower files unless asked otherwise.
+DEFAULT_COMPRESSION = "gzip"
+_GZIP_LEVEL = 4
+#: A compressed file's size is not known in advance: the free-space check asks for this fraction of the
+#: uncompressed size (dataset-2 Geant4 showers compress to 13 %).
+_COMPRESSED_FRACTION = 0.25
+
+
+def compression_filters(compression: str | None) -> dict[str, Any]:
+    """The ``create_dataset`` filter options of a compression name (``None`` means ``"none"``).
+
+    Raises:
+        ValueError: Unknown name (the message lists :data:`COMPRESSIONS`).
+
+    Example:
+        >>> compression_filters("gzip")
+        {'compression': 'gzip', 'compression_opts': 4}
+        >>> compression_filters("none")
+        {}
+    """
+    if compression is None or compression == "none":
+        return {}
+    if compression == "gzip":
+        return {"compression": "gzip", "compression_opts": _GZIP_LEVEL}
+    if compression == "lzf":
+        return {"compression": "lzf"}
+    msg = f"unknown compression {compression!r}; choose one of {', '.join(COMPRESSIONS)}"
+    raise ValueError(msg)
 
 
 def expected_file_bytes(n_events: int, n_voxels: int, *, with_angles: bool = False, with_weights: bool = False) -> int:
@@ -64,9 +111,9 @@ class ShowerWriter:
         with_weights: Also write per-shower ``weights`` (N,), checksummed like every dataset.
         overwrite: Replace an existing ``path``.
         attrs: File attributes (str, numbers, lists).
-        compression: ``None`` or ``"gzip"``/``"lzf"``.
+        compression: One of :data:`COMPRESSIONS` (``None``: ``"none"``); applies to every dataset.
         expected_events: Number of showers that will be written, if known: a disk without room for
-            them (uncompressed) is refused before anything is written.
+            them (uncompressed, or a quarter of that when compressed) is refused before anything is written.
 
     Raises:
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
@@ -82,40 +129,44 @@ class ShowerWriter:
         with_angles: bool = False,
         overwrite: bool = False,
         attrs: dict[str, Any] | None = None,
-        compression: str | None = None,
+        compression: str | None = DEFAULT_COMPRESSION,
         expected_events: int | None = None,
         with_weights: bool = False,
     ) -> None:
         self.path = Path(path)
         self.overwrite = overwrite
+        filters = compression_filters(compression)
         size = None
-        if expected_events is not None and compression is None:
+        if expected_events is not None:
             size = expected_file_bytes(expected_events, geometry.n_voxels, with_angles=with_angles,
                                        with_weights=with_weights)
+            size = int(size * _COMPRESSED_FRACTION) if filters else size
         self._out = H5Output(self.path, overwrite=overwrite, expected_bytes=size, **H5_WRITE_OPTIONS)
         self.tmp_path = self._out.tmp_path
         self.geometry = geometry
         self.n_written = 0
         try:
             with self._out.guard():
-                self._create(geometry, with_angles, attrs, compression)
+                self._create(geometry, with_angles, attrs, filters)
                 self._weights = None
                 if with_weights:
                     self._weights = self._out.file.create_dataset(
-                        WEIGHTS_KEY, (0,), maxshape=(None,), dtype="f4", chunks=(4096,), fletcher32=True)
+                        WEIGHTS_KEY, (0,), maxshape=(None,), dtype="f4", chunks=(4096,), fletcher32=True, **filters)
         except BaseException:
             self._out.abort()
             raise
 
-    def _create(self, geometry: Geometry, with_angles: bool, attrs: dict[str, Any] | None, compression: str | None) -> None:
+    def _create(
+        self, geometry: Geometry, with_angles: bool, attrs: dict[str, Any] | None, filters: dict[str, Any]
+    ) -> None:
         f = self._out.file
         n_vox = geometry.n_voxels
         rows = max(1, min(1024, _TARGET_CHUNK_BYTES // (4 * n_vox)))
         self._showers = f.create_dataset(
-            SHOWERS_KEY, (0, n_vox), maxshape=(None, n_vox), dtype="f4", chunks=(rows, n_vox), compression=compression,
-            fletcher32=True,
+            SHOWERS_KEY, (0, n_vox), maxshape=(None, n_vox), dtype="f4", chunks=(rows, n_vox), fletcher32=True,
+            **filters,
         )
-        column = {"maxshape": (None, 1), "dtype": "f4", "chunks": (4096, 1), "fletcher32": True}
+        column = {"maxshape": (None, 1), "dtype": "f4", "chunks": (4096, 1), "fletcher32": True, **filters}
         self._energies = f.create_dataset(ENERGIES_KEY, (0, 1), **column)
         self._angles = None
         if with_angles:
@@ -180,9 +231,9 @@ class ShowerWriter:
 
 
 def write_showers(
-    path: str | Path, data: ShowerData, *, overwrite: bool = False, compression: str | None = None
+    path: str | Path, data: ShowerData, *, overwrite: bool = False, compression: str | None = DEFAULT_COMPRESSION
 ) -> None:
-    """Writes ``data`` as a CaloChallenge file (atomically; see :class:`ShowerWriter`)."""
+    """Writes ``data`` as a CaloChallenge file (atomically, compressed; see :class:`ShowerWriter`)."""
     with ShowerWriter(
         path,
         data.geometry,

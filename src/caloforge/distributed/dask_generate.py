@@ -42,7 +42,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from caloforge.data import Conditions, ProductionRun, ShowerFile, ShowerFileError, ShowerProducer
+from caloforge.data import DEFAULT_COMPRESSION, Conditions, ProductionRun, ShowerFile, ShowerFileError, ShowerProducer
 from caloforge.data.producer import file_attrs
 from caloforge.distributed.shards import Shard, merge_shards, plan_shards, run_shard, write_virtual
 
@@ -115,6 +115,7 @@ def produce_sharded(
     overwrite: bool = False,
     attrs: dict[str, Any] | None = None,
     progress: bool = False,
+    compression: str | None = DEFAULT_COMPRESSION,
 ) -> ProductionRun:
     """Produces one shower per condition in shards and writes them as one CaloChallenge file.
 
@@ -133,6 +134,8 @@ def produce_sharded(
         overwrite: Replace an existing ``output``.
         attrs: Extra file attributes of the output.
         progress: Show a progress bar over shards.
+        compression: Compression of the merged output (:data:`~caloforge.data.COMPRESSIONS`); shards
+            (and so a ``virtual`` output) use the default.
 
     Returns:
         A :class:`~caloforge.data.ProductionRun` (with the number of shards and workers).
@@ -158,7 +161,7 @@ def produce_sharded(
         if virtual:
             n = write_virtual(paths, output, attrs=meta, overwrite=overwrite)
         else:
-            n = merge_shards(paths, output, attrs=meta, overwrite=overwrite)
+            n = merge_shards(paths, output, attrs=meta, overwrite=overwrite, compression=compression)
     finally:
         if not keep:
             shutil.rmtree(directory, ignore_errors=True)
@@ -166,7 +169,7 @@ def produce_sharded(
     run = ProductionRun(
         output, n, time.perf_counter() - start, producer.label, int(seed), len(shards), workers, virtual
     )
-    logger.info(
+    logger.debug(  # the commands print their own result line
         "wrote %d showers in %d shards to %s (%.0f showers/s, %d workers)",
         n, len(shards), output, run.showers_per_second, workers,
     )

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from caloforge.atomic import prepare_target
-from caloforge.data import Conditions, ShowerFile, ShowerProducer, ShowerWriter, produce_to_file
+from caloforge.data import DEFAULT_COMPRESSION, Conditions, ShowerFile, ShowerProducer, ShowerWriter, produce_to_file
 from caloforge.data.h5output import H5Output
 from caloforge.data.io import ANGLES_KEY, ENERGIES_KEY, GEOMETRY_ATTR, SHOWERS_KEY
 
@@ -140,6 +140,7 @@ def merge_shards(
     attrs: dict[str, Any] | None = None,
     overwrite: bool = False,
     chunk_size: int = 10_000,
+    compression: str | None = DEFAULT_COMPRESSION,
 ) -> int:
     """Concatenates shard files, in the given order, into one file, atomically.
 
@@ -149,6 +150,7 @@ def merge_shards(
         attrs: File attributes of the merged file.
         overwrite: Replace an existing ``output``.
         chunk_size: Events read per step (bounds memory).
+        compression: One of :data:`~caloforge.data.COMPRESSIONS`.
 
     Returns:
         The number of events written.
@@ -162,7 +164,9 @@ def merge_shards(
         raise ValueError(msg)
     with ShowerFile(paths[0]) as first:
         geometry, with_angles = first.geometry, first.angles is not None
-    with ShowerWriter(output, geometry, with_angles=with_angles, overwrite=overwrite, attrs=attrs) as writer:
+    with ShowerWriter(
+        output, geometry, with_angles=with_angles, overwrite=overwrite, attrs=attrs, compression=compression
+    ) as writer:
         for path in paths:
             with ShowerFile(path) as shard:
                 if not shard.geometry.same_binning(geometry):

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from caloforge.atomic import prepare_target
 from caloforge.data.io import ShowerFile
 from caloforge.data.showers import ShowerData
-from caloforge.data.writer import ShowerWriter
+from caloforge.data.writer import DEFAULT_COMPRESSION, ShowerWriter
 from caloforge.evaluation.binning import default_threshold
 from caloforge.evaluation.features import FeatureTable, _layer_moments, apply_threshold, features_of
 from caloforge.evaluation.reweight import (
@@ -122,6 +122,7 @@ def reweight_file(
     geometry: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    compression: str | None = DEFAULT_COMPRESSION,
 ) -> ReweightResult:
     """Fits the reweighting classifier on rows ``start:stop`` of both files and writes a weighted copy.
 
@@ -136,6 +137,7 @@ def reweight_file(
         geometry: Geometry name (default: stored in the files or guessed).
         overwrite: Replace an existing ``output``.
         progress: Show progress bars.
+        compression: Compression of the copy (:data:`~caloforge.data.COMPRESSIONS`).
 
     Raises:
         ShowerFileError: Unreadable or inconsistent files (the message names the file).
@@ -171,7 +173,7 @@ def reweight_file(
                  "reweight_seed": cfg.seed, "reweight_validation_auc": info.validation_auc,
                  "reweight_training_rows": list(gen_rows) if overlap else [0, 0]}
         attrs.pop("geometry_name", None)
-        _write_copy(target, Path(output), weights, attrs, overwrite, progress)
+        _write_copy(target, Path(output), weights, attrs, overwrite, progress, compression)
     ess = effective_sample_size(weights)
     logger.info("wrote %s: %d weighted showers, ESS %.0f, %d clipped", output, len(weights), ess, n_clipped)
     return ReweightResult(Path(output), info, len(weights), n_clipped, ess, float(weights.min()),
@@ -180,10 +182,10 @@ def reweight_file(
 
 def _write_copy(
     source: ShowerFile, output: Path, weights: NDArray[np.float32], attrs: dict[str, Any], overwrite: bool,
-    progress: bool,
+    progress: bool, compression: str | None,
 ) -> None:
     with ShowerWriter(output, source.geometry, with_angles=source.angles is not None, with_weights=True,
-                      overwrite=overwrite, attrs=attrs, expected_events=len(source)) as writer:
+                      overwrite=overwrite, attrs=attrs, expected_events=len(source), compression=compression) as writer:
         for chunk in _chunks(source, 0, len(source), "writing", progress):
             end = len(chunk.energies)
             offset = writer.n_written
