@@ -13,11 +13,14 @@ Example:
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from caloforge.atomic import atomic_open
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "COLOURS",
@@ -25,6 +28,7 @@ __all__ = [
     "REFERENCE_COLOUR",
     "figure",
     "figure_png",
+    "hep",
     "require_matplotlib",
     "save_figure",
     "two_panels",
@@ -34,6 +38,8 @@ __all__ = [
 PLOT_EXTRA = "pip install 'caloforge[plot]'"
 #: Line colours of the generated samples (colour-blind friendly).
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+#: Resolution of every saved figure.
+DPI = 120
 #: Fill colour of the reference.
 REFERENCE_COLOUR = "#999999"
 
@@ -51,6 +57,21 @@ def require_matplotlib() -> None:
         raise ImportError(msg) from err
 
 
+_HEP: list[Any] = []
+
+
+def hep() -> Any:
+    """mplhep, imported on first use; ``None`` (with one warning) where it is not installed."""
+    if not _HEP:
+        try:
+            import mplhep
+        except ImportError:
+            logger.warning("mplhep is not installed: figures use plain matplotlib (%s)", PLOT_EXTRA)
+            mplhep = None
+        _HEP.append(mplhep)
+    return _HEP[0]
+
+
 def figure(width: float, height: float, *, constrained: bool = False) -> Any:
     """A new Agg-backed figure (no pyplot); ``constrained`` layout is costly for many panels.
 
@@ -61,12 +82,12 @@ def figure(width: float, height: float, *, constrained: bool = False) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained" if constrained else None)
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained" if constrained else None)
     FigureCanvasAgg(fig)
     return fig
 
 
-def save_figure(fig: Any, stem: Path, formats: Sequence[str] = ("png", "pdf"), dpi: int = 100) -> list[Path]:
+def save_figure(fig: Any, stem: Path, formats: Sequence[str] = ("png", "pdf"), dpi: int | None = None) -> list[Path]:
     """Writes ``stem.png``, ``stem.pdf``, ...; returns the paths (minor ticks are dropped: they dominate drawing time)."""
     for ax in fig.axes:
         ax.minorticks_off()
@@ -74,17 +95,17 @@ def save_figure(fig: Any, stem: Path, formats: Sequence[str] = ("png", "pdf"), d
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
         with atomic_open(path, overwrite=True) as f:  # never a 0-byte or half-written figure
-            fig.savefig(f, dpi=dpi, format=fmt)
+            fig.savefig(f, dpi=dpi or DPI, format=fmt)
         paths.append(path)
     return paths
 
 
-def figure_png(fig: Any, dpi: int = 80) -> bytes:
+def figure_png(fig: Any, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes (for embedding in HTML)."""
     for ax in fig.axes:
         ax.minorticks_off()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi or DPI)
     return buf.getvalue()
 
 

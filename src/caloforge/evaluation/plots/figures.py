@@ -1,13 +1,15 @@
 """Draws every figure of an evaluation and writes it as PNG/PDF (used by :func:`~caloforge.evaluation.report.evaluate`).
 
-Per-layer feature families are drawn for at most ten evenly spaced layers (drawing 45 panels per family
-costs tens of seconds); the separation power of *every* layer is shown in one summary figure and listed
-in ``metrics.json`` and the report tables.
+Per-layer feature families are drawn for every layer, :data:`LAYERS_PER_PAGE` layers per figure
+(``e_layer``, ``e_layer_p2``, ...; the report embeds the first page and links the others); the separation
+power of every layer is also shown in one summary figure. Every figure is labelled with the dataset
+(geometry), particle and incident-energy range.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,10 @@ from caloforge.evaluation.results import EvaluationReport
 if TYPE_CHECKING:
     from caloforge.evaluation.report import EvaluationArtifacts
 
-__all__ = ["FIGURE_TITLES", "write_figures"]
+__all__ = ["FIGURE_TITLES", "LAYERS_PER_PAGE", "write_figures"]
+
+#: Panels per page of a per-layer figure.
+LAYERS_PER_PAGE = 12
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +57,15 @@ def _separations(report: EvaluationReport, name: str) -> dict[str, float]:
     return {label: r.histograms[name].separation_power for label, r in report.generated.items()}
 
 
-def _spread(items: list[Any], n: int) -> list[Any]:
-    if len(items) <= n:
-        return items
-    return [items[i] for i in sorted({round(v) for v in np.linspace(0, len(items) - 1, n)})]
+def _sample_label(arts: EvaluationArtifacts) -> str:
+    """``calochallenge-2 · electron · 1–1000 GeV``: what every figure is of."""
+    e = arts.reference.features.e_inc
+    particle = getattr(arts.geometry, "particle", None)
+    energy = f"{np.min(e) / 1e3:.3g}–{np.max(e) / 1e3:.3g} GeV" if len(e) else ""
+    return " · ".join(str(p) for p in (arts.geometry.name, particle, energy) if p)
 
 
-def _build(arts: EvaluationArtifacts, report: EvaluationReport, max_panels: int = 10) -> dict[str, Any]:
+def _build(arts: EvaluationArtifacts, report: EvaluationReport) -> dict[str, Any]:
     figs: dict[str, Any] = {}
     by_name = {s.name: s for s in arts.specs}
     figs["response"] = histogram_figure(by_name["response"], arts.ref_hists["response"],
@@ -82,9 +89,13 @@ def _build(arts: EvaluationArtifacts, report: EvaluationReport, max_panels: int 
     figs["shower_images"] = layer_images_figure(arts.geometry, means)
     figs["separation_by_layer"] = separation_by_layer_figure(report, arts.specs)
     for family in ("e_layer", *SPATIAL_FAMILIES, "sparsity"):
-        specs = _spread([s for s in arts.specs if s.family == family], max_panels)
-        if specs:
-            figs[family] = histogram_grid(specs, arts.ref_hists, arts.gen_hists, FIGURE_TITLES[family], ncols=5)
+        specs = [s for s in arts.specs if s.family == family]
+        for page, start in enumerate(range(0, len(specs), LAYERS_PER_PAGE), start=1):
+            chunk = specs[start : start + LAYERS_PER_PAGE]
+            title = FIGURE_TITLES[family] + (f" (page {page} of {math.ceil(len(specs) / LAYERS_PER_PAGE)})"
+                                             if len(specs) > LAYERS_PER_PAGE else "")
+            figs[family if page == 1 else f"{family}_p{page}"] = histogram_grid(
+                chunk, arts.ref_hists, arts.gen_hists, title, ncols=4)
     discrete = [s for s in arts.specs if s.energy_range is not None]
     if discrete:
         figs["response_per_energy"] = histogram_grid(discrete, arts.ref_hists, arts.gen_hists,
@@ -94,6 +105,9 @@ def _build(arts: EvaluationArtifacts, report: EvaluationReport, max_panels: int 
         from caloforge.evaluation.plots.weights import weights_figure
 
         figs["weights"] = weights_figure(weights)
+    label = _sample_label(arts)
+    for fig in figs.values():
+        fig.text(0.99, 0.995, label, ha="right", va="top", fontsize=8, color="#444444")
     return figs
 
 

@@ -1,5 +1,10 @@
 """Feature-histogram figures: reference (filled) vs generated samples (lines), with ratio panels.
 
+Every histogram carries its ± 1σ statistical band (√N, or √Σw² for weighted samples); the ratio panel
+shows generated / reference with the band of both samples' errors, and bins outside its y-range
+(:data:`RATIO_RANGE`) as arrows at the panel edge. Lines are drawn by mplhep's ``histplot`` where mplhep
+is installed (the ``plot`` extra), by matplotlib otherwise.
+
 Every function takes data and returns a :class:`matplotlib.figure.Figure`; nothing touches pyplot state or
 global rcParams, so importing or calling this module changes nothing global. Saving is the caller's job
 (:func:`~caloforge.evaluation.plots.canvas.save_figure`).
@@ -24,42 +29,79 @@ import numpy as np
 from numpy.typing import NDArray
 
 from caloforge.evaluation.histograms import Histogram, HistSpec
-from caloforge.evaluation.plots.canvas import COLOURS, REFERENCE_COLOUR, figure, two_panels
+from caloforge.evaluation.plots.canvas import COLOURS, REFERENCE_COLOUR, figure, hep, two_panels
 from caloforge.evaluation.results import EvaluationReport
 
-__all__ = ["histogram_figure", "histogram_grid", "separation_by_layer_figure"]
+__all__ = ["RATIO_RANGE", "histogram_figure", "histogram_grid", "separation_by_layer_figure"]
 
 _LOG_Y = {"e_layer", "ec_x", "ec_y", "width_x", "width_y", "ec_r", "width_r", "voxel_energy"}
 
 
-def _density(h: Histogram, edges: NDArray[np.float64]) -> NDArray[np.float64]:
-    return h.normalised() / np.diff(edges)
+def _density(h: Histogram, edges: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Unit-normalised density and its statistical error (√N, or √Σw² when weighted) per bin."""
+    width = np.diff(edges)
+    return h.normalised() / width, h.errors() / width
+
+
+def _band(ax: Any, values: NDArray[np.float64], errors: NDArray[np.float64], edges: NDArray[np.float64],
+          colour: str, alpha: float = 0.25) -> None:
+    """A ± 1σ statistical band around ``values`` (step-wise, like the histogram)."""
+    lo, hi = np.nan_to_num(values - errors, nan=0.0), np.nan_to_num(values + errors, nan=0.0)
+    ax.stairs(hi, edges, baseline=lo, fill=True, color=colour, alpha=alpha, lw=0)
+
+
+def _stairs(ax: Any, values: NDArray[np.float64], edges: NDArray[np.float64], **kw: Any) -> None:
+    """One histogram line: mplhep's ``histplot`` where installed, matplotlib's ``stairs`` otherwise."""
+    mh = hep()
+    if mh is not None:
+        mh.histplot(np.nan_to_num(values), edges, ax=ax, histtype="fill" if kw.pop("fill", False) else "step",
+                    yerr=False, **kw)
+    else:
+        ax.stairs(values, edges, **kw)
 
 
 def _draw(ax: Any, spec: HistSpec, ref: Histogram, gens: Mapping[str, Histogram], legend: bool) -> None:
     edges = spec.edges
-    ax.stairs(_density(ref, edges), edges, fill=True, color=REFERENCE_COLOUR, alpha=0.5, label="reference")
+    r, r_err = _density(ref, edges)
+    _stairs(ax, r, edges, fill=True, color=REFERENCE_COLOUR, alpha=0.5, label="reference")
+    _band(ax, r, r_err, edges, "#555555", 0.2)
     for i, (label, h) in enumerate(gens.items()):
-        ax.stairs(_density(h, edges), edges, color=COLOURS[i % len(COLOURS)], lw=1.5, label=label)
+        g, g_err = _density(h, edges)
+        colour = COLOURS[i % len(COLOURS)]
+        _stairs(ax, g, edges, color=colour, lw=1.5, label=label)
+        _band(ax, g, g_err, edges, colour)
     if spec.log_x:
         ax.set_xscale("log")
     if spec.family in _LOG_Y:
         ax.set_yscale("log")
     if legend:
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=9, frameon=False)
+
+
+#: y-range of the ratio panels; points outside it are marked by arrows at the edge.
+RATIO_RANGE = (0.5, 1.5)
 
 
 def _ratio(ax: Any, spec: HistSpec, ref: Histogram, gens: Mapping[str, Histogram]) -> None:
+    """generated / reference with its ± 1σ band (both samples' errors) and arrows for off-scale bins."""
     edges = spec.edges
-    r = ref.normalised()
+    r, r_err = ref.normalised(), ref.errors()
+    centres = np.sqrt(edges[1:] * edges[:-1]) if spec.log_x else 0.5 * (edges[1:] + edges[:-1])
+    lo, hi = RATIO_RANGE
     for i, h in enumerate(gens.values()):
-        g = h.normalised()
+        g, g_err = h.normalised(), h.errors()
+        colour = COLOURS[i % len(COLOURS)]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(r > 0, g / r, np.nan)
-        ax.stairs(ratio, edges, color=COLOURS[i % len(COLOURS)], lw=1.2)
+            err = ratio * np.sqrt((g_err / np.where(g > 0, g, np.nan)) ** 2 + (r_err / np.where(r > 0, r, np.nan)) ** 2)
+        ax.stairs(ratio, edges, color=colour, lw=1.2)
+        _band(ax, ratio, np.where(np.isfinite(err), err, 0.0), edges, colour)
+        above, below = ratio > hi, ratio < lo
+        ax.plot(centres[above], np.full(above.sum(), hi - 0.04 * (hi - lo)), "^", color=colour, ms=4, ls="none")
+        ax.plot(centres[below], np.full(below.sum(), lo + 0.04 * (hi - lo)), "v", color=colour, ms=4, ls="none")
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_ylim(0.5, 1.5)
-    ax.set_ylabel("gen / ref", fontsize=8)
+    ax.set_ylim(lo, hi)
+    ax.set_ylabel("gen / ref", fontsize=9)
     if spec.log_x:
         ax.set_xscale("log")
 
@@ -117,8 +159,8 @@ def histogram_grid(
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, spec in zip(axes, specs, strict=False):
         _draw(ax, spec, ref[spec.name], {label: h[spec.name] for label, h in gens.items()}, legend=False)
-        ax.set_title(spec.name, fontsize=7, pad=2)
-        ax.tick_params(labelsize=5, length=2, pad=1)
+        ax.set_title(spec.name, fontsize=9, pad=2)
+        ax.tick_params(labelsize=7, length=2, pad=1)
         ax.yaxis.set_major_formatter(_null_formatter())
         ax.yaxis.set_minor_formatter(_null_formatter())
     for ax in axes[len(specs) :]:

@@ -144,7 +144,18 @@ def _figures(images: Mapping[str, bytes]) -> str:
     from caloforge.evaluation.plots.figures import FIGURE_TITLES
 
     out = []
+    pages: dict[str, list[str]] = {}
+    for name in images:  # further pages of a per-layer figure: linked, not embedded
+        base, _, page = name.rpartition("_p")
+        if base and page.isdigit():
+            pages.setdefault(base, []).append(name)
     for name, png in images.items():
+        if any(name in p for p in pages.values()):
+            continue
+        more = " ".join(f'<a href="plots/{_html.escape(p)}.png">page {p.rpartition("_p")[2]}</a>'
+                        for p in pages.get(name, []))
+        if more:
+            out.append(f"<p>All layers — {_html.escape(FIGURE_TITLES.get(name, name))}: page 1 below, {more}</p>")
         data = base64.b64encode(png).decode("ascii")
         caption = _html.escape(FIGURE_TITLES.get(name, name))
         out.append(f'<figure><figcaption>{caption}</figcaption><img alt="{caption}" src="data:image/png;base64,{data}"></figure>')

@@ -84,7 +84,7 @@ def response_figure(ref: ResponseTable, gens: Mapping[str, ResponseTable]) -> An
         gens: Generated response tables by label.
     """
     require_matplotlib()
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     fig = figure(9.0, 4.2)
     axes = two_panels(fig, 2)
@@ -103,6 +103,8 @@ def response_figure(ref: ResponseTable, gens: Mapping[str, ResponseTable]) -> An
         _ratio_panel(bottom, e, np.asarray(getattr(ref, key), dtype=np.float64),
                      {k: np.asarray(getattr(t, key), dtype=np.float64) for k, t in gens.items()})
         bottom.set_xlabel(r"$E_\mathrm{inc}$ [GeV]")
+        bottom.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, 20, ... GeV
+        bottom.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         bottom.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
