@@ -156,7 +156,6 @@ class ModelProducer(LazyState):
                 msg = "this producer wrapped an in-memory model, which is not pickled; build it from a checkpoint"
                 raise RuntimeError(msg)
             from caloforge.models.serialization import load_model
-
             from caloforge.threads import apply_threads
 
             apply_threads(self.threads, what="generation")
