@@ -23,7 +23,7 @@ import json
 import logging
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -64,6 +64,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _did_you_mean(unknown: list[str], valid: Iterable[str]) -> str:
+    """``" (did you mean 'max_steps'?)"`` for misspelt keys that are close to a valid one, else ``""``."""
+    import difflib
+
+    choices = list(valid)
+    hints = [
+        f"{key!r} → {match[0]!r}" if len(unknown) > 1 else repr(match[0])
+        for key in unknown
+        if (match := difflib.get_close_matches(str(key), choices, n=1, cutoff=0.6))
+    ]
+    return f" (did you mean {', '.join(hints)}?)" if hints else ""
+
+
 def from_dict(cls: type[C], data: object, *, where: str = "") -> C:
     """Builds the dataclass ``cls`` from ``data``, checking keys, types and ``Literal`` choices.
 
@@ -82,7 +95,7 @@ def from_dict(cls: type[C], data: object, *, where: str = "") -> C:
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        msg = f"{where or cls.__name__}: unknown key(s) {unknown}; valid keys are {sorted(fields)}"
+        msg = f"{where or cls.__name__}: unknown key(s) {unknown}{_did_you_mean(unknown, fields)}; valid keys are {sorted(fields)}"
         raise ConfigError(msg)
     missing = [
         name for name, f in fields.items()

@@ -61,3 +61,17 @@ def test_model_spec_holds_the_validated_config_dataclass() -> None:
         ModelSpec("wgan", VAEConfig())
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
         ModelSpec("nope")
+
+
+def test_misspelt_keys_get_did_you_mean() -> None:
+    from caloforge.config import ConfigError
+    from caloforge.training import run_config_from_dict
+
+    base = {"model": {"name": "vae"}, "data": {"path": "x.h5"}}
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['max_step'\] \(did you mean 'max_steps'\?\)"):
+        run_config_from_dict({**base, "train": {"max_step": 3}})
+    with pytest.raises(ConfigError, match=r"did you mean 'latent_dim'\?"):
+        run_config_from_dict({**base, "model": {"name": "vae", "config": {"latnt_dim": 3}}})
+    with pytest.raises(ConfigError) as err:
+        run_config_from_dict({**base, "train": {"zzzz": 1}})
+    assert "did you mean" not in str(err.value)

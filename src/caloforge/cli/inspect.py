@@ -11,7 +11,14 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds the ``inspect`` subcommand."""
-    p = subparsers.add_parser("inspect", help="summarise a shower file (CaloChallenge or Par04 HDF5)")
+    p = subparsers.add_parser(
+        "inspect",
+        help="summarise a shower file (CaloChallenge or Par04 HDF5)",
+        description="Read a shower file once (CaloChallenge or either Par04 layout) and print its geometry, number "
+        "of showers, incident-energy range, response E_dep/E_inc, sparsity, angles and file attributes. Invalid "
+        "voxel values (NaN, inf, negative) are counted over the whole file rather than stopping at the first; "
+        "the exit code is 1 when there are any, 2 for an unreadable file.",
+    )
     p.add_argument("file", help="HDF5 shower file")
     p.add_argument("--geometry", help="geometry name (default: stored in the file or guessed)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -19,13 +26,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Prints the summary; returns 0."""
+    """Prints the summary; returns 0, or 1 when the showers hold NaN, inf or negative values."""
     from caloforge.data.summary import summarize_file
 
     s = summarize_file(args.file, args.geometry)
     if args.json:
         sys.stdout.write(json.dumps(s.to_dict(), indent=2, default=str) + "\n")
-        return 0
+        return 0 if s.valid else 1
     lines = [
         f"file          {s.path}",
         f"geometry      {s.geometry} ({s.n_voxels} voxels)",
@@ -35,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
         f"non-zero      {100 * s.sparsity:.2f} % of voxels",
         f"angles        {'yes' if s.has_angles else 'no'}",
     ]
+    if not s.valid:
+        lines.append(
+            f"invalid       {s.n_nan} NaN, {s.n_inf} inf, {s.n_negative} negative voxel values in {s.n_bad_showers} "
+            f"showers (first: event {s.first_bad_event}); left out of E_dep/E_inc and non-zero"
+        )
     lines += [f"attr {k:<9} {v}" for k, v in sorted(s.attrs.items())]
     sys.stdout.write("\n".join(lines) + "\n")
-    return 0
+    return 0 if s.valid else 1

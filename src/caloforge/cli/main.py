@@ -43,23 +43,36 @@ def build_parser() -> argparse.ArgumentParser:
         prog="caloforge", description="Machine-learning fast simulation of calorimeter showers."
     )
     parser.add_argument("--version", action="version", version=f"caloforge {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    _add_verbosity(parser, default=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"caloforge.cli.{name}")
         module.register(sub)
+    for subparser in sub.choices.values():  # -v / -q also after the subcommand
+        _add_verbosity(subparser, default=False)
     return parser
 
 
+def _add_verbosity(parser: argparse.ArgumentParser, *, default: bool) -> None:
+    """``-v`` / ``-q``; on subcommands without defaults, so that they never undo the global ones."""
+    unset = argparse.SUPPRESS
+    parser.add_argument("-v", "--verbose", action="count", default=0 if default else unset,
+                        help="more log output: -v debug messages of caloforge, -vv also of the libraries it uses")
+    parser.add_argument("-q", "--quiet", action="store_true", default=False if default else unset,
+                        help="only warnings and errors")
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    """Default: caloforge's info messages; ``-q`` warnings; ``-v`` debug; ``-vv`` debug of every library too."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 0 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("caloforge")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    if verbose > 1 and not quiet:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
 
 
 class Terminated(KeyboardInterrupt):
@@ -99,6 +112,9 @@ def _one_line(message: object) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit code (0 success, 1 failure, 2 bad input, usage or I/O error)."""
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else list(argv)):  # bare ``caloforge``: the help, as pip does
+        parser.print_help(sys.stdout)
+        return 0
     args = parser.parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     from caloforge.cli.extras import missing_extra_message

@@ -42,6 +42,12 @@ class FileSummary:
         sparsity: Mean fraction of voxels with a non-zero deposit.
         has_angles: Whether incident angles are stored.
         attrs: File attributes.
+        n_nan: Voxel values that are NaN (counted over the whole file, never a stop at the first).
+        n_inf: Voxel values that are +inf or -inf.
+        n_negative: Finite voxel values below zero.
+        n_bad_showers: Showers with at least one NaN, inf or negative voxel; they are left out of the
+            response and sparsity numbers.
+        first_bad_event: Index of the first such shower (``None``: none).
     """
 
     path: str
@@ -55,6 +61,16 @@ class FileSummary:
     sparsity: float
     has_angles: bool
     attrs: dict[str, Any]
+    n_nan: int = 0
+    n_inf: int = 0
+    n_negative: int = 0
+    n_bad_showers: int = 0
+    first_bad_event: int | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Whether every voxel value is finite and non-negative."""
+        return self.n_bad_showers == 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict."""
@@ -71,10 +87,23 @@ def summarize_file(
     """
     with ShowerFile(path, geometry) as f:
         responses = []
-        nonzero = 0
-        for chunk in f.iter_chunks(chunk_size):
-            responses.append(chunk.showers.sum(axis=1, dtype=np.float64) / chunk.energies)
-            nonzero += int(np.count_nonzero(chunk.showers))
+        nonzero = n_good = n_nan = n_inf = n_negative = n_bad = 0
+        first_bad: int | None = None
+        for start, chunk in zip(range(0, f.n_events, chunk_size), f.iter_chunks(chunk_size, validate=False), strict=True):
+            showers = chunk.showers
+            nan, inf = np.isnan(showers), np.isinf(showers)
+            negative = showers < 0  # False for NaN
+            bad = (nan | inf | negative).any(axis=1)
+            n_nan, n_inf, n_negative = n_nan + int(nan.sum()), n_inf + int(inf.sum()), n_negative + int(negative.sum())
+            if bad.any():
+                n_bad += int(bad.sum())
+                first_bad = start + int(np.argmax(bad)) if first_bad is None else first_bad
+                showers, energies = showers[~bad], chunk.energies[~bad]
+            else:
+                energies = chunk.energies
+            responses.append(showers.sum(axis=1, dtype=np.float64) / energies)
+            nonzero += int(np.count_nonzero(showers))
+            n_good += len(showers)
         response = np.concatenate(responses)
         return FileSummary(
             path=str(path),
@@ -83,9 +112,14 @@ def summarize_file(
             n_events=f.n_events,
             energy_min_mev=float(f.energies.min()),
             energy_max_mev=float(f.energies.max()),
-            response_mean=float(response.mean()),
-            response_std=float(response.std()),
-            sparsity=nonzero / (f.n_events * f.geometry.n_voxels),
+            response_mean=float(response.mean()) if n_good else float("nan"),
+            response_std=float(response.std()) if n_good else float("nan"),
+            sparsity=nonzero / (n_good * f.geometry.n_voxels) if n_good else float("nan"),
             has_angles=f.angles is not None,
             attrs=f.attrs,
+            n_nan=n_nan,
+            n_inf=n_inf,
+            n_negative=n_negative,
+            n_bad_showers=n_bad,
+            first_bad_event=first_bad,
         )

@@ -35,7 +35,7 @@ import numpy as np
 from caloforge.atomic import atomic_output, prepare_target
 from caloforge.export.check import ParityReport, compare_outputs
 from caloforge.export.metadata import ModelCard
-from caloforge.export.runtime import OnnxGenerator
+from caloforge.export.runtime import OnnxGenerator, quiet_onnxruntime
 
 __all__ = ["FP16_OPS", "Precision", "QuantizeResult", "quantize_onnx"]
 
@@ -71,10 +71,11 @@ class QuantizeResult:
 def _int8(src: Path, dst: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        src, dst, op_types_to_quantize=["MatMul", "Gemm"], weight_type=QuantType.QInt8,
-        per_channel=True, reduce_range=True,
-    )
+    with quiet_onnxruntime():  # its "consider pre-processing" warning is not for our users
+        quantize_dynamic(
+            src, dst, op_types_to_quantize=["MatMul", "Gemm"], weight_type=QuantType.QInt8,
+            per_channel=True, reduce_range=True,
+        )
 
 
 def _fp16(src: Path, dst: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,48 @@ from caloforge.data.producer import LazyState
 from caloforge.export.metadata import ModelCard
 from caloforge.geometry import Geometry
 
-__all__ = ["OnnxGenerator", "OnnxModelError", "OnnxProducer", "onnx_session"]
+__all__ = ["OnnxGenerator", "OnnxModelError", "OnnxProducer", "onnx_session", "quiet_onnxruntime"]
 
 logger = logging.getLogger(__name__)
 
 
 class OnnxModelError(ValueError):
     """An ONNX file cannot be loaded (empty, truncated, not ONNX, or unsupported); the message names it."""
+
+
+#: ONNX Runtime's own logger severity: 3 = errors only (its warnings, e.g. about execution providers or
+#: graph optimisations, are not for the user of a caloforge command; real errors are raised as exceptions).
+_ORT_SEVERITY = 3
+
+
+class _DropOnnxRuntime(logging.Filter):
+    """Drops the records ONNX Runtime's Python tools log on the root logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
+
+
+@contextmanager
+def quiet_onnxruntime() -> Iterator[None]:
+    """Keeps ONNX Runtime's own warnings off the terminal while the block runs.
+
+    Its C++ logger is set to errors only, and what its Python tools (``onnxruntime.quantization``) log on
+    the root logger is dropped, without the root logger getting a stderr handler as a side effect.
+    """
+    ort = _ort()
+    ort.set_default_logger_severity(_ORT_SEVERITY)
+    root = logging.getLogger()
+    drop, null = _DropOnnxRuntime(), logging.NullHandler()
+    added = not root.handlers
+    root.addFilter(drop)
+    if added:
+        root.addHandler(null)  # else logging.warning() would call basicConfig() and print
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
+        if added:
+            root.removeHandler(null)
 
 
 def _ort() -> Any:
@@ -77,7 +113,8 @@ def onnx_session(path: str | Path, *, threads: int | None = None, providers: lis
         available = ort.get_available_providers()
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        with quiet_onnxruntime():  # the session's own severity does not cover the environment's warnings
+            return ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as err:  # noqa: BLE001 - ONNX Runtime's errors share no base class but Exception
         reason = (str(err).splitlines() or [type(err).__name__])[0].split(" failed:")[-1].strip()
         msg = f"{path}: cannot load as an ONNX model (empty, truncated or not ONNX: {reason})"
