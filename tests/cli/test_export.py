@@ -59,3 +59,26 @@ def test_bench_onnx_model(checkpoint: Path, tmp_path: Path, capsys: pytest.Captu
     assert [r["batch_size"] for r in rows] == [1, 8]
     assert (tmp_path / "b.png").exists()
     assert (tmp_path / "b.md").exists()
+
+
+def test_bench_writes_table_and_plot_into_the_run(
+    tiny_geometry: Geometry, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    run = tmp_path / "runs" / "wgan"
+    ckpt = run / "checkpoints" / "last.pt"
+    ckpt.parent.mkdir(parents=True)
+    save_model(fitted("wgan", tiny_geometry, n_conditions=2), ckpt)
+    monkeypatch.chdir(tmp_path)
+    args = ["bench", "--checkpoint", str(ckpt), "--backends", "pytorch", "onnxruntime-fp32", "--batch-sizes", "4",
+            "--threads", "1", "--cpu-only", "--min-seconds", "0.01", "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    bench = run / "bench"
+    assert {"bench.json", "bench.md", "bench.png"} <= {p.name for p in bench.iterdir()}
+    assert f"plot: {bench / 'bench.png'}" in out
+    assert any((bench / "models").iterdir())  # exported models beside the table, not in the working directory
+    assert not (tmp_path / "bench-models").exists()
+    assert main([*args, "--force", "--no-plot", "-o", str(tmp_path / "t.json")]) == 0
+    assert (tmp_path / "t.json").exists()
+    assert not (tmp_path / "t.png").exists()

@@ -6,6 +6,9 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from caloforge.cli.zoo import add_pretrained_option
@@ -39,9 +42,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--geant4-ms", type=float, help="reference Geant4 time per shower in ms, shown as a row "
                    "(e.g. 130 for 1-100 GeV electrons in the Si-W calorimeter on a 2-core CPU)")
     p.add_argument("--min-seconds", type=float, default=0.5, help="minimum measured time per cell (default 0.5)")
-    p.add_argument("--workdir", type=Path, default=Path("bench-models"), help="where exported models go")
-    p.add_argument("-o", "--output", type=Path, help="write the table as JSON (and Markdown beside it)")
-    p.add_argument("--plot", type=Path, help="write the figure (PNG/PDF/SVG)")
+    p.add_argument("--workdir", type=Path, help="where exported models go (default: models/ beside the table, "
+                   "else a temporary directory)")
+    p.add_argument("-o", "--output", type=Path, help="write the table as JSON (and Markdown beside it); default "
+                   "RUN/bench/bench.json for a checkpoint RUN/checkpoints/*.pt")
+    p.add_argument("--plot", type=Path, help="write the figure here (default: beside the table, .png, when "
+                   "matplotlib is installed)")
+    p.add_argument("--no-plot", action="store_true", help="no figure")
     p.add_argument("--force", action="store_true", help="overwrite existing --output/--plot files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -53,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from caloforge.bench.speed import DEFAULT_BACKENDS, BenchConfig
     from caloforge.bench.suite import benchmark
 
+    _default_outputs(args)
     outputs = [] if args.output is None else [args.output, args.output.with_suffix(".md")]
     for target in [*outputs, *([] if args.plot is None else [args.plot])]:  # refused before benchmarking
         prepare_target(target, overwrite=args.force)
@@ -79,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
         devices=("cpu",) if args.cpu_only else ("cpu", "cuda"), min_seconds=args.min_seconds,
         geant4_ms=args.geant4_ms,
     )
-    table = benchmark(model, onnx_files=onnx_files, config=config, workdir=args.workdir,
-                      progress=not args.no_progress)
+    with _workdir(args) as workdir:
+        table = benchmark(model, onnx_files=onnx_files, config=config, workdir=workdir,
+                          progress=not args.no_progress)
     markdown = table.to_markdown()
     sys.stdout.write(markdown + "\n")
     if table.files:
@@ -88,9 +97,37 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         atomic_write_text(args.output, json.dumps(table.to_dict(), indent=1), overwrite=args.force)
         atomic_write_text(args.output.with_suffix(".md"), markdown + "\n", overwrite=args.force)
+        sys.stdout.write(f"table: {args.output} (+ .md)\n")
     if args.plot is not None:
         from caloforge.bench.plot import save_bench_plot
 
         save_bench_plot(table, args.plot)
-        logger.info("wrote %s", args.plot)
+        sys.stdout.write(f"plot: {args.plot}\n")
     return 0
+
+
+def _default_outputs(args: argparse.Namespace) -> None:
+    """``-o`` defaults to ``RUN/bench/bench.json`` for a run's checkpoint; the plot goes beside the table."""
+    from importlib.util import find_spec
+
+    if args.output is None and args.checkpoint is not None and args.checkpoint.parent.name == "checkpoints":
+        args.output = args.checkpoint.parent.parent / "bench" / "bench.json"
+    if args.no_plot:
+        args.plot = None
+    elif args.plot is None and args.output is not None:
+        if find_spec("matplotlib") is not None:
+            args.plot = args.output.with_suffix(".png")
+        else:
+            logger.warning("matplotlib is not installed: no plot (pip install 'caloforge[plot]')")
+
+
+@contextmanager
+def _workdir(args: argparse.Namespace) -> Iterator[Path]:
+    """``--workdir``, else ``models/`` beside the table, else a temporary directory removed afterwards."""
+    if args.workdir is not None:
+        yield args.workdir
+    elif args.output is not None:
+        yield args.output.parent / "models"
+    else:
+        with tempfile.TemporaryDirectory(prefix="caloforge-bench-") as tmp:
+            yield Path(tmp)
