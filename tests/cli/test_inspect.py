@@ -45,11 +45,13 @@ def test_inspect_counts_invalid_values(tmp_path: Path, tiny_geometry: Geometry,
         f["incident_energies"] = data.energies[:, None]
         f["showers"] = data.showers
         f.attrs[GEOMETRY_ATTR] = json.dumps(tiny_geometry.to_dict())
-    assert main(["inspect", str(path)]) == 1
-    out = capsys.readouterr().out
+    assert main(["inspect", str(path)]) == 2
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "3 of 50 showers hold invalid voxel values (2 NaN, 1 inf, 1 negative; first in event 3)" in captured.err
     assert "invalid       2 NaN, 1 inf, 1 negative voxel values in 3 showers (first: event 3)" in out
     assert "showers       50" in out
-    assert main(["inspect", "--json", str(path)]) == 1
+    assert main(["inspect", "--json", str(path)]) == 2
     summary = json.loads(capsys.readouterr().out)
     assert (summary["n_nan"], summary["n_inf"], summary["n_negative"], summary["n_bad_showers"]) == (2, 1, 1, 3)
     assert np.isfinite(summary["response_mean"])

@@ -43,4 +43,4 @@ def test_verbosity_before_and_after_the_subcommand(
 def test_result_line_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*SIM, "-o", str(tmp_path / "s.h5")]) == 0
     err = capsys.readouterr().err
-    assert err.count("3 showers") == 1
+    assert len([line for line in err.splitlines() if "s.h5" in line]) == 1  # logged once, not also by the writer

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from caloforge.data.summary import FileSummary
 
 __all__ = ["register", "run"]
 
@@ -17,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Read a shower file once (CaloChallenge or either Par04 layout) and print its geometry, number "
         "of showers, incident-energy range, response E_dep/E_inc, sparsity, angles and file attributes. Invalid "
         "voxel values (NaN, inf, negative) are counted over the whole file rather than stopping at the first; "
-        "the exit code is 1 when there are any, 2 for an unreadable file.",
+        "they end in one error line and exit code 2 (after the summary), as an unreadable file does.",
     )
     p.add_argument("file", help="HDF5 shower file")
     p.add_argument("--geometry", help="geometry name (default: stored in the file or guessed)")
@@ -26,13 +30,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Prints the summary; returns 0, or 1 when the showers hold NaN, inf or negative values."""
+    """Prints the summary; returns 0, or 2 (bad input) when the showers hold NaN, inf or negative values."""
     from caloforge.data.summary import summarize_file
 
     s = summarize_file(args.file, args.geometry)
     if args.json:
         sys.stdout.write(json.dumps(s.to_dict(), indent=2, default=str) + "\n")
-        return 0 if s.valid else 1
+        return _verdict(s)
     lines = [
         f"file          {s.path}",
         f"geometry      {s.geometry} ({s.n_voxels} voxels)",
@@ -49,4 +53,15 @@ def run(args: argparse.Namespace) -> int:
         )
     lines += [f"attr {k:<9} {v}" for k, v in sorted(s.attrs.items())]
     sys.stdout.write("\n".join(lines) + "\n")
-    return 0 if s.valid else 1
+    return _verdict(s)
+
+
+def _verdict(s: FileSummary) -> int:
+    """0 for valid showers; else the counts as the one error line (exit 2, after the summary)."""
+    from caloforge.data import ShowerFileError
+
+    if s.valid:
+        return 0
+    msg = (f"{s.path}: {s.n_bad_showers} of {s.n_events} showers hold invalid voxel values ({s.n_nan} NaN, "
+           f"{s.n_inf} inf, {s.n_negative} negative; first in event {s.first_bad_event})")
+    raise ShowerFileError(msg)
