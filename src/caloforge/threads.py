@@ -102,12 +102,14 @@ def choose_threads(
     return ThreadChoice(max(1, n_cores - busy), "free cores", n_cores, avg)
 
 
-def apply_threads(requested: int | None = None, *, what: str = "torch") -> ThreadChoice:
+def apply_threads(requested: int | None = None, *, what: str = "torch", level: int = logging.INFO) -> ThreadChoice:
     """Chooses the thread count (:func:`choose_threads`), sets it in torch and logs it in one line.
 
     Arguments:
         requested: Explicit thread count (``None``: from the free cores).
         what: What the threads are for, in the log line (``training``, ``generation``, ...).
+        level: Logging level of that line (steps inside a command that prints its own result use DEBUG,
+            so that a one-line error stays one line).
 
     Returns:
         The :class:`ThreadChoice` applied.
@@ -117,5 +119,5 @@ def apply_threads(requested: int | None = None, *, what: str = "torch") -> Threa
     choice = choose_threads(requested)
     if torch.get_num_threads() != choice.threads:
         torch.set_num_threads(choice.threads)
-    logger.info("%s: %s", what, choice.describe())
+    logger.log(level, "%s: %s", what, choice.describe())
     return choice

@@ -12,6 +12,7 @@ import pytest
 from caloforge import atomic
 from caloforge.cli.main import main
 from caloforge.data import EnergySpec, ShowerData, read_showers, write_showers
+from caloforge.evaluation.plots import numbers
 from caloforge.geometry import Geometry
 from tests.conftest import make_showers
 
@@ -110,8 +111,11 @@ def test_reported_metrics_stay_in_range(tmp_path: Path, shower_file: Callable[..
     assert 0.0 <= result["auc"] <= 1.0
     assert 0.0 <= result["jsd"] <= 1.0
     assert 0.0 <= result["jsd_uncalibrated"] <= 1.0
-    assert f"FPD {g['fpd']['value']:.3g}, KPD {g['kpd']['value']:.3g}" in summary
+    fpd, kpd = g["fpd"], g["kpd"]
+    shown = f"FPD×10³ {numbers.distance(fpd['value'], fpd['error'])}, KPD×10³ {numbers.distance(kpd['value'], kpd['error'])}"
+    assert shown in summary
     assert "e-3" not in summary
+    assert "e+" not in summary
 
 
 def test_reference_with_negative_voxels_is_refused(tmp_path: Path, tiny_geometry: Geometry,
@@ -125,7 +129,7 @@ def test_reference_with_negative_voxels_is_refused(tmp_path: Path, tiny_geometry
     assert _evaluate(ref, shower_file("gen.h5"), tmp_path / "out") == 2
     assert _one_error(capsys, "evaluate") == f"reference {ref}: showers contain negative energies (first in event 7)"
     assert main(["inspect", str(ref)]) == 2
-    assert "negative energies" in _one_error(capsys, "inspect")
+    assert "1 negative; first in event 7" in _one_error(capsys, "inspect")
 
 
 def test_conditions_are_drawn_per_chunk_and_disk_space_checked(

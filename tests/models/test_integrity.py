@@ -87,7 +87,7 @@ def trained_run(tmp_path: Path, shower_file: object) -> Path:
     out = tmp_path / "run"
     assert main(["-q", "train", "--model", "wgan", "--data", str(data), "--dry-run", "--out", str(out),
                  "--no-progress", "--device", "cpu"]) == 0
-    return out
+    return out / "dry-run"  # a dry run writes beside the real run folder, never into it
 
 
 def test_commands_refuse_a_corrupted_checkpoint(trained_run: Path, tmp_path: Path,
@@ -107,7 +107,7 @@ def test_commands_refuse_a_corrupted_checkpoint(trained_run: Path, tmp_path: Pat
     assert "checkpoint is corrupted" in capsys.readouterr().err
     assert not onnx.exists()
     config = (trained_run / "config.yaml").read_bytes()
-    assert main(["-q", "train", "--model", "wgan", "--data", str(tmp_path / "showers.h5"), "--dry-run", "--out",
-                 str(trained_run), "--resume", str(last), "--no-progress", "--device", "cpu"]) == 2
+    assert main(["-q", "train", "--model", "wgan", "--data", str(tmp_path / "showers.h5"), "--resume", str(last),
+                 "--no-progress", "--device", "cpu"]) == 2
     assert "checkpoint is corrupted" in capsys.readouterr().err
     assert (trained_run / "config.yaml").read_bytes() == config

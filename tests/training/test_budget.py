@@ -73,7 +73,7 @@ def test_trainer_applies_and_logs_the_thread_choice(
         with caplog.at_level(logging.INFO, logger="caloforge.threads"):
             Trainer(_vae(tiny_geometry), _cfg(max_steps=1, threads=2)).fit(data)
         assert torch.get_num_threads() == 2
-        messages = [r.getMessage() for r in caplog.records]
+        messages = [r.getMessage() for r in caplog.records if r.name == "caloforge.threads"]
         assert len(messages) == 1
         assert messages[0].startswith("training: 2 torch threads (requested: ")
     finally:

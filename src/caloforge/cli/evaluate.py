@@ -58,9 +58,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="hide the progress bar (every phase: reading, histograms, bootstrap, classifier runs, "
-                   "baseline, FPD/KPD, figures)")
+                   "baseline, FPD/KPD, figures; shown by default on a terminal)")
     p.add_argument("--progress", dest="progress", action="store_true", help=argparse.SUPPRESS)  # the old opt-in
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, progress=None)
 
 
 def parse_generated(items: list[str]) -> dict[str, str]:
@@ -150,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
         invalid=args.on_invalid,
         plots=not args.no_plots,
         plot_formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
-        progress=args.progress,
+        # On a terminal by default; not into logs or pipes, where a bar is noise around the result.
+        progress=sys.stderr.isatty() if args.progress is None else args.progress,
     )
     report = evaluate(args.reference, parse_generated(args.generated), args.out, config, force=args.force,
                       ensembles=parse_ensembles(args.ensemble))

@@ -283,7 +283,7 @@ def classifier_test(
         ValueError: If the inputs disagree in width, contain NaN/inf, or have fewer than 10 rows.
     """
     cfg = config or ClassifierConfig()
-    apply_threads(None, what="classifier")
+    apply_threads(None, what="classifier", level=logging.DEBUG)
     if generated_weights is not None and len(generated_weights) != len(generated):
         msg = f"{len(generated_weights)} weights for {len(generated)} generated showers"
         raise ValueError(msg)

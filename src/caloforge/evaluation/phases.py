@@ -68,7 +68,7 @@ class Phases:
         finally:
             seconds = time.perf_counter() - t0
             self.timing[name] = self.timing.get(name, 0.0) + seconds
-            logger.info("evaluate: %s took %.2f s", name, seconds)
+            logger.debug("evaluate: %s took %.2f s", name, seconds)  # the command prints all timings in one line
             self._step(name)
 
     def tick(self, text: str) -> None:

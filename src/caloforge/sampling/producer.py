@@ -158,7 +158,7 @@ class ModelProducer(LazyState):
             from caloforge.models.serialization import load_model
             from caloforge.threads import apply_threads
 
-            apply_threads(self.threads, what="generation")
+            apply_threads(self.threads, what="generation", level=logging.DEBUG)
             self._state = self._prepare(load_model(self.checkpoint, use_ema=self.use_ema))
             logger.debug("loaded %s on %s", self.checkpoint, self._state[1])
         state: tuple[GenerativeModel, torch.device] = self._state
