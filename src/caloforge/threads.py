@@ -3,7 +3,10 @@
 On a machine that other jobs keep busy, torch's default (one intra-op thread per core) oversubscribes
 the cores and training slows down far more than the load explains (threads wait for each other at
 every parallel region). :func:`choose_threads` therefore picks ``max(1, cores - round(load))`` from
-the cores this process may run on and the one-minute load average; an explicit request (``--threads``,
+the cores this process may run on and the load: the threads of other work runnable right now (sampled
+from ``/proc/loadavg`` on Linux), or the one-minute load average where the OS reports no such count.
+The one-minute average alone would count this process's own previous stage (a pipeline's simulation
+just before its training) as other work and halve the threads of an idle machine. An explicit request (``--threads``,
 ``train.threads``) or ``OMP_NUM_THREADS`` in the environment wins. :func:`apply_threads` sets the choice
 in torch and logs it in one line; training, generation and the evaluation's classifier call it once.
 
@@ -18,10 +21,11 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["ThreadChoice", "apply_threads", "available_cores", "choose_threads", "load_average"]
+__all__ = ["ThreadChoice", "apply_threads", "available_cores", "choose_threads", "load_average", "other_runnable"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,8 @@ class ThreadChoice:
         threads: Intra-op threads to use (at least 1).
         source: ``"requested"``, ``"OMP_NUM_THREADS"`` or ``"free cores"``.
         cores: CPU cores this process may run on.
-        load: One-minute load average (``None`` where the OS does not report one).
+        load: Other work's runnable threads (:func:`other_runnable`, else the one-minute load average;
+            ``None`` where the OS reports neither).
     """
 
     threads: int
@@ -65,6 +70,32 @@ def load_average() -> float | None:
         return None
 
 
+_PROC_LOADAVG = "/proc/loadavg"
+
+
+def other_runnable(samples: int = 9, interval_s: float = 0.01, path: str = _PROC_LOADAVG) -> float | None:
+    """Threads of other work runnable now: the median over ``samples`` reads of ``/proc/loadavg``'s
+    running count, less the reading thread itself (``None`` where the file is not there).
+    """
+    counts = []
+    for i in range(samples):
+        try:
+            with open(path) as f:
+                running = int(f.read().split()[3].split("/")[0])
+        except (OSError, IndexError, ValueError):
+            return None
+        counts.append(max(0, running - 1))
+        if i + 1 < samples:
+            time.sleep(interval_s)
+    return float(sorted(counts)[len(counts) // 2])
+
+
+def current_load() -> float | None:
+    """:func:`other_runnable`, else :func:`load_average`."""
+    now = other_runnable()
+    return load_average() if now is None else now
+
+
 def choose_threads(
     requested: int | None = None,
     *,
@@ -77,7 +108,7 @@ def choose_threads(
     Arguments:
         requested: Explicit thread count (``--threads``, ``train.threads``); wins over everything.
         cores: Cores available (``None``: :func:`available_cores`).
-        load: Load average (``None``: :func:`load_average`).
+        load: Other work's load (``None``: :func:`current_load`).
         environ: Environment to read ``OMP_NUM_THREADS`` from (``None``: ``os.environ``).
 
     Returns:
@@ -88,7 +119,7 @@ def choose_threads(
         ValueError: ``requested`` is below 1.
     """
     n_cores = available_cores() if cores is None else max(1, int(cores))
-    avg = load_average() if load is None else float(load)
+    avg = current_load() if load is None else float(load)
     if requested is not None:
         if int(requested) < 1:
             msg = f"threads must be at least 1 (or null: choose from the free cores), got {requested}"

@@ -52,7 +52,17 @@ def test_threads_follow_the_free_cores(cores: int, load: float, expected: int) -
     assert (choice.threads, choice.source) == (expected, "free cores")
 
 
+def test_load_is_other_work_runnable_now(tmp_path: Path) -> None:
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("3.10 2.50 1.00 4/812 12345\n")  # 4 runnable, one of them the reader
+    assert threads.other_runnable(samples=3, interval_s=0, path=str(loadavg)) == 3.0
+    assert threads.other_runnable(path=str(tmp_path / "none")) is None
+    loadavg.write_text("garbage\n")
+    assert threads.other_runnable(samples=1, path=str(loadavg)) is None
+
+
 def test_explicit_threads_and_omp_num_threads_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "other_runnable", lambda: None)  # no /proc: the one-minute load average
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
     monkeypatch.setattr(threads, "available_cores", lambda: 8)
     assert threads.choose_threads(None, environ={}).threads == 3  # 8 cores - load 5
