@@ -21,27 +21,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import torch
+from quality_runs import classifier_pair, generate_for
 
-from caloforge.data import produce_to_file, read_showers
+from caloforge.data import read_showers
 from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
-from caloforge.sampling import ModelProducer, as_conditions
 from caloforge.solvers import build_solver, parse_sampler
 
 __all__ = ["main"]
-
-
-def _generate(model: FlowMatching, conditions: torch.Tensor, path: Path, seed: int) -> float:
-    """Generates into ``path``; returns wall ms/shower (generation and writing)."""
-    t0 = time.perf_counter()
-    producer = ModelProducer(model=model, batch_size=1000, device="cpu")
-    produce_to_file(producer, as_conditions(model, conditions), path, seed=seed, overwrite=True)
-    return (time.perf_counter() - t0) * 1e3 / len(conditions)
 
 
 def _jobs(args: argparse.Namespace) -> list[tuple[str, Path, str | None]]:
@@ -85,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"{path} holds a {type(model).__name__}, not a flow-matching model"
             raise SystemExit(msg)
         if sampler is not None:
-            model = with_sampler(model, *parse_sampler(sampler))  # type: ignore[arg-type]
+            model = with_sampler(model, *parse_sampler(sampler))
         files[label] = out / f"{label}.h5"
-        ms = _generate(model.eval(), conditions[:, : model.n_conditions], files[label], args.seed)
+        ms = generate_for(model.eval(), conditions, files[label], args.seed)
         evals = model.config.n_steps * build_solver(model.config.solver).n_stages
         cost[label] = (evals, ms)
         sys.stdout.write(f"generated {label}: {evals} evaluations/stage, {ms:.2f} ms/shower\n")
@@ -98,10 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(args.reference, {k: str(v) for k, v in files.items()}, out / "evaluation", config, force=True)
     sys.stdout.write(f"{'sample':>22} {'evals':>5} {'ms/shower':>9} {'voxel AUC':>15} {'high-level AUC':>15} {'mean SP':>7}\n")
     for label, g in report.generated.items():
-        low, high = g.classifier_result("low"), g.classifier_result("high")
-        if low is None or high is None:
-            msg = f"{label}: a classifier test was skipped (too few showers?)"
-            raise SystemExit(msg)
+        low, high = classifier_pair(label, g)
         sp = g.summary.separation_power_mean
         evals, ms = cost.get(label, (0, float("nan")))
         sys.stdout.write(

@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from quality_runs import classifier_pair, generate_for
 
-from caloforge.data import produce_to_file, read_showers
+from caloforge.data import read_showers
 from caloforge.evaluation import EvaluationConfig, evaluate
 from caloforge.models import load_model
 from caloforge.models.diffusion import FlowMatching, with_sampler
 from caloforge.models.serialization import load_state
-from caloforge.sampling import ModelProducer, as_conditions
 from caloforge.solvers import parse_sampler
 
 __all__ = ["main"]
@@ -107,12 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             step, cpu = _step_and_cpu(ckpt, state)
             model = load_model(state)
             if sampler and isinstance(model, FlowMatching):
-                model = with_sampler(model, *parse_sampler(sampler))  # type: ignore[arg-type]
+                model = with_sampler(model, *parse_sampler(sampler))
             key = f"{label}@{step}"
             files[key] = out / f"{label}-{step}.h5"
-            producer = ModelProducer(model=model, batch_size=1000, device="cpu")
-            produce_to_file(producer, as_conditions(model, conditions[:, : model.n_conditions]), files[key],
-                            seed=args.seed, overwrite=True)
+            generate_for(model, conditions, files[key], args.seed)
             meta[key] = {"run": label, "step": step, "cpu_hours": cpu / 3600, "checkpoint": str(ckpt)}
     config = EvaluationConfig(classifier_inputs=("low", "high"), classifier_repeats=args.repeats,
                               plots=False, baseline=False, distances="none")
@@ -120,10 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, object]] = []
     sys.stdout.write(f"{'checkpoint':>24} {'CPU h':>6} {'voxel AUC':>15} {'high-level AUC':>15} {'mean SP':>7}\n")
     for key, g in report.generated.items():
-        low, high = g.classifier_result("low"), g.classifier_result("high")
-        if low is None or high is None:
-            msg = f"{key}: a classifier test was skipped (too few showers?)"
-            raise SystemExit(msg)
+        low, high = classifier_pair(key, g)
         row = {**meta[key], "voxel_auc": low.auc, "voxel_auc_std": low.auc_std, "high_level_auc": high.auc,
                "high_level_auc_std": high.auc_std, "separation_power_mean": g.summary.separation_power_mean}
         rows.append(row)
