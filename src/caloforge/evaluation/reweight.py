@@ -46,6 +46,7 @@ from scipy import special
 from caloforge.evaluation.calibration import platt_fit, roc_auc
 from caloforge.evaluation.classifier import ClassifierConfig, _logits, _network, _train, isotonic_fit
 from caloforge.evaluation.features import FeatureTable, hlf_vector
+from caloforge.evaluation.weighted import effective_sample_size
 
 __all__ = [
     "FitInfo",
@@ -170,13 +171,6 @@ class Reweighter:
         """Unnormalised density ratio p / (1 − p), (N,) (normalise with :func:`normalise_weights`)."""
         p = self.probability(inputs)
         return p / (1.0 - p)
-
-
-def effective_sample_size(weights: NDArray[np.floating]) -> float:
-    """Kish's effective sample size (Σw)² / Σw² (N for equal weights; 0 for an empty sample)."""
-    w = np.asarray(weights, dtype=np.float64)
-    sq = float(np.sum(w * w))
-    return float(np.sum(w) ** 2 / sq) if sq > 0 else 0.0
 
 
 def normalise_weights(raw: NDArray[np.floating], clip: float = 10.0) -> tuple[NDArray[np.float32], int]:

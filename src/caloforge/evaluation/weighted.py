@@ -41,7 +41,14 @@ from caloforge.evaluation.inputs import InputKind, classifier_inputs
 from caloforge.evaluation.scan import SampleScan
 from caloforge.geometry import Geometry
 
-__all__ = ["WeightStats", "WeightedReport", "weighted_histograms", "weighted_report"]
+__all__ = ["WeightStats", "WeightedReport", "effective_sample_size", "weighted_histograms", "weighted_report"]
+
+
+def effective_sample_size(weights: NDArray[np.floating]) -> float:
+    """Kish's effective sample size (Σw)² / Σw² (N for equal weights; 0 for an empty sample)."""
+    w = np.asarray(weights, dtype=np.float64)
+    sq = float(np.sum(w * w))
+    return float(np.sum(w) ** 2 / sq) if sq > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,8 @@ class WeightStats:
     def of(cls, weights: NDArray[np.floating]) -> WeightStats:
         """The statistics of ``weights`` (N,)."""
         w = np.asarray(weights, dtype=np.float64)
-        sq = float(np.sum(w**2))
         q = np.quantile(w, [0.01, 0.16, 0.84, 0.99])
-        return cls(n=len(w), ess=float(w.sum() ** 2 / sq) if sq > 0 else 0.0, mean=float(w.mean()),
+        return cls(n=len(w), ess=effective_sample_size(w), mean=float(w.mean()),
                    median=float(np.median(w)), min=float(w.min()), max=float(w.max()),
                    quantiles={k: float(v) for k, v in zip(("q01", "q16", "q84", "q99"), q, strict=True)},
                    n_zero=int(np.count_nonzero(w == 0)))

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from caloforge.evaluation.plots.canvas import COLOURS, figure
 from caloforge.evaluation.plots.markup import auc_span, fmt, table
 from caloforge.evaluation.results import EvaluationReport, SampleReport
+from caloforge.evaluation.weighted import effective_sample_size
 
 __all__ = ["reweighting_section", "weights_figure"]
 
@@ -36,7 +37,7 @@ def weights_figure(weights: Mapping[str, NDArray[np.floating]]) -> Any:
     edges = np.linspace(min(lo, -1.0), max(hi, 1.0), 61)
     for i, (label, values) in enumerate(weights.items()):
         w = np.asarray(values, dtype=np.float64)
-        ess = w.sum() ** 2 / max(float(np.sum(w**2)), 1e-300)
+        ess = effective_sample_size(w)
         ax.hist(np.log10(w[w > 0]), edges, histtype="step", lw=1.5, color=COLOURS[i % len(COLOURS)],
                 label=f"{label} (ESS {ess:.0f} of {len(w)})")
     ax.set_yscale("log")
