@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from caloforge.cli.options import add_event_range
+
 __all__ = ["register", "run"]
 
 
@@ -20,8 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--checkpoint", required=True, help="flow-matching training checkpoint or saved model (.pt)")
     p.add_argument("--data", required=True, help="the training showers (CaloChallenge or Par04 file)")
-    p.add_argument("--start", type=int, default=0, help="first event of --data used (default 0)")
-    p.add_argument("--stop", type=int, help="one past the last event used (keep held-out showers out)")
+    add_event_range(p)
     p.add_argument("-o", "--output", required=True, help="calibrated model file (.pt)")
     p.add_argument("--bins", type=int, default=5, help="incident-energy bins, equal in log E (default 5)")
     p.add_argument("--repeats", type=int, default=1, help="generated showers per training shower (default 1)")

@@ -1,4 +1,5 @@
-"""Options several subcommands share, spelled the same everywhere: ``--energies`` and ``--compression``.
+"""Options several subcommands share, spelled the same everywhere: ``--energies``, ``--compression`` and the
+``--start``/``--stop`` event range.
 
 Only argument definitions live here (no logic): every command that draws incident energies takes
 ``--energies SPEC`` (``--energy`` is a hidden alias, the older spelling of ``simulate`` and ``geant4``), and
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_compression_argument", "add_energies_argument", "compression"]
+__all__ = ["add_compression_argument", "add_energies_argument", "add_event_range", "compression"]
 
 
 def add_energies_argument(
@@ -22,6 +23,16 @@ def add_energies_argument(
     suffix = f" (default {default})" if default is not None else ""
     parser.add_argument("--energies", metavar="SPEC", default=default, help=help_text + suffix)
     parser.add_argument("--energy", dest="energies", metavar="SPEC", help=argparse.SUPPRESS)
+
+
+def add_event_range(
+    parser: argparse.ArgumentParser,
+    start_help: str = "first event of --data used (default 0)",
+    stop_help: str = "one past the last event used (keep held-out showers out)",
+) -> None:
+    """Adds ``--start N`` (default 0) and ``--stop N`` (default: the end of the file), events ``[start, stop)``."""
+    parser.add_argument("--start", type=int, default=0, help=start_help)
+    parser.add_argument("--stop", type=int, help=stop_help)
 
 
 def _compression(value: str) -> str:

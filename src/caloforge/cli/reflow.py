@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from caloforge.cli.options import add_event_range
+
 __all__ = ["register", "run"]
 
 
@@ -21,8 +23,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--checkpoint", required=True, help="teacher: training checkpoint or saved model (.pt)")
     p.add_argument("--data", required=True, help="CaloChallenge file whose energies (and angles) condition the pairs")
-    p.add_argument("--start", type=int, default=0, help="first event of --data used (default 0)")
-    p.add_argument("--stop", type=int, help="one past the last event used (keep held-out showers out)")
+    add_event_range(p)
     p.add_argument("-o", "--output", required=True, help="student model file (.pt)")
     p.add_argument("--solver", default="euler", help="student solver, a name from caloforge.solvers (default euler)")
     p.add_argument("--steps", type=int, default=2, help="student steps (default 2)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from caloforge.cli.options import add_compression_argument, compression
+from caloforge.cli.options import add_compression_argument, add_event_range, compression
 
 __all__ = ["register", "run"]
 
@@ -25,8 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("-o", "--output", required=True, help="the weighted copy to write")
     p.add_argument("--apply", metavar="FILE", help="weight and copy this file instead of --generated (e.g. "
                    "showers generated for held-out conditions)")
-    p.add_argument("--start", type=int, default=0, help="first row of both files used for the fit (default 0)")
-    p.add_argument("--stop", type=int, help="end of the rows used for the fit, exclusive (default: end of file)")
+    add_event_range(p, "first row of both files used for the fit (default 0)",
+                    "end of the rows used for the fit, exclusive (default: end of file)")
     p.add_argument("--clip", type=float, default=10.0,
                    help="largest weight in units of the median weight (default 10)")
     p.add_argument("--calibration", choices=("platt", "temperature", "isotonic"), default="platt",
