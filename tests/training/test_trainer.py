@@ -201,3 +201,27 @@ def test_init_from_copies_weights_and_preprocessing_with_fresh_optimizers(
     assert trainer.step == 0
     with pytest.raises(CheckpointError, match="another config"):
         Trainer(_vae(tiny_geometry, latent_dim=5), _cfg(max_steps=1, init_from=str(start))).fit(other_data)
+
+
+def test_fit_after_training_runs_once_with_the_ema_weights(
+    tiny_geometry: Geometry, data: ShowerData, tmp_path: Path
+) -> None:
+    model = _vae(tiny_geometry)
+    seen: list[tuple[int, dict[str, torch.Tensor], bool]] = []
+
+    def record(showers: torch.Tensor, conditions: torch.Tensor) -> None:
+        weights = {k: p.detach().clone() for k, p in model.named_parameters()}
+        seen.append((len(showers), weights, torch.is_grad_enabled()))
+        assert conditions.shape == (len(showers), 1)
+
+    model.fit_after_training = record  # type: ignore[method-assign]
+    trainer = Trainer(model, _cfg(max_steps=6, ema_decay=0.9), out_dir=tmp_path)
+    trainer.fit(data)
+    assert len(seen) == 1
+    n, weights, grad = seen[0]
+    assert (n, grad) == (len(data), False)
+    ema = load_checkpoint(tmp_path / "checkpoints" / "last.pt")["ema"]["shadow"]
+    for key, value in ema.items():
+        assert torch.equal(weights[key], value), key  # the averaged weights were swapped in ...
+    own = dict(model.named_parameters())
+    assert any(not torch.equal(own[k].detach(), v) for k, v in ema.items())  # ... and swapped back out

@@ -8,6 +8,7 @@ generation path is one exportable graph. The trainer knows only this interface:
 * :meth:`optimizer_groups` / :meth:`group_for_step` name the parameter groups and which one a
   step updates (one group ``"main"`` for most models; ``"critic"``/``"generator"`` for a GAN);
 * :meth:`loss` on a :class:`ShowerBatch` for a group, returning a :class:`LossOutput`;
+* :meth:`fit_after_training` once, after the last step (a latent sampler that needs the trained encoder);
 * :meth:`decode` turns conditions plus noise of shape ``(B, noise_dim)`` into showers
   deterministically; :meth:`sample` draws the noise and decodes.
 
@@ -118,6 +119,19 @@ class GenerativeModel(nn.Module, ABC):
     def is_fitted(self) -> bool:
         """True once :meth:`fit_preprocessing` has run (also after loading a checkpoint)."""
         return bool(self._fitted)
+
+    def fit_after_training(self, showers: Tensor, conditions: Tensor) -> None:  # noqa: ARG002
+        """Fits what needs the trained network (a latent sampler); called once at the end of training.
+
+        The trainer calls it at the end of :meth:`~caloforge.training.Trainer.fit`, with the EMA weights
+        swapped in when EMA is on, before the final checkpoint, under ``torch.no_grad``. An
+        implementation must not draw from torch's global random-number generator (a resumed run must
+        stay bit-identical). Default: nothing.
+
+        Arguments:
+            showers: Training showers, (N, n_voxels), MeV.
+            conditions: Their raw conditions, (N, C).
+        """
 
     # ------------------------------------------------------------------ training
     def optimizer_groups(self) -> dict[str, list[nn.Parameter]]:

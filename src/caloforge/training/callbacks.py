@@ -18,11 +18,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -36,7 +38,7 @@ from caloforge.training.distributed import any_rank
 if TYPE_CHECKING:
     from caloforge.training.trainer import Trainer
 
-__all__ = ["EMA", "Callback", "CheckpointEvery", "EarlyStopping", "MetricLogger", "WallClockLimit"]
+__all__ = ["EMA", "Callback", "CheckpointEvery", "EarlyStopping", "MetricLogger", "WallClockLimit", "averaged_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,22 @@ class EMA(Callback):
         """Updates the average."""
         self.update(trainer.model)
 
+    @contextmanager
+    def swapped_in(self, model: nn.Module) -> Iterator[None]:
+        """Within the block the model holds the averaged weights; its own are restored afterwards."""
+        own = {k: p.detach().clone() for k, p in model.named_parameters() if k in self.shadow}
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name in self.shadow:
+                    p.copy_(self.shadow[name])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for name, p in model.named_parameters():
+                    if name in own:
+                        p.copy_(own[name])
+
     def state_dict(self) -> dict[str, Any]:
         """Decay, update count and the averaged weights."""
         return {"decay": self.decay, "n_updates": self.n_updates, "shadow": dict(self.shadow)}
@@ -110,6 +128,14 @@ class EMA(Callback):
         self.decay = float(state["decay"])
         self.n_updates = int(state["n_updates"])
         self.shadow = {k: v.clone() for k, v in state["shadow"].items()}
+
+
+def averaged_weights(callbacks: list[Callback], model: nn.Module) -> contextlib.AbstractContextManager[None]:
+    """The EMA weights swapped into ``model`` for a block, when one of ``callbacks`` is an :class:`EMA`."""
+    for cb in callbacks:
+        if isinstance(cb, EMA) and cb.shadow:
+            return cb.swapped_in(model)
+    return nullcontext()
 
 
 class EarlyStopping(Callback):

@@ -5,7 +5,9 @@ asks ``model.group_for_step(step)`` which parameter group to update, computes
 ``model.loss(batch, group)``, and steps that group's AdamW and LR schedule (with gradient clipping,
 mixed precision on GPU and gradient averaging across data-parallel processes). Validation losses
 are computed every epoch; EMA, early stopping, periodic checkpoints and the metrics log are
-callbacks, and so is the wall-clock budget (``max_wall_s``: a clean stop with a checkpoint). The
+callbacks, and so is the wall-clock budget (``max_wall_s``: a clean stop with a checkpoint). After the
+last step the model's ``fit_after_training`` runs once (with the EMA weights), before the final
+checkpoint, for what needs the trained network (a latent KDE). The
 number of torch threads is chosen from the free cores once per fit (:mod:`caloforge.threads`). A run
 can be resumed from any checkpoint and continues bit-identically (same batches,
 same noise, same updates) on the same device.
@@ -43,7 +45,15 @@ from caloforge.device import resolve_device
 from caloforge.models.base import GenerativeModel, ShowerBatch
 from caloforge.models.serialization import CheckpointError, load_model, registered_name
 from caloforge.threads import apply_threads
-from caloforge.training.callbacks import EMA, Callback, CheckpointEvery, EarlyStopping, MetricLogger, WallClockLimit
+from caloforge.training.callbacks import (
+    EMA,
+    Callback,
+    CheckpointEvery,
+    EarlyStopping,
+    MetricLogger,
+    WallClockLimit,
+    averaged_weights,
+)
 from caloforge.training.checkpoint import load_checkpoint, restore_training_state, save_checkpoint
 from caloforge.training.config import TrainConfig
 from caloforge.training.data import ShowerTensors
@@ -276,6 +286,10 @@ class Trainer:
                     "stopped at the wall-clock limit (%.0f s) after %d of %d steps; resume from "
                     "checkpoints/last.pt to continue", self.config.max_wall_s, self.step, total,
                 )
+        if getattr(self.model.fit_after_training, "__func__", None) is not GenerativeModel.fit_after_training:
+            self.model.eval()
+            with torch.no_grad(), averaged_weights(self.callbacks, self.model):
+                self.model.fit_after_training(train_t.showers.to(self.device), train_t.conditions.to(self.device))
         return self._finish(start_step, seconds, val_metrics, val_t, total)
 
     def _run_epoch(self, train: ShowerTensors, n_batches: int, total: int, bar: tqdm[Any]) -> None:
