@@ -120,7 +120,7 @@ class GenerativeModel(nn.Module, ABC):
         """True once :meth:`fit_preprocessing` has run (also after loading a checkpoint)."""
         return bool(self._fitted)
 
-    def fit_after_training(self, showers: Tensor, conditions: Tensor) -> None:  # noqa: ARG002
+    def fit_after_training(self, showers: Tensor, conditions: Tensor) -> None:
         """Fits what needs the trained network (a latent sampler); called once at the end of training.
 
         The trainer calls it at the end of :meth:`~caloforge.training.Trainer.fit`, with the EMA weights
