@@ -6,7 +6,14 @@ from __future__ import annotations
 from caloforge.data.conditions import Conditions
 from caloforge.data.energies import EnergySpec, parse_energy_spec
 from caloforge.data.io import ShowerFile, ShowerFileError, iter_showers, read_showers
-from caloforge.data.par04 import read_par04, write_par04
+from caloforge.data.par04 import (
+    is_par04_angle_source,
+    par04_angle_to_theta,
+    read_par04,
+    read_par04_angles,
+    theta_to_par04_angle,
+    write_par04,
+)
 from caloforge.data.producer import ProductionRun, ShowerProducer, produce, produce_to_file, resolve_seed
 from caloforge.data.showers import ShowerData
 from caloforge.data.writer import COMPRESSIONS, DEFAULT_COMPRESSION, ShowerWriter, write_showers
@@ -22,13 +29,17 @@ __all__ = [
     "ShowerFileError",
     "ShowerProducer",
     "ShowerWriter",
+    "is_par04_angle_source",
     "iter_showers",
+    "par04_angle_to_theta",
     "parse_energy_spec",
     "produce",
     "produce_to_file",
     "read_par04",
+    "read_par04_angles",
     "read_showers",
     "resolve_seed",
+    "theta_to_par04_angle",
     "write_par04",
     "write_showers",
 ]

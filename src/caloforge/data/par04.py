@@ -14,19 +14,28 @@ geometry. The φ bins keep their index (Par04 counts φ from 0, CaloChallenge fr
 rotation, irrelevant for the azimuthally symmetric showers). :func:`write_par04` writes the
 per-energy layout (with checksums, as every file caloforge writes: :mod:`caloforge.data.writer`).
 
+**Per-angle files.** Par04 writes one file per configuration, ``<geo>_angle_<A>.h5``, with ``A`` the
+global polar angle of the particle in degrees (Par04's convention: 90° = entering perpendicularly).
+:func:`read_par04_angles` reads a directory or a glob of them, or several such files, into one
+:class:`ShowerData` whose angle column is set per file in caloforge's convention, θ from the layer
+normal in rad: θ = radians(90° − A) (:func:`par04_angle_to_theta`), so a head-on shower has θ = 0.
+
 Example:
     >>> import numpy as np
     >>> x = np.arange(18 * 50 * 45, dtype=np.float32).reshape(1, 18, 50, 45)
     >>> flat = par04_to_flat(x)
     >>> bool(np.all(flat_to_par04(flat) == x))
     True
+    >>> round(par04_angle_to_theta(50.0), 4), theta_to_par04_angle(0.0)
+    (0.6981, 90.0)
 """
 
 from __future__ import annotations
 
+import glob
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +47,13 @@ from caloforge.data.h5output import H5Output
 from caloforge.data.io import ShowerFile, ShowerFileError, _h5py
 from caloforge.data.showers import ShowerData
 from caloforge.data.writer import H5_WRITE_OPTIONS
-from caloforge.geometry import get_geometry
+from caloforge.geometry import Geometry, get_geometry
 
-__all__ = ["PAR04_LAYOUTS", "Par04Source", "flat_to_par04", "open_par04", "par04_to_flat", "read_par04", "write_par04"]
+__all__ = [
+    "PAR04_ANGLE_FILE", "PAR04_LAYOUTS", "Par04Source", "flat_to_par04", "is_par04_angle_source", "open_par04",
+    "par04_angle_files", "par04_angle_to_theta", "par04_to_flat", "read_par04", "read_par04_angles",
+    "theta_to_par04_angle", "write_par04",
+]
 
 PAR04_SHAPE = (18, 50, 45)
 #: ``ShowerFile.attrs["source_format"]`` of the two layouts.
@@ -48,6 +61,9 @@ PAR04_LAYOUTS = ("par04", "par04-converter")
 _CONVERTER_ENERGY, _CONVERTER_SHOWERS, _CONVERTER_THETA = "incident_energy", "showers", "incident_theta"
 _NAME = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(GeV|MeV|TeV)?\s*$", re.IGNORECASE)
 _UNIT = {"mev": 1.0, "gev": 1e3, "tev": 1e6}
+#: Name of a Par04 per-angle file: ``<geo>_angle_<A>.h5``, ``A`` the global polar angle in degrees.
+PAR04_ANGLE_FILE = re.compile(r"^(?P<geometry>.+)_angle_(?P<angle>[0-9]+(?:\.[0-9]*)?)\.h5$")
+_GLOB_CHARS = frozenset("*?[")
 
 
 def par04_to_flat(showers: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -188,3 +204,101 @@ def write_par04(path: str | Path, data: ShowerData, *, overwrite: bool = False) 
             ds = out.file.create_dataset(name, data=flat_to_par04(data.showers[mask]), fletcher32=True)
             ds.attrs["energy_MeV"] = float(energy)
             ds.attrs["angle_deg"] = math.degrees(float(angle))
+
+
+def par04_angle_to_theta(angle_deg: float) -> float:
+    """Par04's global polar angle ``A`` (deg, 90° = perpendicular) → caloforge's θ from the layer normal (rad)."""
+    return math.radians(90.0 - float(angle_deg))
+
+
+def theta_to_par04_angle(theta: float) -> float:
+    """caloforge's θ from the layer normal (rad, 0 = head-on) → Par04's global polar angle (deg)."""
+    return 90.0 - math.degrees(float(theta))
+
+
+def _is_glob(text: str) -> bool:
+    return any(c in _GLOB_CHARS for c in text)
+
+
+def is_par04_angle_source(source: str | Path | Sequence[str | Path]) -> bool:
+    """Whether ``source`` names Par04 per-angle files: a directory, a glob, a list, or a ``*_angle_<A>.h5`` name."""
+    if not isinstance(source, str | Path):
+        return True
+    text = str(source)
+    return Path(text).is_dir() or _is_glob(text) or PAR04_ANGLE_FILE.match(Path(text).name) is not None
+
+
+def par04_angle_files(source: str | Path | Sequence[str | Path]) -> list[tuple[Path, str, float]]:
+    """The per-angle files of a directory, a glob or a list of paths: (path, geometry tag, A in deg), by angle.
+
+    Raises:
+        ShowerFileError: No files, a name that is not ``<geo>_angle_<A>.h5``, files of different
+            geometry tags, or two files of one angle.
+    """
+    if isinstance(source, str | Path):
+        text = str(source)
+        if Path(text).is_dir():
+            paths = sorted(Path(text).glob("*.h5"))
+            where = f"{text}: directory"
+        elif _is_glob(text):
+            paths = sorted(Path(p) for p in glob.glob(text))
+            where = f"{text}: pattern"
+        else:
+            paths, where = [Path(text)], text
+    else:
+        paths, where = [Path(p) for p in source], "the Par04 files"
+    if not paths:
+        msg = f"{where} matches no Par04 per-angle files (<geo>_angle_<A>.h5)"
+        raise ShowerFileError(msg)
+    out: list[tuple[Path, str, float]] = []
+    for path in paths:
+        match = PAR04_ANGLE_FILE.match(path.name)
+        if match is None:
+            msg = f"{path}: not a Par04 per-angle file name (expected <geo>_angle_<A>.h5, A in degrees)"
+            raise ShowerFileError(msg)
+        out.append((path, match.group("geometry"), float(match.group("angle"))))
+    tags = sorted({tag for _, tag, _ in out})
+    if len(tags) > 1:
+        first = {tag: next(p.name for p, t, _ in out if t == tag) for tag in tags}
+        msg = f"{where}: mixed geometries {', '.join(f'{t!r} ({first[t]})' for t in tags)}; give one geometry's files"
+        raise ShowerFileError(msg)
+    seen: dict[float, Path] = {}
+    for path, _, angle in out:
+        if angle in seen:
+            msg = f"{path}: angle {angle:g} deg also in {seen[angle]}"
+            raise ShowerFileError(msg)
+        seen[angle] = path
+    return sorted(out, key=lambda item: item[2])
+
+
+def read_par04_angles(
+    source: str | Path | Sequence[str | Path],
+    geometry: str | Geometry | None = None,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+) -> ShowerData:
+    """Reads Par04 per-angle files (:func:`par04_angle_files`) into one :class:`ShowerData`.
+
+    Each file (either Par04 layout, or a CaloChallenge file) gets the angle of its name in caloforge's
+    convention, θ = radians(90° − A) (angles stored inside the files are replaced); the files are
+    joined in increasing ``A`` and the events ``start:stop`` of the joined sample are returned.
+
+    Raises:
+        ShowerFileError: See :func:`par04_angle_files`; unreadable files, or files of different
+            voxel geometries.
+    """
+    from caloforge.data.io import read_showers
+
+    files = par04_angle_files(source)
+    parts: list[ShowerData] = []
+    for path, _, angle in files:
+        data = read_showers(path, geometry)
+        if parts and not data.geometry.same_binning(parts[0].geometry):
+            msg = f"{path}: geometry {data.geometry.name!r} differs from {parts[0].geometry.name!r} of the other files"
+            raise ShowerFileError(msg)
+        data.angles = np.full(len(data), par04_angle_to_theta(angle), dtype=np.float32)
+        parts.append(data)
+    merged = ShowerData.concatenate(parts)
+    merged.attrs["par04_angles_deg"] = [a for _, _, a in files]
+    return merged if (start, stop) == (0, None) else merged.subset(slice(start, stop))

@@ -146,7 +146,8 @@ class DataConfig:
     """Where the training showers come from: a file (``path``) or the simulator (``simulate``).
 
     Attributes:
-        path: CaloChallenge HDF5 file (relative to the working directory).
+        path: CaloChallenge or Par04 HDF5 file (relative to the working directory), or Par04 per-angle
+            files ``<geo>_angle_<A>.h5``: their directory or a glob (:func:`caloforge.data.read_par04_angles`).
         geometry: Geometry name (required with ``simulate``; optional check for files).
         simulate: Simulator settings, used when ``path`` is not set.
         start: First event of the file used.

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from caloforge.data import ShowerData, read_showers
+from caloforge.data import ShowerData, is_par04_angle_source, read_par04_angles, read_showers
 from caloforge.models.base import ShowerBatch
 from caloforge.training.config import DataConfig
 
@@ -47,7 +47,9 @@ def load_training_data(config: DataConfig) -> ShowerData:
         caloforge.data.ShowerFileError: Unreadable file or geometry mismatch.
         ValueError: Bad simulator settings.
     """
-    if config.path is not None:
+    if config.path is not None and is_par04_angle_source(config.path):  # Par04 per-angle files: a directory or glob
+        data = read_par04_angles(config.path, config.geometry, start=config.start, stop=config.stop)
+    elif config.path is not None:
         data = read_showers(config.path, config.geometry, start=config.start, stop=config.stop)
     else:
         from caloforge.data import parse_energy_spec

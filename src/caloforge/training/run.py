@@ -28,7 +28,7 @@ import torch
 
 from caloforge.atomic import atomic_write_text
 from caloforge.config import save_config_file
-from caloforge.data import ShowerData
+from caloforge.data import ShowerData, is_par04_angle_source
 from caloforge.models import build_model
 from caloforge.training.checkpoint import load_checkpoint
 from caloforge.training.config import DataConfig, ModelSpec, RunConfig, SimulateConfig
@@ -87,7 +87,7 @@ def dry_run_config(config: RunConfig) -> RunConfig:
         val_fraction=max(config.train.val_fraction, 0.25),
     )
     data = config.data
-    if data.path is not None and not Path(data.path).exists():
+    if data.path is not None and not Path(data.path).exists() and not is_par04_angle_source(data.path):
         if data.geometry is None:
             msg = f"{data.path}: no such file, and the config names no data.geometry to simulate a dry run in"
             raise FileNotFoundError(msg)
