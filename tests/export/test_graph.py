@@ -38,7 +38,8 @@ def test_par04_graph_encodes_conditions_and_reorders(fitted_model: Callable[...,
     energy = torch.tensor([[5e3], [4e4]])
     angle_rad = torch.tensor([[0.1], [0.2]])
     noise = torch.randn(2, model.noise_dim)
-    x = torch.cat([noise, energy / 2e5, torch.rad2deg(angle_rad) / 45.0, torch.tensor([[0.0, 1.0]] * 2)], 1)
+    polar_deg = 90.0 - torch.rad2deg(angle_rad)  # Par04 feeds the global polar angle: 90° − θ
+    x = torch.cat([noise, energy / 2e5, polar_deg / 45.0, torch.tensor([[0.0, 1.0]] * 2)], 1)
     with torch.no_grad():
         out = par04(x)
         flat = model.decode(torch.cat([energy, angle_rad], 1), noise)

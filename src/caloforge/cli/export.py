@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--format", choices=["onnx", "torchscript"], default="onnx", help="default: onnx")
     p.add_argument("-o", "--output", required=True, type=Path, help="output model file")
     p.add_argument("--par04", action="store_true", help="Geant4 Par04 signature: input (B, noise_dim+4), "
-                   "output (B, r*phi*z) normalised to the incident energy")
+                   "output (B, r*phi*z) normalised to the incident energy; its angle input is Par04's global polar angle "
+                   "(90 deg = perpendicular), translated to caloforge's angle from the layer normal (0 = head-on)")
     p.add_argument("--par04-max-energy-gev", type=float, default=1024.0, help="Par04 fMaxEnergy (default 1024)")
     p.add_argument("--par04-max-angle-deg", type=float, default=90.0, help="Par04 fMaxAngle (default 90)")
     p.add_argument("--quantize", nargs="+", choices=["int8", "fp16"], default=[],

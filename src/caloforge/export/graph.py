@@ -11,6 +11,9 @@ Two signatures are exported:
   vector, then ``E / E_max``, ``angle_deg / angle_max_deg`` and a two-entry geometry one-hot; one
   output ``output`` (B, r × φ × z) of cell energies divided by the incident energy, flattened with r
   outermost and z fastest (Par04 multiplies by the energy itself). Both use φ bins starting at −π.
+  Par04's angle is the particle's global polar angle (90° = entering perpendicularly), caloforge's is
+  θ from the layer normal (0 = head-on): the graph translates, θ = radians(90° − angle_deg), so Par04's
+  input for a head-on shower (90 / 90 = 1) reaches the model as θ = 0.
 
 Example:
     >>> import torch
@@ -103,11 +106,15 @@ class Par04Settings:
         max_energy_mev: ``fMaxEnergy``: the energy input is ``E / max_energy_mev``.
         max_angle_deg: ``fMaxAngle``: the angle input is ``angle_deg / max_angle_deg``.
         geometry_onehot: The two geometry flags Par04 appends (``(0, 1)`` for its Si-W detector).
+        angle_convention: ``"polar"``: the angle input is Par04's global polar angle (90° = head-on),
+            translated to caloforge's θ from the normal. (Exports that predate it fed θ itself; their
+            model card has no such entry and ONNX Runtime generation reads it as ``"normal"``.)
     """
 
     max_energy_mev: float = 1024e3
     max_angle_deg: float = 90.0
     geometry_onehot: tuple[float, float] = (0.0, 1.0)
+    angle_convention: Literal["polar"] = "polar"
 
 
 class Par04Graph(nn.Module):
@@ -155,8 +162,8 @@ class Par04Graph(nn.Module):
         energy = x[:, self.noise_dim : self.noise_dim + 1] * self.settings.max_energy_mev
         conditions = energy
         if self.with_angle:
-            angle_deg = x[:, self.noise_dim + 1 : self.noise_dim + 2] * self.settings.max_angle_deg
-            conditions = torch.cat([energy, angle_deg * (math.pi / 180.0)], dim=1)
+            polar_deg = x[:, self.noise_dim + 1 : self.noise_dim + 2] * self.settings.max_angle_deg
+            conditions = torch.cat([energy, (90.0 - polar_deg) * (math.pi / 180.0)], dim=1)  # θ from the normal
         showers = self.model.decode(conditions, noise) / energy
         n_z, n_phi, n_r = self.shape
         return showers.reshape(-1, n_z, n_phi, n_r).permute(0, 3, 2, 1).reshape(-1, n_r * n_phi * n_z)
@@ -166,10 +173,10 @@ class Par04Graph(nn.Module):
         return inputs[0][:, self.noise_dim : self.noise_dim + 1] * self.settings.max_energy_mev
 
     def example_inputs(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor]:
-        """A reproducible Par04 input batch: energies 1–100 GeV, angles 0–17°, SiW one-hot."""
+        """A reproducible Par04 input batch: energies 1–100 GeV, polar angles 73–90° (θ 0–17°), SiW one-hot."""
         s = self.settings
         energy = _example_energies(n, generator) / s.max_energy_mev
-        angle = 17.0 * torch.rand(n, 1, generator=generator) / s.max_angle_deg
+        angle = (90.0 - 17.0 * torch.rand(n, 1, generator=generator)) / s.max_angle_deg
         onehot = torch.tensor([s.geometry_onehot], dtype=torch.float32).expand(n, 2)
         noise = torch.randn(n, self.noise_dim, generator=generator)
         return (torch.cat([noise, energy, angle, onehot], dim=1),)

@@ -98,7 +98,8 @@ def par04_macro(
         rho_cell_mm: Radial cell size (``None``: a non-uniform binning; left to the user, commented).
         z_cell_mm: Longitudinal cell size (``None``: unknown; left to the user, commented).
         energy_range_gev: Incident energies the model was trained on (a comment).
-        angle_range_deg: Incidence angles the model was trained on (a comment).
+        angle_range_deg: Global polar angles the model was trained on, Par04's convention (90° =
+            perpendicular; a comment).
         max_energy_gev: ``fMaxEnergy`` the export assumed (must match ``Par04InferenceSetup``).
         max_angle_deg: ``fMaxAngle`` the export assumed.
         header: Extra comment lines at the top.
@@ -121,7 +122,8 @@ def par04_macro(
         lines.append(f"# Trained on incident energies {energy_range_gev[0]:g}-{energy_range_gev[1]:g} GeV; "
                      "shoot within this range (/gun/energy).")
     if angle_range_deg is not None:
-        lines.append(f"# Trained on incidence angles {angle_range_deg[0]:g}-{angle_range_deg[1]:g} deg.")
+        lines.append(f"# Trained on polar angles {angle_range_deg[0]:g}-{angle_range_deg[1]:g} deg "
+                     "(Par04's convention, 90 deg = perpendicular to the layers).")
     lines += [
         f"# Output: {output_size} = {n_rho} x {n_phi} x {n_z} cell energies / E (rho outermost, z fastest).",
         (f"# The readout mesh must be the same: /Par04/mesh/setNbOfRhoCells {n_rho}, "
@@ -168,7 +170,8 @@ def _trained_ranges(graph: Par04Graph) -> tuple[tuple[float, float] | None, tupl
     for module in graph.model.modules():
         if isinstance(module, ConditionEncoder):
             energy = (math.exp(float(module.log_e_min)) / 1e3, math.exp(float(module.log_e_max)) / 1e3)
-            angle = (math.degrees(float(module.angle_min)), math.degrees(float(module.angle_max)))
+            # Par04's global polar angle, 90° − θ: the largest θ is the smallest polar angle
+            angle = (90.0 - math.degrees(float(module.angle_max)), 90.0 - math.degrees(float(module.angle_min)))
             return energy, angle if module.n_conditions > 1 else None
     return None, None
 

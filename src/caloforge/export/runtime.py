@@ -155,7 +155,9 @@ class OnnxGenerator:
         if self.card.signature == "par04":
             p = self.par04
             onehot = np.broadcast_to(np.asarray(p["geometry_onehot"], np.float32), (len(e), 2))
-            x = [noise, e / p["max_energy_mev"], np.degrees(a) / p["max_angle_deg"], onehot]
+            polar = p.get("angle_convention", "normal") == "polar"  # Par04's polar angle: 90° − θ
+            angle_deg = 90.0 - np.degrees(a) if polar else np.degrees(a)
+            x = [noise, e / p["max_energy_mev"], angle_deg / p["max_angle_deg"], onehot]
             return {"input": np.concatenate(x, axis=1).astype(np.float32)}
         feeds = {"incident_energy": e, "noise": noise.astype(np.float32)}
         if self.card.n_conditions == 2:
