@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 from caloforge.data import ShowerData
 from caloforge.geometry import Geometry, Layer
 from caloforge.simulate.deposit import RectangleTable, ring_fractions, sample_deposits, sample_ring_deposits
+from caloforge.simulate.inclined import Frame, simulate_inclined
 from caloforge.simulate.special import ar1_filter, gammainc
 
 __all__ = ["GFlashConfig", "GFlashSimulator", "ShowerParameters", "transverse_profile"]
@@ -275,28 +276,56 @@ class GFlashSimulator:
             out[:, self.geometry.layer_slice(int(layer))] = block[:, j]
 
     def simulate(
-        self, energies: NDArray[np.floating], rng: np.random.Generator, *, progress: bool = False
+        self,
+        energies: NDArray[np.floating],
+        rng: np.random.Generator,
+        *,
+        progress: bool = False,
+        angles: NDArray[np.floating] | None = None,
+        phi: NDArray[np.floating] | float = 0.0,
+        frame: Frame = "detector",
     ) -> ShowerData:
-        """Simulates one shower per incident energy.
+        """Simulates one shower per incident energy, head-on or inclined.
+
+        Without ``angles`` the showers enter along the layer normal and are computed by the analytic path
+        (expected voxel energies, then spot fluctuations). With ``angles`` they are drawn as energy spots
+        along the inclined axis and read out in ``frame`` (:mod:`caloforge.simulate.inclined`).
 
         Arguments:
             energies: Incident energies, (N,), MeV.
             rng: Random generator (the only source of randomness).
             progress: Show a progress bar.
+            angles: Polar angles θ from the layer normal, (N,), rad, in [0, π/2); ``None``: head-on.
+            phi: Azimuth φ of the inclination (0 = towards +x), (N,) or one value, rad.
+            frame: ``"detector"`` (readout layers = detector layers) or ``"shower"`` (Par04 mesh along
+                the particle); used with ``angles`` only.
 
         Returns:
-            Showers, (N, n_voxels), MeV, in the geometry's voxel order.
+            Showers, (N, n_voxels), MeV, in the geometry's voxel order (with ``angles``: their θ too).
         """
         e = np.asarray(energies, dtype=np.float64).reshape(-1)
         if e.size and (not np.all(np.isfinite(e)) or e.min() <= 0):
             msg = "incident energies must be finite and positive (MeV)"
             raise ValueError(msg)
-        parts = [
-            self._simulate_batch(e[i : i + self.batch_size], rng)
-            for i in tqdm(range(0, len(e), self.batch_size), disable=not progress, desc="simulate", unit="batch")
-        ]
+        theta = None if angles is None else np.asarray(angles, dtype=np.float64).reshape(-1)
+        if theta is not None and theta.shape != e.shape:
+            msg = f"{len(e)} incident energies but {len(theta)} angles"
+            raise ValueError(msg)
+        azimuth = np.asarray(phi, dtype=np.float64).reshape(-1)
+        if azimuth.size not in (1, len(e)):
+            msg = f"{len(e)} incident energies but {azimuth.size} azimuths"
+            raise ValueError(msg)
+        azimuth = np.broadcast_to(azimuth, e.shape)
+        parts = []
+        for i in tqdm(range(0, len(e), self.batch_size), disable=not progress, desc="simulate", unit="batch"):
+            part = slice(i, i + self.batch_size)
+            if theta is None:
+                parts.append(self._simulate_batch(e[part], rng))
+            else:
+                parts.append(simulate_inclined(self, e[part], theta[part], azimuth[part], rng, frame=frame))
         showers = np.concatenate(parts) if parts else np.zeros((0, self.geometry.n_voxels), np.float32)
-        return ShowerData(e.astype(np.float32), showers, self.geometry, attrs={"generator": "caloforge GFlash"})
+        stored = None if theta is None else theta.astype(np.float32)
+        return ShowerData(e.astype(np.float32), showers, self.geometry, stored, attrs={"generator": "caloforge GFlash"})
 
     def _simulate_batch(self, energies: Array, rng: np.random.Generator) -> NDArray[np.float32]:
         c = self.config

@@ -1,7 +1,8 @@
 """The built-in simulator as a producer: :class:`GFlashProducer` (showers batch by batch, seeded).
 
 Files are written through :func:`caloforge.data.produce_to_file` (in this process) or
-:func:`caloforge.distributed.produce_sharded` (in shards).
+:func:`caloforge.distributed.produce_sharded` (in shards). With a ``frame`` the producer simulates inclined
+showers at the conditions' polar angles (:mod:`caloforge.simulate.inclined`) and the file stores them.
 
 Example:
     >>> import numpy as np
@@ -25,7 +26,9 @@ import numpy as np
 from caloforge.data import Conditions, ShowerData
 from caloforge.data.producer import LazyState
 from caloforge.geometry import Geometry, get_geometry
+from caloforge.simulate.angle_spec import AngleSpec
 from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator
+from caloforge.simulate.inclined import FRAMES, Frame
 
 __all__ = ["GFlashProducer"]
 
@@ -40,19 +43,35 @@ class GFlashProducer(LazyState):
         geometry: Geometry name or object (needs ``layer_thickness_mm``).
         config: Simulator physics parameters (default: the calibrated ones).
         batch_size: Showers per vectorised batch (default: the simulator's).
+        frame: ``None``: the conditions' angles are ignored (head-on showers, no angles in the file);
+            ``"detector"`` or ``"shower"``: inclined showers at the conditions' polar angles θ (rad, from
+            the layer normal), read out in that frame; conditions without angles stay head-on.
+        phi: Azimuth φ of the inclination (0 = towards +x): a value in rad or an :class:`AngleSpec`
+            (degrees) drawn per shower from the seeded generator; φ is not stored per shower (the file
+            keeps ``phi_spec``).
 
     Raises:
-        ValueError: A geometry without layer depth.
+        ValueError: A geometry without layer depth or an unknown frame.
     """
 
     label = "caloforge GFlash"
 
     def __init__(
-        self, geometry: str | Geometry, config: GFlashConfig | None = None, *, batch_size: int | None = None
+        self,
+        geometry: str | Geometry,
+        config: GFlashConfig | None = None,
+        *,
+        batch_size: int | None = None,
+        frame: Frame | None = None,
+        phi: float | AngleSpec = 0.0,
     ) -> None:
+        if frame is not None and frame not in FRAMES:
+            msg = f"unknown frame {frame!r}; choose from {', '.join(FRAMES)}"
+            raise ValueError(msg)
         self._geometry = get_geometry(geometry)
         self.config = config or GFlashConfig()
         self.batch_size = batch_size
+        self.frame, self.phi = frame, phi
         self._simulator()  # checks the geometry now
 
     def _simulator(self) -> GFlashSimulator:
@@ -67,16 +86,24 @@ class GFlashProducer(LazyState):
         return self._geometry
 
     def attrs(self) -> dict[str, Any]:
-        """The simulator's physics parameters (JSON)."""
-        return {"simulator_config": json.dumps(dataclasses.asdict(self.config))}
+        """The simulator's physics parameters (JSON), and the readout frame and φ of inclined showers."""
+        attrs: dict[str, Any] = {"simulator_config": json.dumps(dataclasses.asdict(self.config))}
+        if self.frame is not None:
+            phi = self.phi.text if isinstance(self.phi, AngleSpec) else f"{np.degrees(self.phi):g}"
+            attrs.update(frame=self.frame, phi_spec=phi)
+        return attrs
 
     def accept(self, conditions: Conditions) -> Conditions:
-        """The conditions without angles (the simulator shoots along the axis)."""
-        return conditions.without_angles()
+        """The conditions as given with a ``frame``, else without angles (head-on showers)."""
+        return conditions if self.frame is not None else conditions.without_angles()
 
     def batches(self, conditions: Conditions, seed: int) -> Iterator[ShowerData]:
         """Simulated batches of the simulator's batch size, from ``default_rng(seed)``."""
         simulator = self._simulator()
         rng = np.random.default_rng(seed)
         for chunk in conditions.chunks(simulator.batch_size):
-            yield simulator.simulate(chunk.energies, rng)
+            if self.frame is None or chunk.angles is None:
+                yield simulator.simulate(chunk.energies, rng)
+                continue
+            phi = self.phi.sample(len(chunk), rng) if isinstance(self.phi, AngleSpec) else self.phi
+            yield simulator.simulate(chunk.energies, rng, angles=chunk.angles, phi=phi, frame=self.frame)
