@@ -32,6 +32,7 @@ LAYERS = {
     "evaluation": 8,
     "export": 8,
     "bench": 9,
+    "tuning": 9,
     "pipeline": 10,
     "cli": 11,
 }

@@ -30,6 +30,7 @@ HEAVY_MODULES: dict[str, tuple[str, str]] = {
     "dask": ("Dask", "dask"),
     "distributed": ("Dask distributed", "dask"),
     "geant4_pybind": ("geant4-pybind", "geant4"),
+    "optuna": ("Optuna", "tune"),
 }
 
 #: Command → the extras it needs (beyond the core); optional ones in the README table, not here.
@@ -52,6 +53,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "run": ("torch", "eval", "onnx"),
     "demo": ("torch", "eval", "onnx"),
     "geant4": ("geant4",),
+    "tune": ("torch", "eval", "tune"),
 }
 
 

@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -30,6 +31,7 @@ from caloforge.atomic import atomic_write_text
 from caloforge.config import save_config_file
 from caloforge.data import ShowerData, is_par04_angle_source
 from caloforge.models import build_model
+from caloforge.training.callbacks import Callback
 from caloforge.training.checkpoint import load_checkpoint
 from caloforge.training.config import DataConfig, ModelSpec, RunConfig, SimulateConfig
 from caloforge.training.data import load_training_data, split_data
@@ -181,6 +183,7 @@ def train_run(
     dry_run: bool = False,
     data: ShowerData | None = None,
     force: bool = False,
+    callbacks: Sequence[Callback] = (),
 ) -> FitResult:
     """Loads the data, builds the model, trains it and writes the run directory.
 
@@ -193,6 +196,7 @@ def train_run(
         data: Showers to use instead of ``config.data`` (tests, notebooks).
         force: Replace a training run already in ``config.out`` (its checkpoints, ``config.yaml``,
             ``metrics.jsonl`` and ``result.json`` are deleted first).
+        callbacks: Extra trainer callbacks (e.g. a tuner's pruning callback), after the built-in ones.
 
     Returns:
         The trainer's :class:`~caloforge.training.trainer.FitResult`.
@@ -239,7 +243,7 @@ def train_run(
         0 if val is None else len(val),
         out,
     )
-    trainer = Trainer(model, config.train, out_dir=out, run_config=config.to_dict())
+    trainer = Trainer(model, config.train, out_dir=out, callbacks=callbacks, run_config=config.to_dict())
     result = trainer.fit(train, val, resume=resume)
     if is_main:
         summary = {
