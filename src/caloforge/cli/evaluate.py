@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--geometry", help="geometry name (default: stored in the files or guessed)")
     p.add_argument("--threshold", type=float, help="voxel threshold in MeV (default: the dataset's CaloChallenge value)")
+    p.add_argument("--cell-threshold", type=float, metavar="MEV",
+                   help="cell threshold of the hit-level observables in MeV (default: the geometry's, else half a "
+                   "MIP where the geometry or the files give one, else the voxel threshold)")
     p.add_argument("--classifier", choices=("fast", "official", "none"), default="fast",
                    help="classifier recipe: fast CPU default, the official CaloChallenge one, or none")
     p.add_argument("--classifier-inputs", default="low,low-normed,high",
@@ -136,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     config = EvaluationConfig(
         geometry=args.geometry,
         threshold=args.threshold,
+        cell_threshold=args.cell_threshold,
         classifier=args.classifier,
         classifier_inputs=tuple(k.strip() for k in args.classifier_inputs.split(",") if k.strip()),
         classifier_max_events=args.classifier_max_events,

@@ -49,6 +49,8 @@ class EvaluationConfig:
         plots: Write figures (PNG/PDF) and embed them in the HTML report.
         plot_formats: File formats of the figures.
         progress: Show tqdm progress bars.
+        cell_threshold: Cell threshold of the hit-level observables in MeV (:mod:`.hits`); default: the
+            geometry's, else ½ MIP where a MIP is known, else the voxel threshold.
     """
 
     geometry: str | None = None
@@ -71,6 +73,7 @@ class EvaluationConfig:
     plots: bool = True
     plot_formats: tuple[str, ...] = ("png", "pdf")
     progress: bool = False
+    cell_threshold: float | None = None
 
     def __post_init__(self) -> None:
         for kind in self.classifier_inputs:
@@ -79,6 +82,9 @@ class EvaluationConfig:
                 raise ValueError(msg)
         if self.threshold is not None and self.threshold < 0:
             msg = f"threshold must be non-negative, got {self.threshold}"
+            raise ValueError(msg)
+        if self.cell_threshold is not None and not self.cell_threshold >= 0:
+            msg = f"cell_threshold must be a non-negative number of MeV, got {self.cell_threshold}"
             raise ValueError(msg)
         repeats = self.classifier_repeats
         if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -87,13 +87,16 @@ def open_files(reference: str | Path, generated: Mapping[str, str | Path], confi
 
 
 def scan_all(
-    ref: ShowerFile, gens: dict[str, ShowerFile], config: EvaluationConfig, threshold: float
+    ref: ShowerFile, gens: dict[str, ShowerFile], config: EvaluationConfig, threshold: float,
+    on_chunk: Mapping[str, Callable[[np.ndarray, np.ndarray], None]] | None = None,
 ) -> tuple[SampleScan, dict[str, SampleScan], np.ndarray, Histogram]:
+    """Scans every file once (``on_chunk``: per label, ``"reference"`` included, a callback of the scan)."""
+    hooks = on_chunk or {}
     rng = np.random.default_rng(config.seed)
     geometry = ref.geometry
     keep = _keep_rows(len(ref), config, geometry.n_voxels, rng)
     ref_scan = scan_showers(_chunks(ref, config, "reference"), geometry, threshold, keep=keep, invalid="error",
-                            negative="error", label=f"reference {ref.path}")
+                            negative="error", label=f"reference {ref.path}", on_chunk=hooks.get("reference"))
     low = threshold if threshold > 0 else (ref_scan.min_positive_voxel if math.isfinite(ref_scan.min_positive_voxel) else 1e-6)
     edges = log_edges(low, ref_scan.max_voxel, 50)
     scans = {}
@@ -104,7 +107,8 @@ def scan_all(
         for label, f in gens.items():
             keep = _keep_rows(len(f), config, geometry.n_voxels, rng)
             scans[label] = scan_showers(_chunks(f, config, label), geometry, threshold, voxel_edges=edges, keep=keep,
-                                        invalid=config.invalid, label=f"{label} ({f.path})")
+                                        invalid=config.invalid, label=f"{label} ({f.path})",
+                                        on_chunk=hooks.get(label))
         counts, outside = ref_voxels.result()
     return ref_scan, scans, edges, Histogram(counts, overflow=outside)
 

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -142,6 +142,7 @@ def scan_showers(
     invalid: Literal["flag", "error"] = "flag",
     negative: Literal["flag", "error"] = "flag",
     label: str = "sample",
+    on_chunk: Callable[[NDArray[np.floating], NDArray[np.floating]], None] | None = None,
 ) -> SampleScan:
     """Computes everything the evaluation needs from one pass over ``chunks``.
 
@@ -155,6 +156,8 @@ def scan_showers(
         negative: ``"flag"`` counts negative voxels (the threshold zeroes them, as in CaloChallenge);
             ``"error"`` raises (a reference must not have any, as ``inspect`` and ``train`` require).
         label: Name used in messages.
+        on_chunk: Called with the valid showers of every chunk (before the voxel threshold) and their
+            incident energies, e.g. a :class:`~caloforge.evaluation.hits.HitAccumulator`.
 
     Raises:
         InvalidShowersError: On NaN/inf with ``invalid="error"``, or negative voxels with ``negative="error"``.
@@ -182,6 +185,8 @@ def scan_showers(
                 msg = f"{label}: showers contain negative energies (first in event {first})"
                 raise InvalidShowersError(msg)
             n_negative += int(np.count_nonzero(showers < 0))
+        if on_chunk is not None:
+            on_chunk(showers, chunk.energies[sel])
         showers = apply_threshold(showers, threshold)
         parts.append(features_of(showers, chunk.energies[sel], geometry, moments=moments))
         total += showers.sum(axis=0, dtype=np.float64)
