@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-run
 
-.PHONY: demo test test-slow test-all bench lint clean
+.PHONY: demo test test-slow test-all bench lint docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_generate.py --models vae wgan flow-matching --geant4-ms 130
+
+# The API reference from the docstrings: build/api/index.html.
+docs: $(STAMP)
+	$(BIN)/python tools/build_api_docs.py build/api
 
 lint: $(STAMP)
 	# Pinned: a new release of either must not fail CI on code that has not changed.
