@@ -48,6 +48,7 @@ from scipy import special
 
 from caloforge.evaluation.calibration import binary_cross_entropy, roc_auc
 from caloforge.evaluation.isotonic import isotonic_fit
+from caloforge.evaluation.phases import report_epoch
 from caloforge.threads import apply_threads
 
 __all__ = [
@@ -248,6 +249,7 @@ def _train(
             opt.step()
         acc = _accuracy(_logits(model, x_test), y_test_np, w_test)
         history.append(acc)
+        report_epoch(epoch, cfg.epochs, acc)
         if acc > best_acc:
             best_acc, best_epoch, best_state = acc, epoch, copy.deepcopy(model.state_dict())
         if acc == 1.0 or (cfg.patience is not None and epoch - best_epoch >= cfg.patience):
@@ -301,7 +303,6 @@ def classifier_test(
 
     def mean(name: str) -> float:
         return float(np.mean([getattr(r, name) for r in results]))
-
     def std(name: str) -> float:
         return float(np.std([getattr(r, name) for r in results], ddof=1))
 

@@ -18,13 +18,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["Phases"]
+__all__ = ["Phases", "report_epoch"]
 
 logger = logging.getLogger(__name__)
+
+#: Where a long loop inside a phase (the classifier's epochs) reports how far it is.
+_LISTENER: ContextVar[Callable[[str], None] | None] = ContextVar("caloforge_phase_listener", default=None)
+
+
+def report_epoch(epoch: int, total: int, score: float) -> None:
+    """Shows ``epoch i/n`` and the loop's score on the bar of the phase that is running (if any)."""
+    listener = _LISTENER.get()
+    if listener is not None:
+        listener(f"epoch {epoch}/{total}, accuracy {score:.3f}")
 
 
 class Phases:
@@ -59,13 +70,19 @@ class Phases:
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
-        """Times the block as ``name`` (added to an earlier time of that name) and advances the bar."""
+        """Times the block as ``name`` (added to an earlier time of that name) and advances the bar.
+
+        Within the block, :func:`report_epoch` calls (the classifier's epochs) show on the bar as
+        ``name: epoch i/n, ...``.
+        """
         if self._bar is not None:
             self._bar.set_postfix_str(name)
+        token = _LISTENER.set(None if self._bar is None else lambda text: self._bar.set_postfix_str(f"{name}: {text}"))
         t0 = time.perf_counter()
         try:
             yield
         finally:
+            _LISTENER.reset(token)
             seconds = time.perf_counter() - t0
             self.timing[name] = self.timing.get(name, 0.0) + seconds
             logger.debug("evaluate: %s took %.2f s", name, seconds)  # the command prints all timings in one line
