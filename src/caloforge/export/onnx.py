@@ -217,10 +217,14 @@ def export_onnx(
         FileExistsError: If ``path`` exists and ``overwrite`` is false.
         ValueError: If the model is not fitted, or the signature does not fit its geometry.
     """
+    from caloforge.export.latent_sampler import CARD_KEY, kde_of, sidecar_path, write_kde
     from caloforge.export.par04 import PAR04_OPSET, macro_for_graph, write_par04_macro
 
     path = Path(path)
     prepare_target(path, overwrite=overwrite)
+    kde = kde_of(model) if signature == "caloforge" else None  # a KDE latent: drawn by the runtime, saved beside
+    if kde is not None:
+        prepare_target(sidecar_path(path), overwrite=overwrite)
     if signature == "par04":
         prepare_target(path.with_suffix(".mac"), overwrite=overwrite)
     opset = opset if opset is not None else (PAR04_OPSET if signature == "par04" else DEFAULT_OPSET)
@@ -231,7 +235,10 @@ def export_onnx(
         if not report.passed:
             msg = f"{path}: refused to write the ONNX model: {report}"
             raise ParityError(msg)
-        attach_card(tmp, model_card(model, graph, parity=json.dumps(report.to_dict()), opset=str(opset)))
+        sampler = {CARD_KEY: sidecar_path(path).name} if kde is not None else {}
+        attach_card(tmp, model_card(model, graph, parity=json.dumps(report.to_dict()), opset=str(opset), **sampler))
+        if kde is not None:
+            write_kde(kde, sidecar_path(path), overwrite=overwrite)
     logger.info("wrote %s (%.1f kB); %s", path, path.stat().st_size / 1e3, report)
     macro = None
     if isinstance(graph, Par04Graph):

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from caloforge.data import Conditions, ShowerData, ShowerFileError
 from caloforge.data.producer import LazyState
+from caloforge.export.latent_sampler import CARD_KEY, KDESampler
 from caloforge.export.metadata import ModelCard
 from caloforge.geometry import Geometry
 
@@ -140,6 +141,16 @@ class OnnxGenerator:
         self.card = ModelCard.from_props(props, source=str(path))
         self.geometry = self.card.geometry
         self.par04 = json.loads(self.card.extra.get("par04", "{}"))
+        sampler = self.card.extra.get(CARD_KEY)  # a latent KDE beside the model (bibae)
+        self.latent = KDESampler.load(self.path.parent / sampler) if sampler else None
+
+    def noise(
+        self, energies: NDArray[np.float32], angles: NDArray[np.float32] | None, rng: np.random.Generator
+    ) -> NDArray[np.float32]:
+        """The noise input (B, noise_dim) of one batch: standard normal, or KDE latents first when the model has them."""
+        if self.latent is not None:
+            return self.latent.noise(energies, angles, self.card.noise_dim, rng)
+        return rng.standard_normal((len(energies), self.card.noise_dim), dtype=np.float32)
 
     @property
     def input_names(self) -> list[str]:
@@ -207,8 +218,8 @@ class OnnxGenerator:
         parts = []
         for i in tqdm(range(0, len(energies), batch_size), disable=not progress, desc="generate", unit="batch"):
             e = energies[i : i + batch_size]
-            noise = rng.standard_normal((len(e), self.card.noise_dim), dtype=np.float32)
             a = None if angles is None else np.asarray(angles, np.float32)[i : i + batch_size]
+            noise = self.noise(e, a, rng)
             parts.append(self.decode(e, noise, a))
         showers = np.concatenate(parts) if parts else np.zeros((0, self.geometry.n_voxels), np.float32)
         return ShowerData(energies, showers, self.geometry, None if angles is None else angles)
@@ -294,5 +305,5 @@ class OnnxProducer(LazyState):
         gen = self.generator
         for k, chunk in enumerate(conditions.chunks(self.batch_size)):
             rng = np.random.default_rng(int(seed) + 1 + k)
-            noise = rng.standard_normal((len(chunk), gen.card.noise_dim), dtype=np.float32)
+            noise = gen.noise(chunk.energies, chunk.angles, rng)
             yield ShowerData(chunk.energies, gen.decode(chunk.energies, noise, chunk.angles), gen.geometry, chunk.angles)

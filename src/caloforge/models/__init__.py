@@ -34,6 +34,7 @@ else:
     _TORCH = True
 
 if _TORCH:
+    from caloforge.models import bibae as _bibae  # noqa: F401  (registers "bibae")
     from caloforge.models import calogan as _calogan  # noqa: F401  (registers "calogan")
     from caloforge.models import diffusion as _diffusion  # noqa: F401  (registers "flow-matching")
     from caloforge.models import flows as _flows  # noqa: F401  (registers "caloflow", "icaloflow")
