@@ -53,7 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--no-plots", action="store_true",
                    help="write metrics.json and report.html only (the figures need matplotlib, the plot extra: "
                    "without it they are skipped with a warning)")
-    p.add_argument("--formats", default="png,pdf", help="figure formats (comma-separated)")
+    p.add_argument(
+        "--formats", default="png", help="figure formats, comma-separated (default png; add pdf for papers: png,pdf)"
+    )
     p.add_argument("--on-invalid", choices=("flag", "error"), default="flag",
                    help="generated showers with NaN/inf: drop and flag them, or stop with an error")
     p.add_argument("--chunk-size", type=int, default=5_000, help="showers read per chunk")
