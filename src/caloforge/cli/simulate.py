@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "as a CaloChallenge HDF5 file (energies in MeV).",
     )
     p.add_argument("--geometry", default="calochallenge-2", help="built-in geometry name or binning XML file")
+    p.add_argument("--particle", choices=("electron", "photon", "pion"), default="electron",
+                   help="incident particle (default electron); photons and pions use the layers' materials "
+                   "(built-in: calochallenge-1-*, ild-48x25x25; Si-W otherwise)")
     p.add_argument(
         "--layer-thickness-mm",
         type=float,
@@ -71,13 +74,13 @@ def run(args: argparse.Namespace) -> int:
     geometry = load_binning(name) if is_file else get_geometry(name)
     if args.layer_thickness_mm is not None:
         geometry = dataclasses.replace(geometry, layer_thickness_mm=args.layer_thickness_mm)
-    if geometry.layer_thickness_mm is None:
+    if geometry.layer_depths_mm is None:
         msg = f"geometry {geometry.name!r} has no layer depth; pass --layer-thickness-mm (3.4 for Si-W CaloChallenge)"
         raise ValueError(msg)
     seed = resolve_seed(args.seed)
     angle, attrs = _angle_options(args)
     producer = GFlashProducer(
-        geometry, batch_size=args.batch_size, frame=None if angle is None else (args.frame or "detector"),
+        geometry, batch_size=args.batch_size, particle=args.particle, frame=None if angle is None else (args.frame or "detector"),
         phi=0.0 if args.phi is None else parse_angle_spec(args.phi, option="--phi", polar=False),
     )
     angle_seed = np.random.SeedSequence(seed).spawn(3)[2]  # a stream of its own: the energies stay as without --angle

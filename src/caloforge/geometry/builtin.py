@@ -3,7 +3,9 @@
 The CaloChallenge geometries reproduce the official binning XML files exactly (a test parses the
 official files and compares); ``par04`` is the Geant4 Par04 example readout (18 r × 50 φ × 45 z
 cells, 2.325 mm × 2π/50 × 3.4 mm); the Cartesian grids mimic the ILD calorimeter images used by
-BIB-AE / CaloClouds.
+BIB-AE / CaloClouds. The dataset-1 geometries and ``ild-48x25x25`` also carry each layer's physical depth
+and sampling structure (``Layer.depth_mm`` / ``Layer.material``) for the simulator; ``ild-48x25x25`` holds
+scintillator energies (``energy_scale="visible"``, one MIP = 0.49 MeV, ½-MIP threshold 0.25 MeV).
 
 Example:
     >>> get_geometry("calochallenge-2").shape
@@ -14,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -29,12 +32,38 @@ GEOMETRIES: Registry[Callable[[], Geometry]] = Registry("geometry")
 SIW_LAYER_MM = 3.4
 
 
+#: ATLAS barrel calorimeter layers of CaloChallenge dataset 1 (FastCaloGAN, 0.20 < |η| < 0.25), by layer id:
+#: (sampling structure, depth mm). Depths from the ATLAS detector paper (JINST 3 S08003, at η = 0):
+#: presampler 11 mm LAr; EM barrel strips / middle / back 4.3 / 16 / 2 X0 of the Pb-LAr accordion
+#: (X0 = 18.84 mm from its 1.53 mm Pb + 0.4 mm steel + 4.2 mm LAr period); Tile barrel A / BC / D
+#: 1.5 / 4.1 / 1.8 λ_I of the 14 mm steel + 3 mm scintillator period (λ_I = 194.6 mm). Dead material
+#: (cryostats, solenoid) and the 2–3 % longer path at |η| ≈ 0.22 are not included.
+ATLAS_LAYERS: dict[int, tuple[str, float]] = {
+    0: ("atlas-presampler-lar", 11.0),
+    1: ("atlas-emb-pb-lar", 81.0),
+    2: ("atlas-emb-pb-lar", 301.4),
+    3: ("atlas-emb-pb-lar", 37.7),
+    12: ("atlas-tile-fe-sci", 291.9),
+    13: ("atlas-tile-fe-sci", 797.9),
+    14: ("atlas-tile-fe-sci", 350.3),
+}
+
+#: ILD AHCAL layer: 20 mm steel + 3 mm scintillator + readout and gaps, 26.5 mm; one MIP's most probable
+#: signal in a 3 mm scintillator cell, and the half-MIP cell threshold (MeV, scintillator energy).
+AHCAL_LAYER_MM = 26.5
+AHCAL_MIP_MEV = 0.49
+AHCAL_THRESHOLD_MEV = 0.25
+
+
 def _cyl(name: str, spec: list[tuple[int, str, int]], particle: str) -> Geometry:
     layers = tuple(
-        Layer(r_edges=tuple(float(v) for v in edges.split(",")), n_alpha=n_alpha, layer_id=lid)
+        Layer(
+            r_edges=tuple(float(v) for v in edges.split(",")), n_alpha=n_alpha, layer_id=lid,
+            material=ATLAS_LAYERS[lid][0], depth_mm=ATLAS_LAYERS[lid][1],
+        )
         for lid, edges, n_alpha in spec
     )
-    return Geometry(name, layers, particle=particle)
+    return Geometry(name, layers, particle=particle, energy_scale="em")
 
 
 def _uniform_edges(n: int, width: float) -> tuple[float, ...]:
@@ -112,8 +141,12 @@ def _ild_photon() -> Geometry:
 
 @GEOMETRIES.register("ild-48x25x25")
 def _ild_pion() -> Geometry:
-    return Geometry.cartesian(
-        "ild-48x25x25", n_layers=48, nx=25, ny=25, cell_mm=30.0, layer_thickness_mm=26.5, particle="pion"
+    grid = Geometry.cartesian(
+        "ild-48x25x25", n_layers=48, nx=25, ny=25, cell_mm=30.0, layer_thickness_mm=AHCAL_LAYER_MM, particle="pion"
+    )
+    layers = tuple(dataclasses.replace(lay, depth_mm=AHCAL_LAYER_MM, material="ahcal-fe-sci") for lay in grid.layers)
+    return dataclasses.replace(
+        grid, layers=layers, energy_scale="visible", mip_mev=AHCAL_MIP_MEV, cell_threshold_mev=AHCAL_THRESHOLD_MEV
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
@@ -38,6 +38,11 @@ class Layer:
         x_edges: Bin edges in x, mm (Cartesian layers only).
         y_edges: Bin edges in y, mm (Cartesian layers only).
         layer_id: The layer's id in its source description (e.g. the XML ``id``).
+        depth_mm: Physical depth of the layer along the shower axis, mm (absorber + active medium), or
+            ``None`` (then the geometry's ``layer_thickness_mm`` applies). Not part of the binning: layers
+            that differ only in depth or material compare equal.
+        material: Name of the layer's sampling structure in :data:`caloforge.simulate.materials.STRUCTURES`
+            (e.g. ``"ahcal-fe-sci"``), or ``None`` (the simulator's Si-W default).
     """
 
     r_edges: tuple[float, ...] = ()
@@ -45,6 +50,8 @@ class Layer:
     x_edges: tuple[float, ...] | None = None
     y_edges: tuple[float, ...] | None = None
     layer_id: int = 0
+    depth_mm: float | None = field(default=None, compare=False)
+    material: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.x_edges is not None or self.y_edges is not None:
@@ -62,6 +69,9 @@ class Layer:
             if self.n_alpha < 1:
                 msg = f"n_alpha must be at least 1, got {self.n_alpha}"
                 raise ValueError(msg)
+        if self.depth_mm is not None and not self.depth_mm > 0:
+            msg = f"layer depth_mm must be positive, got {self.depth_mm}"
+            raise ValueError(msg)
 
     @property
     def kind(self) -> Literal["cylindrical", "cartesian"]:
@@ -114,12 +124,22 @@ class Geometry:
         layer_thickness_mm: Depth of one readout layer along the shower axis, mm (used by the
             simulator); ``None`` if unknown.
         particle: The particle the geometry was defined for (``"electron"``, ``"photon"``, ...).
+        energy_scale: Unit of the voxel energies: ``"em"`` (or ``None``): MeV at the electromagnetic scale
+            (active-medium deposits divided by the layer's EM sampling fraction, the CaloChallenge
+            convention); ``"visible"``: MeV deposited in the active medium, not corrected for sampling
+            (e.g. ILD AHCAL scintillator energies, where one MIP leaves 0.49 MeV per 3 mm cell).
+        mip_mev: Most probable energy of a minimum-ionising particle crossing one cell, in the voxel unit
+            (``None`` if not defined); hit-level validation counts hits in MIPs with it.
+        cell_threshold_mev: Cell (hit) threshold in the voxel unit, e.g. half a MIP (``None``: none defined).
     """
 
     name: str
     layers: tuple[Layer, ...]
     layer_thickness_mm: float | None = None
     particle: str | None = None
+    energy_scale: str | None = None
+    mip_mev: float | None = None
+    cell_threshold_mev: float | None = None
 
     def __post_init__(self) -> None:
         if not self.layers:
@@ -127,6 +147,9 @@ class Geometry:
             raise ValueError(msg)
         if any(layer.n_voxels == 0 for layer in self.layers):
             msg = f"geometry {self.name!r}: every layer must have voxels (drop empty layers)"
+            raise ValueError(msg)
+        if self.energy_scale not in (None, "em", "visible"):
+            msg = f"geometry {self.name!r}: energy_scale must be 'em' or 'visible', got {self.energy_scale!r}"
             raise ValueError(msg)
 
     # ------------------------------------------------------------------ construction
@@ -145,6 +168,15 @@ class Geometry:
         edges = tuple(float(r) for r in r_edges)
         layers = tuple(Layer(r_edges=edges, n_alpha=n_alpha, layer_id=i) for i in range(n_layers))
         return cls(name, layers, layer_thickness_mm=layer_thickness_mm, particle=particle)
+
+    @property
+    def layer_depths_mm(self) -> tuple[float, ...] | None:
+        """Physical depth of every layer, mm: each layer's ``depth_mm``, else ``layer_thickness_mm``; ``None``
+        if some layer has neither."""
+        depths = [lay.depth_mm if lay.depth_mm is not None else self.layer_thickness_mm for lay in self.layers]
+        if any(d is None for d in depths):
+            return None
+        return tuple(float(d) for d in depths if d is not None)
 
     @classmethod
     def cartesian(
@@ -297,22 +329,21 @@ class Geometry:
         return showers.reshape(*showers.shape[:-1], *self.shape)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able description (stored in checkpoints and file attributes)."""
-        return {
+        """JSON-able description (stored in checkpoints and file attributes).
+
+        The optional physical fields (layer depth and material, energy scale, MIP, threshold) appear only
+        when set, so geometries without them keep their former description.
+        """
+        out: dict[str, Any] = {
             "name": self.name,
             "layer_thickness_mm": self.layer_thickness_mm,
             "particle": self.particle,
-            "layers": [
-                {
-                    "r_edges": list(lay.r_edges),
-                    "n_alpha": lay.n_alpha,
-                    "x_edges": None if lay.x_edges is None else list(lay.x_edges),
-                    "y_edges": None if lay.y_edges is None else list(lay.y_edges),
-                    "layer_id": lay.layer_id,
-                }
-                for lay in self.layers
-            ],
+            "layers": [_layer_dict(lay) for lay in self.layers],
         }
+        for key in ("energy_scale", "mip_mev", "cell_threshold_mev"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Geometry:
@@ -324,6 +355,8 @@ class Geometry:
                 x_edges=None if d.get("x_edges") is None else tuple(d["x_edges"]),
                 y_edges=None if d.get("y_edges") is None else tuple(d["y_edges"]),
                 layer_id=int(d.get("layer_id", i)),
+                depth_mm=None if d.get("depth_mm") is None else float(d["depth_mm"]),
+                material=d.get("material"),
             )
             for i, d in enumerate(data["layers"])
         )
@@ -332,6 +365,9 @@ class Geometry:
             layers,
             layer_thickness_mm=data.get("layer_thickness_mm"),
             particle=data.get("particle"),
+            energy_scale=data.get("energy_scale"),
+            mip_mev=data.get("mip_mev"),
+            cell_threshold_mev=data.get("cell_threshold_mev"),
         )
 
     def same_binning(self, other: Geometry) -> bool:
@@ -340,3 +376,18 @@ class Geometry:
 
     def __repr__(self) -> str:
         return f"Geometry({self.name!r}, layers={self.n_layers}, voxels={self.n_voxels})"
+
+
+def _layer_dict(lay: Layer) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "r_edges": list(lay.r_edges),
+        "n_alpha": lay.n_alpha,
+        "x_edges": None if lay.x_edges is None else list(lay.x_edges),
+        "y_edges": None if lay.y_edges is None else list(lay.y_edges),
+        "layer_id": lay.layer_id,
+    }
+    if lay.depth_mm is not None:
+        out["depth_mm"] = lay.depth_mm
+    if lay.material is not None:
+        out["material"] = lay.material
+    return out

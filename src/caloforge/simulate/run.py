@@ -28,7 +28,9 @@ from caloforge.data.producer import LazyState
 from caloforge.geometry import Geometry, get_geometry
 from caloforge.simulate.angle_spec import AngleSpec
 from caloforge.simulate.gflash import GFlashConfig, GFlashSimulator
+from caloforge.simulate.hadronic import HadronicConfig
 from caloforge.simulate.inclined import FRAMES, Frame
+from caloforge.simulate.particles import PARTICLES, ParticleSimulator
 
 __all__ = ["GFlashProducer"]
 
@@ -49,9 +51,14 @@ class GFlashProducer(LazyState):
         phi: Azimuth φ of the inclination (0 = towards +x): a value in rad or an :class:`AngleSpec`
             (degrees) drawn per shower from the seeded generator; φ is not stored per shower (the file
             keeps ``phi_spec``).
+        particle: ``"electron"`` (default), ``"photon"`` or ``"pion"``. Electrons in a geometry without
+            per-layer materials use :class:`GFlashSimulator` (the Si-W calibration); everything else uses
+            :class:`~caloforge.simulate.particles.ParticleSimulator` with the layers' materials (head-on only).
+        hadronic: Hadronic parameters of pions (default: the calibrated ones).
 
     Raises:
-        ValueError: A geometry without layer depth or an unknown frame.
+        ValueError: A geometry without layer depth, an unknown frame or particle, or a frame for a
+            particle the inclined simulator does not handle.
     """
 
     label = "caloforge GFlash"
@@ -64,7 +71,12 @@ class GFlashProducer(LazyState):
         batch_size: int | None = None,
         frame: Frame | None = None,
         phi: float | AngleSpec = 0.0,
+        particle: str = "electron",
+        hadronic: HadronicConfig | None = None,
     ) -> None:
+        if particle not in PARTICLES:
+            msg = f"unknown particle {particle!r}; choose one of {', '.join(PARTICLES)}"
+            raise ValueError(msg)
         if frame is not None and frame not in FRAMES:
             msg = f"unknown frame {frame!r}; choose from {', '.join(FRAMES)}"
             raise ValueError(msg)
@@ -72,12 +84,23 @@ class GFlashProducer(LazyState):
         self.config = config or GFlashConfig()
         self.batch_size = batch_size
         self.frame, self.phi = frame, phi
+        self.particle, self.hadronic = particle, hadronic or HadronicConfig()
         self._simulator()  # checks the geometry now
+        if frame is not None and isinstance(self._state, ParticleSimulator):
+            msg = f"inclined showers (frame {frame!r}) are simulated for electrons in Si-W geometries only, not {particle}s"
+            raise ValueError(msg)
 
-    def _simulator(self) -> GFlashSimulator:
+    def _simulator(self) -> GFlashSimulator | ParticleSimulator:
         if self._state is None:
-            self._state = GFlashSimulator(self._geometry, self.config, batch_size=self.batch_size)
-        simulator: GFlashSimulator = self._state
+            layered = any(lay.material is not None or lay.depth_mm is not None for lay in self._geometry.layers)
+            if self.particle == "electron" and not layered:
+                self._state = GFlashSimulator(self._geometry, self.config, batch_size=self.batch_size)
+            else:
+                self._state = ParticleSimulator(
+                    self._geometry, self.particle, em_config=self.config, hadronic=self.hadronic,
+                    batch_size=self.batch_size,
+                )
+        simulator: GFlashSimulator | ParticleSimulator = self._state
         return simulator
 
     @property
@@ -87,7 +110,9 @@ class GFlashProducer(LazyState):
 
     def attrs(self) -> dict[str, Any]:
         """The simulator's physics parameters (JSON), and the readout frame and φ of inclined showers."""
-        attrs: dict[str, Any] = {"simulator_config": json.dumps(dataclasses.asdict(self.config))}
+        attrs: dict[str, Any] = {"particle": self.particle, "simulator_config": json.dumps(dataclasses.asdict(self.config))}
+        if self.particle == "pion":
+            attrs["hadronic_config"] = json.dumps(dataclasses.asdict(self.hadronic))
         if self.frame is not None:
             phi = self.phi.text if isinstance(self.phi, AngleSpec) else f"{np.degrees(self.phi):g}"
             attrs.update(frame=self.frame, phi_spec=phi)
@@ -102,7 +127,7 @@ class GFlashProducer(LazyState):
         simulator = self._simulator()
         rng = np.random.default_rng(seed)
         for chunk in conditions.chunks(simulator.batch_size):
-            if self.frame is None or chunk.angles is None:
+            if self.frame is None or chunk.angles is None or isinstance(simulator, ParticleSimulator):
                 yield simulator.simulate(chunk.energies, rng)
                 continue
             phi = self.phi.sample(len(chunk), rng) if isinstance(self.phi, AngleSpec) else self.phi
