@@ -87,6 +87,29 @@ def test_verify_accepts_an_unknown_readable_file(tmp_path, capsys):
     assert main(["datasets", "verify", str(bad)]) == 2
 
 
+def test_convert_par04_files_to_one_calochallenge_file(tmp_path, capsys):
+    from caloforge.data import ShowerData, read_showers, write_par04
+    from caloforge.geometry import get_geometry
+
+    geometry = get_geometry("par04")
+    rng = np.random.default_rng(1)
+    for angle, energy in ((90, 1e4), (70, 2e4)):
+        showers = rng.random((4, geometry.n_voxels), dtype=np.float32)
+        write_par04(tmp_path / f"SiW_angle_{angle}.h5", ShowerData(np.full(4, energy, np.float32), showers, geometry))
+    out = tmp_path / "converted.h5"
+    assert main(["datasets", "convert", str(tmp_path), str(out)]) == 0
+    assert "8 showers on par04" in capsys.readouterr().out
+    data = read_showers(out)
+    assert data.angles is not None
+    assert sorted(set(np.round(np.degrees(data.angles), 3))) == [0.0, 20.0]  # 90° (head-on) → 0, 70° → 20°
+    assert main(["datasets", "convert", str(tmp_path / "SiW_angle_90.h5"), str(out)]) == 2  # no overwrite
+    assert main(["datasets", "convert", str(tmp_path / "SiW_angle_90.h5"), str(out), "--force"]) == 0
+    assert len(read_showers(out)) == 4
+    write_par04(tmp_path / "plain.h5", read_showers(out))
+    assert main(["datasets", "convert", str(tmp_path / "plain.h5"), str(tmp_path / "plain-cc.h5")]) == 0
+    assert read_showers(tmp_path / "plain-cc.h5").showers.shape == (4, geometry.n_voxels)
+
+
 def test_missing_extra_is_one_line(monkeypatch, capsys):
     from caloforge.cli import train
 

@@ -1,8 +1,9 @@
-"""``caloforge datasets``: the public reference data sets, and ``datasets verify FILE`` for a downloaded one.
+"""``caloforge datasets``: the public reference data sets, ``verify FILE`` and ``convert SOURCE OUT``.
 
 Nothing is downloaded: the listing prints the Zenodo record, the file names, MD5s and a ready
 ``curl`` line for each file; ``verify`` checks a fetched file's layout, geometry, shower count and MD5
-(exit 1 when it disagrees with the catalogue).
+(exit 1 when it disagrees with the catalogue); ``convert`` writes a Par04 file, or a set of Par04
+per-angle files (a directory, a glob), as one CaloChallenge file with the angles as its angle dataset.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify = actions.add_parser("verify", help="check a downloaded file: layout, geometry, showers, MD5")
     verify.add_argument("file", help="the downloaded HDF5 file")
     verify.add_argument("--no-checksum", action="store_true", help="skip the MD5 (a full read of the file)")
+    convert = actions.add_parser(
+        "convert",
+        help="write a Par04 file (or per-angle files) as one CaloChallenge file",
+        description="Reads a Par04 file (either layout), or Par04 per-angle files <geo>_angle_<A>.h5 given as a "
+        "directory, a glob or a single such name (A is Par04's polar angle, 90 = perpendicular; stored as "
+        "caloforge's angle from the layer normal), and writes them as one CaloChallenge HDF5 file.",
+    )
+    convert.add_argument("source", help="Par04 file, directory of per-angle files, or a quoted glob")
+    convert.add_argument("out", help="the CaloChallenge file to write")
+    convert.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.set_defaults(func=run, name=None, json=False)
 
 
@@ -70,8 +81,20 @@ def _listing(name: str | None, as_json: bool) -> int:
     return 0
 
 
+def _convert(source: str, out: str, *, force: bool) -> int:
+    from caloforge.data import is_par04_angle_source, read_par04, read_par04_angles, write_showers
+
+    data = read_par04_angles(source) if is_par04_angle_source(source) else read_par04(source)
+    write_showers(out, data, overwrite=force)
+    angles = "" if data.angles is None else f", angles {sorted({round(float(a), 4) for a in data.angles})[:8]} rad"
+    sys.stdout.write(f"wrote {out}: {len(data):,} showers on {data.geometry.name}{angles}\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """Lists the catalogue (0) or verifies a file (0 when it agrees with the catalogue, else 1)."""
+    """Lists the catalogue (0), converts Par04 files (0), or verifies a file (0 when it agrees, else 1)."""
+    if args.datasets_action == "convert":
+        return _convert(args.source, args.out, force=args.force)
     if args.datasets_action != "verify":
         return _listing(args.name, args.json)
     from caloforge.data.datasets import verify_dataset_file
