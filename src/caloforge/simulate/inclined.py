@@ -57,6 +57,8 @@ Frame = Literal["detector", "shower"]
 FRAMES: tuple[Frame, ...] = ("detector", "shower")
 #: Spots per readout chunk (bounds the working memory to a few hundred MB).
 _CHUNK_SPOTS = 1 << 20
+#: Axis bins tabulated per shower, in units of the readout depth (covers the detector up to θ ≈ 75°).
+_AXIS_REACH = 4
 
 
 class SpotCloud:
@@ -88,37 +90,40 @@ def _axis_weights(simulator: GFlashSimulator, params: ShowerParameters) -> Array
 def draw_spots(simulator: GFlashSimulator, energies: Array, rng: np.random.Generator) -> SpotCloud:
     """Draws the showers' profiles and their energy spots in shower coordinates.
 
+    The transverse shape and layer fluctuation are tabulated per shower on axis bins of one layer pitch,
+    out to ``_AXIS_REACH`` times the readout depth (the few spots deeper take the last bin's shape).
+
     Arguments:
         simulator: The simulator (its config, geometry pitch and profile draws).
         energies: Incident energies, (N,), MeV.
         rng: Random generator.
 
     Returns:
-        The spots of all ``N`` showers (before any readout cut).
+        The spots of all ``N`` showers (before any readout cut), ordered by shower.
     """
     from caloforge.simulate.gflash import transverse_profile
 
     c = simulator.config
+    n = len(energies)
     params = simulator.sample_parameters(energies, rng)
-    weights = _axis_weights(simulator, params)
-    w_max = np.maximum(weights.max(axis=1), 1.0)
-    counts = rng.poisson(params.visible * w_max / c.spot_energy_mev)
-    event = np.repeat(np.arange(len(energies), dtype=np.int64), counts)
-    t = rng.standard_gamma(params.alpha[event]) * (params.mean_depth / params.alpha)[event]
+    n_bins = _AXIS_REACH * simulator.geometry.n_layers
     pitch = float(simulator._edges_x0[1])
-    axis_bin = np.floor(t / pitch).astype(np.int64)
-    inside = axis_bin < weights.shape[1]
-    w = np.ones_like(t)
-    w[inside] = weights[event[inside], axis_bin[inside]]
-    keep = rng.random(len(t)) * w_max[event] < w
-    event, t, axis_bin = event[keep], t[keep], axis_bin[keep]
-    tau = (axis_bin + 0.5) * pitch / params.mean_depth[event]
-    core, tail, core_weight = transverse_profile(c, tau)
-    radius = np.where(rng.random(len(t)) < core_weight, core, tail)
-    u = rng.random(len(t))
+    weights = np.ones((n, n_bins))
+    weights[:, : simulator.geometry.n_layers] = _axis_weights(simulator, params)
+    w_max = weights.max(axis=1)
+    core, tail, core_weight = transverse_profile(c, (np.arange(n_bins) + 0.5) * pitch / params.mean_depth[:, None])
+    counts = rng.poisson(params.visible * w_max / c.spot_energy_mev)
+    t = rng.standard_gamma(np.repeat(params.alpha, counts)) * np.repeat(params.mean_depth / params.alpha, counts)
+    event = np.repeat(np.arange(n, dtype=np.int64), counts)
+    cell = event * n_bins + np.minimum((t / pitch).astype(np.int64), n_bins - 1)
+    keep = rng.random(len(t)) * np.repeat(w_max, counts) < weights.reshape(-1)[cell]
+    event, t, cell = event[keep], t[keep], cell[keep]
+    m = len(t)
+    radius = np.where(rng.random(m) < core_weight.reshape(-1)[cell], core.reshape(-1)[cell], tail.reshape(-1)[cell])
+    u = rng.random(m)
     r = radius * np.sqrt(u / np.maximum(1.0 - u, 1e-12))
-    psi = rng.uniform(0.0, 2.0 * np.pi, len(t))
-    energy = rng.standard_gamma(c.spot_shape, len(t)) * (c.spot_energy_mev / c.spot_shape)
+    psi = rng.uniform(0.0, 2.0 * np.pi, m)
+    energy = rng.standard_gamma(c.spot_shape, m) * (c.spot_energy_mev / c.spot_shape)
     return SpotCloud(event, t * c.x0_mm, r * np.cos(psi), r * np.sin(psi), energy)
 
 
@@ -143,8 +148,9 @@ def rotate_spots(
     if frame not in FRAMES:
         msg = f"unknown frame {frame!r}; choose from {', '.join(FRAMES)}"
         raise ValueError(msg)
-    th, ph = np.asarray(theta, np.float64)[spots.event], np.asarray(phi, np.float64)[spots.event]
-    st, ct, sp, cp = np.sin(th), np.cos(th), np.sin(ph), np.cos(ph)
+    th, ph = np.asarray(theta, np.float64), np.asarray(phi, np.float64)
+    st, ct = np.sin(th)[spots.event], np.cos(th)[spots.event]
+    sp, cp = np.sin(ph)[spots.event], np.cos(ph)[spots.event]
     t, u, v = spots.t_mm, spots.u_mm, spots.v_mm
     z_detector = t * ct - u * st
     if frame == "detector":
