@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from caloforge.cli.options import add_compression_argument, add_energies_argument, compression
 from caloforge.cli.zoo import add_pretrained_option, use_pretrained
+
+if TYPE_CHECKING:
+    from caloforge.data import Conditions
 
 __all__ = ["register", "run"]
 
@@ -28,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_energies_argument(source, help_text="incident energies in GeV, e.g. log-uniform:1:100")
     source.add_argument("--like", metavar="REF.h5", help="reproduce this file's incident energies (and angles)")
     p.add_argument("--n", type=int, help="number of showers (required with --energies; a subset with --like)")
-    p.add_argument("--angle", type=float, help="fixed incidence angle in rad for angle-conditioned models")
+    p.add_argument("--angle", metavar="SPEC", help="incidence angles of angle-conditioned models: θ from the layer "
+                   "normal in degrees, [0, 90): fixed (30), uniform range (0:40) or equally likely values (0,20,40); "
+                   "with --like it replaces the reference's angles (default: the reference's, if it has any)")
     p.add_argument("-o", "--output", required=True, help="output HDF5 file")
     p.add_argument("--batch-size", type=int, default=10_000, help="showers per forward pass (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -74,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         conditions = Conditions.from_spec(args.energies, args.n, args.seed)
     if args.angle is not None:
-        conditions = conditions.with_angle(args.angle)
+        conditions = _with_angle_spec(conditions, args.angle, args.seed)
     if args.model is not None:  # ONNX Runtime path: works on an install without PyTorch
         from caloforge.export.runtime import OnnxProducer
 
@@ -119,3 +125,16 @@ def run(args: argparse.Namespace) -> int:
     )
     sys.stdout.write(f"wrote {result.n} showers to {args.output} ({result.ms_per_shower:.4g} ms/shower incl. writing)\n")
     return 0
+
+
+def _with_angle_spec(conditions: Conditions, text: str, seed: int) -> Conditions:
+    """The conditions with polar angles (rad) drawn from the ``--angle`` spec (degrees) on a stream of their own."""
+    import dataclasses
+
+    import numpy as np
+
+    from caloforge.simulate.angle_spec import parse_angle_spec
+
+    spec = parse_angle_spec(text)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])  # the energies stay as without --angle
+    return dataclasses.replace(conditions, angles=spec.sample(len(conditions), rng))

@@ -296,7 +296,7 @@ class OnnxProducer(LazyState):
         if gen.card.n_conditions == 1:
             return conditions.without_angles()
         if conditions.angles is None:
-            msg = f"{gen.path}: the model is angle-conditioned but {conditions.source} gives no angles; pass --angle RAD"
+            msg = f"{gen.path}: the model is angle-conditioned but {conditions.source} gives no angles; pass --angle DEG"
             raise ValueError(msg)
         return conditions
 

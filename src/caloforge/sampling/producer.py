@@ -207,7 +207,7 @@ class ModelProducer(LazyState):
         if model.n_conditions == 1:
             conditions = conditions.without_angles()
         elif conditions.angles is None:
-            msg = f"the model is conditioned on the incidence angle but {conditions.source} gives none; pass --angle RAD"
+            msg = f"the model is conditioned on the incidence angle but {conditions.source} gives none; pass --angle DEG"
             raise ValueError(msg)
         check_energy_range(model, conditions.energies, stacklevel=3)
         return conditions
