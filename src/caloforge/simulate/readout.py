@@ -131,8 +131,12 @@ def deposits_to_showers(
         x, y = x - slope[:, 0] * depth, y - slope[:, 1] * depth
     readout = physical // pairs_per_readout
     flat = np.full(len(event), -1, np.int64)
+    # deposits grouped by readout layer with one (radix) sort instead of a pass per layer
+    layer_of = np.clip(readout, -1, geometry.n_layers).astype(np.int16 if geometry.n_layers < 32_000 else np.int64)
+    order = np.argsort(layer_of, kind="stable")
+    bounds = np.searchsorted(layer_of[order], np.arange(geometry.n_layers + 1))
     for k, layer in enumerate(geometry.layers):
-        sel = np.flatnonzero(readout == k)
+        sel = order[bounds[k] : bounds[k + 1]]
         if sel.size:
             local = layer_voxel_index(layer, x[sel], y[sel])
             flat[sel] = np.where(local >= 0, local + int(geometry.layer_offsets[k]), -1)
