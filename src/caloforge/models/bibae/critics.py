@@ -4,7 +4,7 @@ The pair critic replaces a pixel loss: it scores a pair of cell grids stacked as
 pairs ``(x, x)`` against reconstructed ones ``(x, x̃)``, so the decoder learns what a faithful
 reconstruction looks like rather than a squared-error average of possible showers. Besides the
 convolution features it sees per-shower summaries of both members (mean cell value, hit fraction,
-mean squared difference) and their batch mean and standard deviation (minibatch statistics, which
+mean absolute difference) and their batch mean and standard deviation (minibatch statistics, which
 let a critic notice a collapsed batch).
 
 Example:
@@ -27,7 +27,7 @@ from caloforge.nn.mlp import MLP
 
 __all__ = ["LatentCritic", "PairCritic", "pair_statistics", "reset_parameters"]
 
-#: Per-shower summaries of a pair: 2 × (mean cell, hit fraction) + mean squared difference.
+#: Per-shower summaries of a pair: 2 × (mean cell, hit fraction) + mean absolute difference.
 _N_STATS = 5
 
 
@@ -44,12 +44,13 @@ def pair_statistics(x: Tensor, x_rec: Tensor) -> Tensor:
             x_rec.mean(1),
             (x > 0).to(x.dtype).mean(1),
             (x_rec > 0).to(x.dtype).mean(1),
-            (x - x_rec).square().mean(1).add(1e-8).log(),
+            (x - x_rec).abs().mean(1),
         ],
         dim=1,
     )
     mean = stats.mean(0, keepdim=True).expand_as(stats)
-    std = stats.std(0, keepdim=True).expand_as(stats) if stats.shape[0] > 1 else torch.zeros_like(stats)
+    # sqrt(var + ε): a constant feature (the zero difference of real pairs) has std 0, where std's gradient is NaN
+    std = (stats.var(0, keepdim=True, unbiased=False) + 1e-6).sqrt().expand_as(stats)
     return torch.cat([stats, mean, std], dim=1)
 
 
