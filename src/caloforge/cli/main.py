@@ -32,6 +32,8 @@ SUBCOMMANDS = (
     "simulate", "train", "generate", "inspect", "score", "evaluate", "run", "demo", "reflow", "calibrate", "export",
     "bench", "zoo", "geant4", "reweight",
     "amplification", "config", "datasets",
+    "latent",
+    "tune",
 )
 
 logger = logging.getLogger("caloforge")

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from caloforge.nn.mlp import Activation
 
@@ -47,6 +48,19 @@ class VAEConfig:
             response; the layer head restores the per-layer energies and their fluctuations.
         layer_weight_head: Weight of the layer head's squared error on standardised layer fractions.
         lr: Recommended AdamW learning rate.
+        latent_sampler: Where generation draws the latent vector: ``"normal"``, the N(0, 1) prior;
+            ``"kde"``, a conditional kernel density estimate (:class:`caloforge.nn.kde.LatentKDE`) of
+            the encoded training latents jointly with the encoded conditions (log E_inc [, angle]),
+            fitted after training (or later by ``caloforge latent --fit-sampler kde``) and stored in
+            the checkpoint. The KDE adds one noise column (the row choice).
+        kde_max_points: Rows the KDE keeps at most (a seeded random subset of the training latents).
+        kde_bandwidth_scale: Factor on the KDE's Scott's-rule bandwidths.
+        posterior: ``"gaussian"`` (diagonal Gaussian q(z|x), analytic KL) or ``"iaf"`` (the Gaussian
+            followed by ``iaf_steps`` inverse autoregressive flow steps, Monte-Carlo KL
+            ``log q(z|x) − log p(z)``; see :mod:`caloforge.models.vae.iaf`).
+        iaf_steps: Number of IAF steps (with ``posterior="iaf"``).
+        iaf_hidden: Hidden widths of each step's MADE.
+        iaf_context: Width of the context vector h the encoder emits for the IAF steps.
     """
 
     latent_dim: int = 10
@@ -64,6 +78,13 @@ class VAEConfig:
     rescale_layers: bool = True
     layer_weight_head: float = 1.0
     lr: float = 1e-3
+    latent_sampler: Literal["normal", "kde"] = "normal"
+    kde_max_points: int = 20_000
+    kde_bandwidth_scale: float = 1.0
+    posterior: Literal["gaussian", "iaf"] = "gaussian"
+    iaf_steps: int = 2
+    iaf_hidden: tuple[int, ...] = (64, 64)
+    iaf_context: int = 16
 
     def __post_init__(self) -> None:
         if self.latent_dim < 1:
@@ -81,4 +102,12 @@ class VAEConfig:
             raise ValueError(msg)
         if self.log_eps <= 0:
             msg = f"log_eps must be positive, got {self.log_eps}"
+            raise ValueError(msg)
+        if self.kde_max_points < 2 or not self.kde_bandwidth_scale > 0:
+            msg = "kde_max_points must be at least 2 and kde_bandwidth_scale positive, got "
+            msg += f"{self.kde_max_points} and {self.kde_bandwidth_scale}"
+            raise ValueError(msg)
+        if self.iaf_steps < 1 or self.iaf_context < 1 or not self.iaf_hidden:
+            msg = "iaf_steps and iaf_context must be at least 1 and iaf_hidden non-empty, got "
+            msg += f"{self.iaf_steps}, {self.iaf_context} and {self.iaf_hidden}"
             raise ValueError(msg)

@@ -25,14 +25,20 @@ from torch import Tensor
 from caloforge.data.transforms import Compose, ConditionEncoder, EnergyScale, LayerSum, Log, Standardize
 from caloforge.geometry import Geometry
 from caloforge.models.base import GenerativeModel, LossOutput, ShowerBatch
+from caloforge.models.latent_prior import kde_context
 from caloforge.models.registry import MODELS
 from caloforge.models.vae.config import VAEConfig
+from caloforge.models.vae.iaf import IAFPosterior, gaussian_log_prob
+from caloforge.models.vae.latent import LatentEncoding
+from caloforge.nn.kde import LatentKDE
 from caloforge.nn.mlp import MLP
 
 __all__ = ["VAE"]
 
 #: Largest log energy fraction used inside the loss (a voxel never holds e² times E_inc).
 _MAX_LOG_FRACTION = 2.0
+#: Showers encoded at once by :meth:`VAE.encode_showers`.
+_ENCODE_CHUNK = 2048
 
 
 @MODELS.register("vae")
@@ -53,13 +59,17 @@ class VAE(GenerativeModel):
     Gaussian likelihood in standardised space):
 
     * reconstruction ``0.5 · mean_v (ŷ_v − y_v)²``;
-    * ``β · KL(q(z|x) ‖ N(0, 1)) / n_voxels``;
+    * ``β · KL(q(z|x) ‖ N(0, 1)) / n_voxels`` (analytic for the Gaussian posterior; the one-draw
+      estimate ``log q(z|x) − log p(z)`` for the IAF posterior, ``posterior: iaf``);
     * ``energy_weight · (Σ_v x̂_v − Σ_v x_v)² / E_inc²`` (total deposited energy);
     * ``layer_weight · Σ_l (Ê_l − E_l)² / E_inc²`` (energy per layer), as in the ATLAS VAE.
 
-    Generation decodes ``z ~ N(0, 1)`` and, with ``output_noise > 0``, adds ``output_noise · ε``
-    (ε ~ N(0, 1) per voxel) to the decoded standardised voxels, sampling the likelihood rather than
-    returning its mean.
+    Generation decodes ``z ~ N(0, 1)`` (or, with ``latent_sampler: kde``, a draw of the conditional
+    KDE of the training latents given (log E_inc [, angle]), :meth:`sample_noise_given`, as the BIB-AE
+    does; the exported graph then takes the latent as input and ONNX Runtime draws it from the KDE
+    written beside the model, :mod:`caloforge.export.latent_sampler`) and, with ``output_noise > 0``,
+    adds ``output_noise · ε`` (ε ~ N(0, 1) per voxel) to the decoded standardised voxels, sampling the
+    likelihood rather than returning its mean.
 
     Arguments:
         geometry: Readout geometry.
@@ -102,7 +112,20 @@ class VAE(GenerativeModel):
         n_cond = n_conditions + len(labels)
         hidden = tuple(config.hidden)
         kwargs: dict[str, Any] = {"activation": config.activation, "layer_norm": config.layer_norm}
-        self.encoder = MLP(n_voxels + n_cond, 2 * config.latent_dim, hidden, **kwargs)
+        iaf = config.posterior == "iaf"
+        n_out = 2 * config.latent_dim + (config.iaf_context if iaf else 0)
+        self.encoder = MLP(n_voxels + n_cond, n_out, hidden, **kwargs)
+        self.iaf = (
+            IAFPosterior(config.latent_dim, config.iaf_context, config.iaf_steps, config.iaf_hidden) if iaf else None
+        )
+        self.latent_kde = (
+            LatentKDE(
+                config.latent_dim, n_conditions, max_points=config.kde_max_points,
+                bandwidth_scale=config.kde_bandwidth_scale,
+            )
+            if config.latent_sampler == "kde"
+            else None
+        )
         self.decoder = MLP(config.latent_dim + n_cond, n_voxels, hidden[::-1], **kwargs)
         self.layer_decoder = (
             MLP(config.latent_dim + n_cond, geometry.n_layers, hidden[::-1], **kwargs) if config.rescale_layers else None
@@ -139,9 +162,102 @@ class VAE(GenerativeModel):
         return {"main": {"lr": self.config.lr}}
 
     def encode(self, y: Tensor, features: Tensor) -> tuple[Tensor, Tensor]:
-        """Posterior mean and log-variance (B, latent_dim) of standardised voxels ``y`` (B, n_voxels)."""
-        mu, log_var = self.encoder(torch.cat([y, features], dim=1)).chunk(2, dim=1)
-        return mu, log_var.clamp(-12.0, 8.0)
+        """Mean and log-variance (B, latent_dim) of the Gaussian q₀(z|x) of standardised voxels ``y`` (B, n_voxels)."""
+        mu, log_var, _ = self._encode(y, features)
+        return mu, log_var
+
+    def _encode(self, y: Tensor, features: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Mean, log-variance and IAF context (B, iaf_context; empty for a Gaussian posterior)."""
+        d = self.config.latent_dim
+        out = self.encoder(torch.cat([y, features], dim=1))
+        return out[:, :d], out[:, d : 2 * d].clamp(-12.0, 8.0), out[:, 2 * d :]
+
+    def _posterior_draw(self, y: Tensor, features: Tensor, eps: Tensor) -> LatentEncoding:
+        """A posterior draw z (through the IAF steps, if any) and log q(z|x), from base noise ``eps`` (B, d)."""
+        mu, log_var, context = self._encode(y, features)
+        z = mu + torch.exp(0.5 * log_var) * eps
+        log_q = gaussian_log_prob(z, mu, log_var)
+        if self.iaf is not None:
+            z, log_q = self.iaf(z, log_q, context)
+        return LatentEncoding(mu, log_var, z, log_q)
+
+    @torch.no_grad()
+    def encode_showers(
+        self, showers: Tensor, conditions: Tensor, *, generator: torch.Generator | None = None
+    ) -> LatentEncoding:
+        """Encodes showers in chunks: the posterior's parameters and one draw per shower.
+
+        Arguments:
+            showers: (N, n_voxels), MeV.
+            conditions: Raw conditions, (N, C).
+            generator: Generator of the posterior draws, on the model's device (None: torch's global RNG).
+
+        Returns:
+            A :class:`~caloforge.models.vae.latent.LatentEncoding` on the model's device.
+        """
+        device = self._device()
+        parts = []
+        for start in range(0, showers.shape[0], _ENCODE_CHUNK):
+            x = showers[start : start + _ENCODE_CHUNK].to(device).float()
+            c = conditions[start : start + _ENCODE_CHUNK].to(device).float()
+            features = self._condition_features(c)
+            y = self.voxel_norm(self.energy_scale(x, c), c)
+            eps = torch.randn(x.shape[0], self.config.latent_dim, generator=generator, device=device)
+            parts.append(self._posterior_draw(y, features, eps))
+        fields = ("mean", "log_var", "z", "log_q")
+        return LatentEncoding(*(torch.cat([getattr(p, f) for p in parts]) for f in fields))
+
+    def fit_after_training(self, showers: Tensor, conditions: Tensor) -> None:
+        """Fits the latent KDE (``latent_sampler: kde``) on one posterior draw per training shower.
+
+        The draws come from a generator seeded with 0; the KDE's context is
+        :func:`~caloforge.models.latent_prior.kde_context` of the conditions (log E_inc [, angle]).
+        With the N(0, 1) prior there is nothing to fit.
+
+        Arguments:
+            showers: Training showers, (N, n_voxels), MeV.
+            conditions: Raw conditions, (N, C).
+        """
+        if self.latent_kde is None:
+            return
+        generator = torch.Generator(device=self._device()).manual_seed(0)
+        encoded = self.encode_showers(showers, conditions, generator=generator)
+        self.latent_kde.fit(encoded.z, kde_context(conditions).to(encoded.z.device), seed=0)
+
+    def latent_kde_for_sampling(self) -> LatentKDE | None:
+        """The KDE that generation draws the latent (the first ``latent_dim`` noise columns) from; ``None``: N(0, 1).
+
+        Raises:
+            RuntimeError: ``latent_sampler: kde`` and the KDE was never fitted.
+        """
+        if self.latent_kde is None:
+            return None
+        if not self.latent_kde.is_fitted:
+            msg = (
+                "the VAE samples its latent from a KDE (latent_sampler: kde) that was never fitted; fit it with "
+                "`caloforge latent --checkpoint CKPT --fit-sampler kde --data TRAIN.h5 --save NEW.pt`"
+            )
+            raise RuntimeError(msg)
+        return self.latent_kde
+
+    def sample_noise_given(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+        """Decode noise (B, noise_dim) for raw conditions (B, C): the latent (KDE or N(0, 1)), then the output noise.
+
+        Raises:
+            RuntimeError: ``latent_sampler: kde`` and the KDE was never fitted.
+        """
+        n, device = conditions.shape[0], conditions.device
+        kde = self.latent_kde_for_sampling()
+        if kde is None:
+            return self.sample_noise(n, generator=generator, device=device)
+        z = kde.sample(kde_context(conditions), generator=generator).to(device)
+        rest = torch.randn(n, self.noise_dim - self.config.latent_dim, generator=generator, device=device)
+        return torch.cat([z, rest], dim=1)
+
+    @torch.no_grad()
+    def sample(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+        """Generates one shower per row of ``conditions`` (B, C), the latent from the configured sampler."""
+        return self.decode(conditions, self.sample_noise_given(conditions, generator=generator))
 
     def loss(self, batch: ShowerBatch, group: str = "main") -> LossOutput:
         """Negative ELBO (β-weighted) plus total- and layer-energy terms; see the class docstring.
@@ -157,12 +273,17 @@ class VAE(GenerativeModel):
         fractions = self.energy_scale(batch.showers.float(), conditions)
         y = self.voxel_norm(fractions, conditions)
         features = self._condition_features(conditions)
-        mu, log_var = self.encode(y, features)
-        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+        if self.iaf is None:
+            mu, log_var = self.encode(y, features)
+            z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+            kl = torch.mean(-0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)) / self.geometry.n_voxels
+        else:
+            draw = self._posterior_draw(y, features, torch.randn(y.shape[0], c.latent_dim, device=y.device))
+            z = draw.z
+            kl = torch.mean(draw.log_q - gaussian_log_prob(z)) / self.geometry.n_voxels
         zc = torch.cat([z, features], dim=1)
         y_hat = self.decoder(zc)
         reconstruction = 0.5 * torch.mean((y_hat - y) ** 2)
-        kl = torch.mean(-0.5 * torch.sum(1 + log_var - mu**2 - log_var.exp(), dim=1)) / self.geometry.n_voxels
         log_norm, standardize = self.voxel_norm.step(0, Log), self.voxel_norm.step(1, Standardize)
         log_fraction = (y_hat * standardize.std + standardize.mean).clamp(max=_MAX_LOG_FRACTION)
         fractions_hat = torch.relu(torch.exp(log_fraction) - log_norm.eps)
@@ -195,8 +316,9 @@ class VAE(GenerativeModel):
 
         Arguments:
             conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
-            noise: Standard-normal noise, (B, noise_dim): the latent vector, then (with
-                ``output_noise > 0``) one value per voxel.
+            noise: (B, noise_dim): the latent vector (N(0, 1) draws, or KDE draws from
+                :meth:`sample_noise_given`), then (with ``output_noise > 0``) one standard-normal
+                value per voxel.
 
         Returns:
             Voxel energies, (B, n_voxels), MeV ≥ 0, CaloChallenge order.
