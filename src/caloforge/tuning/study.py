@@ -14,9 +14,9 @@ Example:
     >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
     >>> space = parse_space({"x": {"low": -3.0, "high": 3.0}})
     >>> study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
-    >>> run_trials(study, space, lambda trial, values: (values["x"] - 1.0) ** 2, n_trials=30)
-    30
-    >>> abs(study.best_params["x"] - 1.0) < 0.3
+    >>> run_trials(study, space, lambda trial, values: (values["x"] - 1.0) ** 2, n_trials=15)
+    15
+    >>> abs(study.best_params["x"] - 1.0) < 0.5
     True
 """
 
@@ -176,7 +176,7 @@ def run_trials(
     while len(finished_trials(study)) + _running(study) < n_trials:
         before = len(study.trials)
         study.optimize(lambda trial: objective(trial, suggest(trial, space)), n_trials=1, catch=catch,
-                       callbacks=[after_trial] if after_trial is not None else None, gc_after_trial=True)
+                       callbacks=[after_trial] if after_trial is not None else None)
         last = study.trials[before:] if len(study.trials) > before else []
         if any(t.state.name == "FAIL" for t in last):
             failures += 1
