@@ -71,9 +71,12 @@ def test_detector_frame_profile_is_elongated_along_the_inclination() -> None:
     ratios = []
     for degrees in (0.0, 40.0):
         showers = sim.simulate(np.full(60, 2e4), np.random.default_rng(3), angles=np.full(60, np.radians(degrees)))
-        frac, _, _, vx, vy = _layer_moments(g, showers.showers)
+        frac, mx, _, vx, vy = _layer_moments(g, showers.showers)
         sel = frac > 0.02
         ratios.append(np.sqrt((frac * vx)[sel].sum() / (frac * vy)[sel].sum()))
+        z = (np.arange(g.n_layers) + 0.5) * 4.0
+        # the shower's own centre of energy lies on the axis, x = z tan θ (its tilted layer slices lean back)
+        assert (frac * mx).sum() == pytest.approx(np.tan(np.radians(degrees)) * (frac * z).sum(), abs=0.3)
     assert ratios[0] == pytest.approx(1.0, abs=0.04)
     assert ratios[1] > 1.12  # 1/cos 40° = 1.31 for a thin slice
 
