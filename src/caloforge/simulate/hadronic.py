@@ -72,7 +72,7 @@ class HadronicConfig:
 
     deposited: tuple[float, float, float, float] = (0.6851, 0.1605, 1.0557, 1.7654)
     pi0: tuple[float, float, float, float] = (0.5229, -0.4219, -0.786, 1.379)
-    deposited_sigma: float = 0.55
+    deposited_sigma: float = 0.53
     pi0_sigma: float = 0.10
     interaction_factor: float = 1.0
     em_split: float = 4.0
