@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from caloforge.atomic import atomic_write_text
+from caloforge.evaluation.angles import angle_report
 from caloforge.evaluation.binning import dataset_kind, default_threshold
 from caloforge.evaluation.classifier import ClassifierResult, TrainedClassifier, classifier_test
 from caloforge.evaluation.compare import (
@@ -295,6 +296,13 @@ def run_evaluation(
                               make_provenance(files, config.seed))
     for sample in results.values():
         report.flags.extend(sample.flags)
+    t1 = time.perf_counter()  # by angle: only when the reference has angles (else nothing changes)
+    report.by_angle, angle_flags = angle_report(
+        reference, generated, ref_scan, scans, geometry, threshold=threshold, energy_edges=arts.responses["reference"].edges,
+        specs=arts.specs, config=config)
+    if report.by_angle is not None:
+        report.flags.extend(angle_flags)
+        timing["by_angle"] = time.perf_counter() - t1
     return report, arts
 
 

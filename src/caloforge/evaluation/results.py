@@ -27,6 +27,7 @@ import numpy as np
 
 from caloforge import __version__
 from caloforge.atomic import atomic_write_text
+from caloforge.evaluation.angles import AngleReport
 from caloforge.evaluation.classifier import ClassifierResult
 from caloforge.evaluation.compare import ComparisonSummary, HistComparison, ResponseTable
 from caloforge.evaluation.diagnosis import Diagnosis
@@ -173,6 +174,8 @@ class EvaluationReport:
         ensembles: Per ensemble name, the spread of its members' metrics (``"ensembles"`` in
             ``metrics.json``, written only when there are ensembles).
         provenance: caloforge version, date, command line and input files (``None``: not recorded).
+        by_angle: The evaluation by incidence angle (``"by_angle"`` in ``metrics.json``; ``None``: the
+            reference has no angles, and nothing is written).
     """
 
     settings: dict[str, Any]
@@ -183,6 +186,7 @@ class EvaluationReport:
     timing: dict[str, float] = field(default_factory=dict)
     ensembles: dict[str, EnsembleSummary] = field(default_factory=dict)
     provenance: Provenance | None = None
+    by_angle: AngleReport | None = None
 
     @property
     def diagnosis(self) -> dict[str, Diagnosis]:
@@ -204,6 +208,8 @@ class EvaluationReport:
         }
         if self.ensembles:
             raw["ensembles"] = {name: e.to_dict() for name, e in self.ensembles.items()}
+        if self.by_angle is not None:
+            raw["by_angle"] = self.by_angle.to_dict()
         cleaned: dict[str, Any] = _clean(raw)
         return cleaned
 

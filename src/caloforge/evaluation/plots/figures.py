@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from caloforge.evaluation.histograms import SPATIAL_FAMILIES
+from caloforge.evaluation.plots.angles import ANGLE_FIGURE_TITLES
 from caloforge.evaluation.plots.canvas import figure_png, save_figure
 from caloforge.evaluation.plots.histograms import histogram_figure, histogram_grid, separation_by_layer_figure
 from caloforge.evaluation.plots.showers import layer_images_figure, profile_figure, radial_profile, response_figure
@@ -50,6 +51,7 @@ FIGURE_TITLES = {
     "sparsity": "Sparsity (fraction of zero voxels) per layer",
     "response_per_energy": "Response per incident energy (dataset 1)",
     "weights": "Distribution of the per-shower weights (reweighted samples)",
+    **ANGLE_FIGURE_TITLES,
 }
 
 
@@ -105,6 +107,10 @@ def _build(arts: EvaluationArtifacts, report: EvaluationReport) -> dict[str, Any
         from caloforge.evaluation.plots.weights import weights_figure
 
         figs["weights"] = weights_figure(weights)
+    if report.by_angle is not None:
+        from caloforge.evaluation.plots.angles import angle_figures
+
+        figs.update(angle_figures(report.by_angle))
     label = _sample_label(arts)
     for fig in figs.values():
         fig.text(0.99, 0.995, label, ha="right", va="top", fontsize=8, color="#444444")

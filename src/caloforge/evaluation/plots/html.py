@@ -302,6 +302,9 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
     parts.append(reweighting_section(report))  # empty unless a generated file has weights
     if report.generated:
         parts += ["<h2>Separation power by feature family (mean)</h2>", _familytable(report)]
+    from caloforge.evaluation.plots.angles import angle_section
+
+    parts += angle_section(report)  # empty unless the reference has angles
     if images:
         parts += ["<h2>Figures</h2>", _figures(images)]
     if report.generated:
