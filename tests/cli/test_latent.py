@@ -83,3 +83,18 @@ def test_errors_name_the_problem(vae_and_data: tuple[Path, Path], tmp_path: Path
     save_model(gan, tmp_path / "gan.pt")
     assert main(["-q", "latent", "--checkpoint", str(tmp_path / "gan.pt"), "--data", str(data)]) == 2
     assert "latent tools need a VAE" in capsys.readouterr().err
+
+
+def test_training_with_latent_sampler_kde_fits_it_after_the_last_step(
+    vae_and_data: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, data = vae_and_data
+    args = ["-q", "train", "--model", "vae", "--data", str(data), "--no-progress", "--device", "cpu",
+            "--out", str(tmp_path / "run"), "--max-steps", "3", "--set", "model.config.latent_dim=3",
+            "--set", "model.config.hidden=[16]", "--set", "model.config.latent_sampler=kde",
+            "--set", "model.config.posterior=iaf", "--set", "model.config.iaf_hidden=[8]"]
+    assert main(args) == 0
+    model = load_model(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert model.config.posterior == "iaf"
+    assert model.latent_kde_for_sampling() is not None
+    assert model.latent_kde.points.shape[1] == model.config.latent_dim + 1

@@ -54,6 +54,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "demo": ("torch", "eval", "onnx"),
     "geant4": ("geant4",),
     "tune": ("torch", "eval", "tune"),
+    "latent": ("torch", "eval"),
 }
 
 
