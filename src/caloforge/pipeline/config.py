@@ -55,6 +55,10 @@ class DataConfig:
         reference_file: Reference file (``source: file``).
         workers: Dask workers for the simulation (≤ 1: in-process).
         shard_size: Showers per simulation shard.
+        angle: Incidence angles of the simulated showers, as ``caloforge simulate --angle``: θ from the
+            layer normal in degrees, fixed (``30``), uniform (``0:40``) or a list (``0,20,40``); ``None``:
+            head-on showers without angles (simulation only). Par04's polar angle is 90° − θ.
+        frame: Readout frame of inclined showers (``"detector"`` or ``"shower"``, as ``simulate --frame``).
     """
 
     source: Literal["simulate", "file"] = "simulate"
@@ -67,6 +71,29 @@ class DataConfig:
     reference_file: str | None = None
     workers: int = 1
     shard_size: int = 10_000
+    angle: str | None = None
+    frame: Literal["detector", "shower"] = "detector"
+
+    def __post_init__(self) -> None:
+        if self.angle is not None:
+            from caloforge.simulate.angle_spec import parse_angle_spec
+
+            text: object = self.angle
+            if not isinstance(text, str):  # YAML 1.1 reads an unquoted 0:40 as the number 40
+                msg = f"data.angle must be a quoted spec such as \"0:40\" (degrees), got {text!r}"
+                raise ConfigError(msg)
+            try:
+                parse_angle_spec(self.angle, option="data.angle")
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+
+    def stage_settings(self) -> dict[str, Any]:
+        """The settings that determine the data stage's files (without angles: exactly those of before)."""
+        out = to_dict(self)
+        if self.angle is None:
+            out.pop("angle")
+            out.pop("frame")
+        return out
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,30 @@ def _figures(run_dir: Path, results: Mapping[str, StageResult], limit: int = 6) 
     return f"<h2>Selected figures</h2><p>{imgs}</p>" if imgs else ""
 
 
+def _angle_table(results: Mapping[str, StageResult]) -> str:
+    """Per-angle validation (θ bins of the reference): showers, response, response separation and AUC per model."""
+    by = results["evaluate"].info.get("by_angle") if "evaluate" in results else None
+    if not by:
+        return ""
+    models: dict[str, Any] = by.get("models", {})
+    kinds = list(dict.fromkeys(k for m in models.values() for k in m.get("auc", {})))
+    head = ["θ bin", "reference showers", "reference E_tot/E_inc"]
+    for label in models:
+        head += [f"{label} E_tot/E_inc", f"{label} response sep.", *(f"{label} AUC {k}" for k in kinds)]
+    rows = []
+    for b, name in enumerate(by.get("labels", [])):
+        cells = [html.escape(str(name)), _fmt(by["n_reference"][b]), fmt(by["response_reference"][b], 4)]
+        for m in models.values():
+            aucs = [m.get("auc", {}).get(k, [None] * (b + 1))[b] for k in kinds]
+            cells += [fmt(m["response_mean"][b], 4), fmt(m["response_separation"][b], 3),
+                      *(auc_span(a) if a is not None else "–" for a in aucs)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return ("<h2>Validation by incidence angle</h2><p>θ from the layer normal (0° = head-on; Par04's polar angle "
+            "is 90° − θ). Each bin's classifier is trained on that bin's showers alone; the figures are in "
+            "the evaluation report.</p>" + f"<table><tr>{header}</tr>{''.join(rows)}</table>")
+
+
 def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, StageResult], seconds: float) -> Path:
     """Writes ``run_dir/index.html`` and returns its path."""
     rows = comparison_rows(config, results)
@@ -187,6 +211,7 @@ def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, Sta
         "FPD and KPD are shown × 10³ ± their batch errors."
         + (f" The built-in GFlash simulator that produced the data took {_fmt(sim)} ms/shower here." if sim else "")
         + "</p>",
+        _angle_table(results),
         _LINKS if "evaluate" in results else "",
         "".join(f"<p class='bad'>⚠ {html.escape(f)}</p>" for f in flags),
         _figures(run_dir, results),

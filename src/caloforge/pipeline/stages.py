@@ -22,7 +22,10 @@ from caloforge.pipeline.runner import PipelineContext, StageResult
 from caloforge.pipeline.stamp import file_signature
 
 if TYPE_CHECKING:
+    from caloforge.data import Conditions
     from caloforge.evaluation import BaselineReport, SampleReport
+    from caloforge.evaluation.angles import AngleReport
+    from caloforge.pipeline.config import DataConfig
 
 __all__ = ["data_stage", "evaluate_stage", "export_stage", "generate_stage", "train_stage"]
 
@@ -49,18 +52,17 @@ def data_stage(ctx: PipelineContext) -> StageResult:
         return ctx.run_stage("data", settings, [], record)
 
     def simulate(directory: Path) -> tuple[list[str], dict[str, Any]]:
-        from caloforge.data import Conditions
         from caloforge.distributed import cluster, produce_sharded
         from caloforge.simulate import GFlashProducer
 
-        producer = GFlashProducer(cfg.geometry)
+        producer = GFlashProducer(cfg.geometry, frame=None if cfg.angle is None else cfg.frame)
         runs = []
         with cluster(cfg.workers) as client:
             for name, n, seed in (("train.h5", cfg.n_train, cfg.seed), ("reference.h5", cfg.n_reference, cfg.seed + 1)):
-                conditions = Conditions.from_spec(cfg.energy, n, seed)
+                conditions, attrs = _simulation_conditions(cfg, n, seed)
                 runs.append(produce_sharded(
                     producer, conditions, directory / name, seed=seed, shard_size=cfg.shard_size, client=client,
-                    progress=ctx.progress, attrs={"energy_spec": conditions.source},
+                    progress=ctx.progress, attrs=attrs,
                 ))
         train, ref = runs
         ms = 1e3 * (train.seconds + ref.seconds) / (train.n + ref.n)
@@ -70,12 +72,30 @@ def data_stage(ctx: PipelineContext) -> StageResult:
         }
         return ["train.h5", "reference.h5"], info
 
-    result = ctx.run_stage("data", to_dict(cfg), [], simulate)
+    result = ctx.run_stage("data", cfg.stage_settings(), [], simulate)
     if result.skipped:  # the run directory may have moved since
         info = {**result.info, "train": str(result.path("train.h5")), "reference": str(result.path("reference.h5"))}
         result = dataclasses.replace(result, info=info)
         ctx.results["data"] = result
     return result
+
+
+def _simulation_conditions(cfg: DataConfig, n: int, seed: int) -> tuple[Conditions, dict[str, str]]:
+    """Energies from the spec (as without angles) and, with ``cfg.angle``, angles from a stream of their own."""
+    import numpy as np
+
+    from caloforge.data import Conditions
+
+    conditions = Conditions.from_spec(cfg.energy, n, seed)
+    if cfg.angle is None:
+        return conditions, {"energy_spec": conditions.source}
+    from caloforge.simulate.angle_spec import parse_angle_spec
+
+    spec = parse_angle_spec(cfg.angle, option="data.angle")
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])  # as caloforge simulate --angle
+    angles = spec.sample(n, rng)
+    attrs = {"energy_spec": conditions.source, "angle_spec": spec.text, "frame": cfg.frame}
+    return dataclasses.replace(conditions, angles=angles), attrs
 
 
 def train_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
@@ -120,8 +140,8 @@ def generate_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
         from caloforge.distributed import cluster, produce_sharded
         from caloforge.sampling import ModelProducer
 
-        # energies only, as before: the file's angles are not passed to the model
-        conditions = Conditions.from_file(ctx.results["data"].info["reference"]).without_angles()
+        # the reference's energies (and angles: an energy-only model's producer drops them)
+        conditions = Conditions.from_file(ctx.results["data"].info["reference"])
         checkpoint = ctx.results[f"train/{spec.label}"].path("model.pt")
         producer = ModelProducer(
             checkpoint, batch_size=cfg.batch_size, device="cpu", threads=1 if cfg.workers > 1 else None
@@ -181,6 +201,18 @@ def _baseline_info(baseline: BaselineReport) -> dict[str, Any]:
     }
 
 
+def _by_angle_info(by: AngleReport) -> dict[str, Any]:
+    """Per angle bin, the reference's and each model's showers, response, response separation and AUCs."""
+    models = {
+        label: {"n": s.n, "response_mean": [_finite(v) for v in s.response_mean],
+                "response_separation": [_finite(v) for v in s.response_separation],
+                "auc": {k: [_finite(v) for v in aucs] for k, aucs in s.classifier_auc.items()}}
+        for label, s in by.generated.items()
+    }
+    return {"labels": by.labels, "n_reference": by.reference.n,
+            "response_reference": [_finite(v) for v in by.reference.response_mean], "models": models}
+
+
 def evaluate_stage(ctx: PipelineContext) -> StageResult:
     """Evaluates every generated sample against the reference in ``evaluate/`` (one HTML report)."""
     labels = [m.label for m in ctx.config.models]
@@ -195,6 +227,8 @@ def evaluate_stage(ctx: PipelineContext) -> StageResult:
         info: dict[str, Any] = {"models": {label: _summary(report.generated[label]) for label in labels}}
         if report.baseline is not None:
             info["baseline"] = _baseline_info(report.baseline)
+        if report.by_angle is not None:
+            info["by_angle"] = _by_angle_info(report.by_angle)
         info["flags"] = list(report.flags)
         return ["report.html", "metrics.json"], info
 
