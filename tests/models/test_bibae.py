@@ -200,3 +200,22 @@ def test_shipped_config_dry_run(name: str, tmp_path: Path) -> None:
     model = load_model(tmp_path / "run" / "dry-run" / "checkpoints" / "last.pt")
     assert isinstance(model, BIBAE)
     assert model.latent_kde.is_fitted
+
+
+def test_cli_export_then_onnx_runtime_generation(tiny_geometry: Geometry, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from caloforge.data import read_showers
+
+    model, batch = _fitted(tiny_geometry, 200)
+    model.fit_after_training(batch.showers, batch.conditions)
+    save_model(model, tmp_path / "model.pt")
+    onnx_path, out = tmp_path / "bibae.onnx", tmp_path / "gen.h5"
+    assert main(["-q", "export", "--checkpoint", str(tmp_path / "model.pt"), "--format", "onnx", "-o", str(onnx_path)]) == 0
+    assert (tmp_path / "bibae.kde.npz").is_file()
+    args = ["-q", "generate", "--model", str(onnx_path), "--energies", "log-uniform:1:100", "--n", "40", "-o", str(out),
+            "--no-progress", "--seed", "3"]
+    assert main(args) == 0
+    showers = read_showers(out).showers
+    assert showers.shape == (40, tiny_geometry.n_voxels)
+    assert np.isfinite(showers).all()
+    assert (showers >= 0).all()

@@ -81,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     macro = getattr(result, "macro", None)
     if macro is not None:
         sys.stdout.write(f"wrote {macro} (Geant4 Par04 macro: /control/execute {macro.name} after /run/initialize)\n")
+    latent_kde = getattr(result, "latent_kde", None)
+    if latent_kde is not None:
+        sys.stdout.write(f"wrote {latent_kde} (latent KDE that generation draws from; keep it beside the model)\n")
     for precision in args.quantize:
         from caloforge.export.quantize import quantize_onnx
 

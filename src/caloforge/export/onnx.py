@@ -65,6 +65,7 @@ class ExportResult:
         parity: The parity check against PyTorch.
         size_bytes: File size, bytes.
         macro: The Geant4 macro written next to a ``par04`` export (``model.mac``), else ``None``.
+        latent_kde: The latent KDE written next to the model (``model.kde.npz``) when it samples one, else ``None``.
     """
 
     path: Path
@@ -73,6 +74,7 @@ class ExportResult:
     parity: ParityReport
     size_bytes: int
     macro: Path | None = None
+    latent_kde: Path | None = None
 
 
 def registry_name(model: GenerativeModel) -> str:
@@ -247,7 +249,8 @@ def export_onnx(
         header = [f"{registry_name(model)} on {model.geometry.name}, exported by caloforge {_version()}, ONNX opset {opset}"]
         macro = write_par04_macro(path, macro_for_graph(graph, f"./{path.name}", n_out, header), overwrite=overwrite)
         logger.info("wrote %s (Geant4 Par04 macro)", macro)
-    return ExportResult(path, "onnx", signature, report, path.stat().st_size, macro)
+    kde_file = sidecar_path(path) if kde is not None else None
+    return ExportResult(path, "onnx", signature, report, path.stat().st_size, macro, kde_file)
 
 
 def _version() -> str:
