@@ -74,3 +74,11 @@ def test_outputs_of_another_study_are_not_overwritten(tmp_path, tune_dict, capsy
     assert main(["tune", str(_write(tmp_path, tune_dict)), "-q"]) == 2
     assert "already holds the outputs of another study" in capsys.readouterr().err
     assert (tmp_path / "out" / "best.yaml").read_text() == "model: {name: vae}\n"
+
+
+def test_without_optuna_the_command_names_the_extra(tmp_path, tune_dict, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ModuleNotFoundError
+    assert main(["tune", str(_write(tmp_path, tune_dict)), "-q"]) == 2
+    assert "caloforge tune needs Optuna: pip install 'caloforge[tune]'" in capsys.readouterr().err
