@@ -95,3 +95,18 @@ def test_file_errors_name_the_file_and_base_is_relative_to_it(tmp_path, tune_dic
     run = cfg.run_config({"train.lr": 0.002}, tmp_path / "run")
     assert run.train.lr == pytest.approx(0.002)
     assert run.train.progress is False
+
+
+def test_the_shipped_tune_config_validates(capsys):
+    from pathlib import Path
+
+    from caloforge.cli.main import main
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "tune-vae-demo.yaml"
+    cfg = load_tune_config(path)
+    assert cfg.study_name == "tune-vae-demo"
+    assert cfg.objective.metric == "fidelity"
+    assert cfg.budget.max_steps is not None
+    assert main(["config", "list"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("tune-vae-demo"))
+    assert " tune " in row

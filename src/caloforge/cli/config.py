@@ -53,6 +53,7 @@ def _describe(text: str) -> tuple[str, str]:
     """(kind, first comment line) of a configuration's text."""
     keys = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha() and ":" in line}
     kind = "pipeline" if "models" in keys and "model" not in keys else "train"
+    kind = "tune" if "search_space" in keys and "model" not in keys else kind
     for line in text.splitlines():
         if line.startswith("#"):
             return kind, line.lstrip("#").strip()
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser(
         "config",
         help="list or print the configurations shipped with caloforge",
-        description="List the shipped training and pipeline configurations, or print one to edit: "
+        description="List the shipped training, pipeline and tune configurations, or print one to edit: "
         "caloforge config show vae-smoke > my.yaml; caloforge train my.yaml",
     )
     actions = p.add_subparsers(dest="config_action", metavar="ACTION", required=True)
