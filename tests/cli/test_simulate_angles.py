@@ -69,3 +69,17 @@ def test_simulate_bad_angle_options(
     assert main(["simulate", "-n", "3", "--no-progress", "-o", str(out), *extra]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_simulate_angles_survive_sharding(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    sharded, local = tmp_path / "sharded.h5", tmp_path / "local.h5"
+    base = ["simulate", "-n", "20", "--seed", "5", "--no-progress", "--angle", "10:50", "--phi", "0:360"]
+    assert main([*base, "--workers", "1", "--shard-size", "8", "-o", str(sharded)]) == 0
+    assert main([*base, "-o", str(local)]) == 0
+    a, b = read_showers(sharded), read_showers(local)
+    assert a.angles is not None
+    assert b.angles is not None
+    assert np.radians(10.0) <= a.angles.min() <= a.angles.max() <= np.radians(50.0)
+    assert a.attrs["phi_spec"] == "0:360"
+    np.testing.assert_array_equal(a.angles, b.angles)  # the angle stream does not depend on sharding
