@@ -70,7 +70,7 @@ def test_evaluation_fills_the_layout(shower_file: Callable[..., Path]) -> None:
     config = EvaluationConfig(classifier="none", distances="none", plots=False)
     report, _ = run_evaluation(ref, {"g": shower_file("g.h5", n=80, seed=2)}, config)
     data = report.to_dict()
-    assert list(data["generated"]["g"]) == [*SAMPLE_KEYS, "classifier"]  # no FPD/KPD without distances
+    assert list(data["generated"]["g"]) == [*SAMPLE_KEYS, "classifier", "hits"]  # no FPD/KPD without distances
     assert data["generated"]["g"]["classifier"] == {}
     assert set(data["diagnosis"]) == {"g"}
     sample = report.generated["g"]

@@ -40,7 +40,6 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from caloforge.evaluation.scan import _log_bin_index
 from caloforge.geometry import Geometry
 
 __all__ = [
@@ -253,7 +252,7 @@ class HitAccumulator:
         self._count_matrix = np.zeros((geometry.n_voxels, n_layers + len(self._r_centres)), dtype=np.float32)
         self._count_matrix[np.arange(geometry.n_voxels), layer] = 1.0
         self._count_matrix[np.arange(geometry.n_voxels), n_layers + r_index] = 1.0
-        self._energy_matrix = np.zeros((geometry.n_voxels, n_layers + 3))
+        self._energy_matrix = np.zeros((geometry.n_voxels, n_layers + 3), dtype=np.float32)
         self._energy_matrix[np.arange(geometry.n_voxels), layer] = 1.0
         self._energy_matrix[:, n_layers] = geometry.x_centres
         self._energy_matrix[:, n_layers + 1] = geometry.y_centres
@@ -272,9 +271,9 @@ class HitAccumulator:
         """Adds a chunk of finite showers, (n, n_voxels) MeV, before any voxel threshold, and their E_inc (n,)."""
         thr = self.threshold.mev
         mask = showers >= thr if thr > 0 else showers > 0
-        e = np.where(mask, showers, 0.0).astype(np.float64)
+        e = np.multiply(showers, mask, dtype=np.float32)
         counts = mask.astype(np.float32) @ self._count_matrix
-        sums = e @ self._energy_matrix
+        sums = (e @ self._energy_matrix).astype(np.float64)
         n_layers = self.geometry.n_layers
         hits_layer = counts[:, :n_layers].astype(np.float64)
         self._per_layer += hits_layer.sum(axis=0)
@@ -290,12 +289,19 @@ class HitAccumulator:
             np.sqrt(sums[:, n_layers + 2] / (e_vis + _EPS)), start_layers(hits_layer, *self._start).astype(np.float64),
         ], axis=1)
         self._parts.append(part)
-        values = e[mask]
-        if values.size:
-            idx = _log_bin_index(values, self.edges)
-            self._counts += np.bincount(idx[idx >= 0], minlength=len(self._counts))
-            self._overflow += int(np.count_nonzero(values > self.edges[-1]))
-            self._underflow += int(np.count_nonzero(values < self.edges[0]))
+        self._fill_spectrum(e[mask])
+
+    def _fill_spectrum(self, values: NDArray[np.floating]) -> None:
+        """Adds hit energies to the spectrum as uniform bins in log10 E (numpy's fast path).
+
+        The range is widened by 1e-9 decades so that rounding of the logarithm never drops a value at an
+        edge (a cell exactly at the threshold counts in the first bin).
+        """
+        edges = self.edges
+        self._overflow += int(np.count_nonzero(values > edges[-1]))
+        self._underflow += int(np.count_nonzero(values < edges[0]))
+        lo, hi = math.log10(edges[0]) - 1e-9, math.log10(edges[-1]) + 1e-9
+        self._counts += np.histogram(np.log10(values), bins=len(self._counts), range=(lo, hi))[0]
 
     def result(self) -> HitSample:
         """The observables of every shower added so far.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ from caloforge.evaluation.diagnosis import diagnose
 from caloforge.evaluation.ensemble import check_ensembles, summarise_ensemble
 from caloforge.evaluation.features import FeatureTable, hlf_groups, hlf_vector
 from caloforge.evaluation.histograms import Histogram, HistSpec, histogram_specs
+from caloforge.evaluation.hit_comparison import compare_hits, hit_histograms, hit_specs
+from caloforge.evaluation.hits import HitAccumulator, HitSample, cell_threshold
 from caloforge.evaluation.importance import ImportanceCollector
 from caloforge.evaluation.inputs import classifier_inputs
 from caloforge.evaluation.metrics import DistanceResult, fpd, kpd
@@ -83,6 +85,9 @@ class EvaluationArtifacts:
         gen_hists: Generated histograms by label, then name.
         responses: Response tables by label (``"reference"`` first).
         threshold: The voxel threshold, MeV.
+        hits: Hit-level observables by label (``"reference"`` first).
+        hit_specs: Hit-level histogram binnings.
+        hit_hists: Hit-level histograms by label (``"reference"`` first), then name.
     """
 
     geometry: Any
@@ -94,6 +99,9 @@ class EvaluationArtifacts:
     gen_hists: dict[str, dict[str, Histogram]]
     responses: dict[str, ResponseTable]
     threshold: float = 0.0
+    hits: dict[str, HitSample] = field(default_factory=dict)
+    hit_specs: list[HistSpec] = field(default_factory=list)
+    hit_hists: dict[str, dict[str, Histogram]] = field(default_factory=dict)
 
 
 def _compare_all(specs: list[HistSpec], ref: dict[str, Histogram], gen: dict[str, Histogram]) -> dict[str, HistComparison]:
@@ -177,6 +185,10 @@ def _evaluate_sample(
         comps = _compare_all([*arts.specs, arts.voxel_spec], arts.ref_hists, hists)
         resp = response_table(scan.features.e_inc, scan.features.response, arts.responses["reference"].edges)
         summary = summarise_comparisons(comps)
+    with phases.phase(f"{label}/hits"):  # hit-level observables (unweighted)
+        arts.hit_hists[label] = hit_histograms(arts.hit_specs, arts.hits[label])
+        hits = compare_hits(arts.hit_specs, arts.hits["reference"], arts.hits[label], arts.responses["reference"].edges,
+                            ref_hists=arts.hit_hists["reference"], gen_hists=arts.hit_hists[label])
     if config.bootstrap:  # both samples resampled: *_err fields
         with phases.phase(f"{label}/bootstrap"):
             errors = bootstrap_errors(arts.specs, arts.reference.features, scan.features, nominal=comps,
@@ -188,7 +200,7 @@ def _evaluate_sample(
         path=str(path), n_events=scan.n_events, summary=summary, response=resp,
         histograms=comps, n_invalid=scan.n_invalid, n_negative_voxels=scan.n_negative_voxels,
         n_classifier_voxel_subset=0 if scan.kept_voxels is None else len(scan.kept_voxels),
-        flags=_scan_flags(label, scan),
+        flags=_scan_flags(label, scan), hits=hits,
     )
     small = config.small_sample(min(len(arts.reference.features), len(scan.features)))  # flagged, not run
     sample.flags.extend(f"{label}: {'FPD/KPD not computed' if k == 'distances' else f'{k} tests skipped'}: {v}"
@@ -216,7 +228,7 @@ def _evaluate_sample(
 def _n_steps(config: EvaluationConfig, n_samples: int) -> int:
     """Progress steps expected: reading, then per sample its phases and classifier runs, the baseline."""
     cls = config.classifier_config()
-    per_sample = 3 + bool(config.bootstrap) + (0 if cls is None else len(config.classifier_inputs) * (1 + cls.repeats))
+    per_sample = 4 + bool(config.bootstrap) + (0 if cls is None else len(config.classifier_inputs) * (1 + cls.repeats))
     return 2 + n_samples * per_sample + (3 + bool(config.bootstrap) if config.baseline else 0)
 
 
@@ -230,7 +242,10 @@ def _read(
             files = input_files(ref_file, gen_files)
             geometry = ref_file.geometry
             threshold = default_threshold(geometry) if config.threshold is None else config.threshold
-            ref_scan, scans, voxel_edges, ref_voxels = scan_all(ref_file, gen_files, config, threshold)
+            cell = cell_threshold(geometry, ref_file.attrs, override=config.cell_threshold, voxel_threshold=threshold)
+            e_max = float(np.max(ref_file.energies)) if len(ref_file) else 1.0
+            accumulators = {k: HitAccumulator(geometry, cell, e_max) for k in ("reference", *gen_files)}
+            ref_scan, scans, voxel_edges, ref_voxels = scan_all(ref_file, gen_files, config, threshold, accumulators)
         finally:
             for f in (ref_file, *gen_files.values()):
                 f.close()
@@ -241,8 +256,10 @@ def _read(
         ref_hists["voxel_energy"] = ref_voxels
         resp = response_table(ref_scan.features.e_inc, ref_scan.features.response,
                               energy_bins(ref_scan.features.e_inc))
+        hits = {k: acc.result() for k, acc in accumulators.items()}
+        hspecs = hit_specs(hits["reference"])
     arts = EvaluationArtifacts(geometry, specs, voxel_spec, ref_scan, scans, ref_hists, {}, {"reference": resp},
-                               threshold)
+                               threshold, hits, hspecs, {"reference": hit_histograms(hspecs, hits["reference"])})
     return ref_scan, scans, arts, flags, files
 
 

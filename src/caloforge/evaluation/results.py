@@ -32,6 +32,7 @@ from caloforge.evaluation.classifier import ClassifierResult
 from caloforge.evaluation.compare import ComparisonSummary, HistComparison, ResponseTable
 from caloforge.evaluation.diagnosis import Diagnosis
 from caloforge.evaluation.ensemble import EnsembleSummary
+from caloforge.evaluation.hit_comparison import HitsReport
 from caloforge.evaluation.metrics import DistanceResult
 from caloforge.evaluation.provenance import Provenance
 from caloforge.evaluation.weighted import WeightedReport
@@ -99,6 +100,7 @@ class SampleReport:
         diagnosis: What gives the sample away (``None``: not diagnosed).
         weighted: The same comparison with the file's per-shower weights applied (``None``: the file
             has no weights); the other attributes are the unweighted numbers.
+        hits: The hit-level comparison (``"hits"`` in ``metrics.json``; ``None``: not computed).
     """
 
     path: str
@@ -115,6 +117,7 @@ class SampleReport:
     classifier: dict[str, ClassifierResult | SkippedTest] = field(default_factory=dict)
     diagnosis: Diagnosis | None = None
     weighted: WeightedReport | None = None
+    hits: HitsReport | None = None
 
     @property
     def invalid_fraction(self) -> float:
@@ -136,6 +139,7 @@ class SampleReport:
             "response": self.response.to_dict(), **_distances(self.fpd, self.kpd),
             "classifier": {kind: r.to_dict() for kind, r in self.classifier.items()},
             **({} if self.weighted is None else {"weighted": self.weighted.to_dict()}),
+            **({} if self.hits is None else {"hits": self.hits.to_dict()}),
         }
 
 

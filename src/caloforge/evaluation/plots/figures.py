@@ -111,6 +111,9 @@ def _build(arts: EvaluationArtifacts, report: EvaluationReport) -> dict[str, Any
         from caloforge.evaluation.plots.angles import angle_figures
 
         figs.update(angle_figures(report.by_angle))
+    from caloforge.evaluation.plots.hits import hit_figures
+
+    figs.update(hit_figures(arts, report))  # hits_*: shown in the "Hit level" section of report.html
     label = _sample_label(arts)
     for fig in figs.values():
         fig.text(0.99, 0.995, label, ha="right", va="top", fontsize=8, color="#444444")

@@ -52,14 +52,16 @@ _SHOWER_PANELS = ("n_hits", "e_vis", "cog_x", "cog_y", "cog_z", "width_z", "r_rm
 
 
 def correlation_figure(reference: NDArray[np.float64], generated: Mapping[str, NDArray[np.float64]]) -> Any:
-    """Correlation matrices: one row per generated sample, columns reference, generated, generated − reference.
+    """Correlation matrices: one row per generated sample, columns reference, generated, generated − reference
+    (the difference annotated; every number is in ``metrics.json``).
 
     Arguments:
         reference: Reference correlations, (K, K) over :data:`~caloforge.evaluation.hits.MOMENTS`.
         generated: Generated correlations by label, each (K, K).
     """
     rows = max(1, len(generated))
-    fig = figure(11.0, 3.6 * rows, constrained=True)
+    fig = figure(11.0, 3.6 * rows)
+    fig.subplots_adjust(left=0.09, right=0.97, bottom=0.2 / rows, top=1 - 0.25 / rows, wspace=0.25, hspace=0.45)
     axes = np.atleast_2d(fig.subplots(rows, 3, squeeze=False))
     ticks = np.arange(len(MOMENTS))
     for row, (label, gen) in enumerate(generated.items()):
@@ -69,7 +71,7 @@ def correlation_figure(reference: NDArray[np.float64], generated: Mapping[str, N
         for col, (title, matrix, scale) in enumerate(panels):
             ax = axes[row, col]
             mesh = ax.imshow(np.nan_to_num(matrix), vmin=-scale, vmax=scale, cmap="RdBu_r")
-            for i, j in np.ndindex(matrix.shape):
+            for i, j in np.ndindex(matrix.shape) if col == 2 else ():  # numbers on the difference only
                 if math.isfinite(matrix[i, j]):
                     ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=5.5)
             ax.set_xticks(ticks, MOMENTS, rotation=90, fontsize=7)

@@ -142,7 +142,9 @@ def _histogram_details(report: EvaluationReport) -> str:
 
 def _figures(images: Mapping[str, bytes]) -> str:
     from caloforge.evaluation.plots.figures import FIGURE_TITLES
+    from caloforge.evaluation.plots.hits import HIT_FIGURE_TITLES
 
+    titles = {**FIGURE_TITLES, **HIT_FIGURE_TITLES}
     out = []
     pages: dict[str, list[str]] = {}
     for name in images:  # further pages of a per-layer figure: linked, not embedded
@@ -155,9 +157,9 @@ def _figures(images: Mapping[str, bytes]) -> str:
         more = " ".join(f'<a href="plots/{_html.escape(p)}.png">page {p.rpartition("_p")[2]}</a>'
                         for p in pages.get(name, []))
         if more:
-            out.append(f"<p>All layers — {_html.escape(FIGURE_TITLES.get(name, name))}: page 1 below, {more}</p>")
+            out.append(f"<p>All layers — {_html.escape(titles.get(name, name))}: page 1 below, {more}</p>")
         data = base64.b64encode(png).decode("ascii")
-        caption = _html.escape(FIGURE_TITLES.get(name, name))
+        caption = _html.escape(titles.get(name, name))
         out.append(f'<figure><figcaption>{caption}</figcaption><img alt="{caption}" src="data:image/png;base64,{data}"></figure>')
     return "".join(out)
 
@@ -305,8 +307,13 @@ def render_html(report: EvaluationReport, images: Mapping[str, bytes] | None = N
     from caloforge.evaluation.plots.angles import angle_section
 
     parts += angle_section(report)  # empty unless the reference has angles
+    from caloforge.evaluation.plots.hits import hits_section
+
+    hit_level = hits_section(report, images or {}, _figures)  # the hits_* figures are shown there
+    images = {k: v for k, v in (images or {}).items() if not k.startswith("hits_")}
     if images:
         parts += ["<h2>Figures</h2>", _figures(images)]
+    parts += hit_level
     if report.generated:
         parts += ["<h2>Every histogram</h2>", _histogram_details(report), _response_details(report)]
     parts.append(_provenance(report))
