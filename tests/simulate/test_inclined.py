@@ -166,3 +166,18 @@ def test_bad_inclined_arguments(tiny_geometry: Geometry) -> None:
     quiet = GFlashSimulator(tiny_geometry, GFlashConfig(sampling_fluctuations=False))
     with pytest.raises(ValueError, match="sampling_fluctuations"):
         quiet.simulate(e, rng, angles=np.zeros(3))
+
+
+def test_axis_is_the_geant4_gun_direction() -> None:
+    from caloforge.simulate.inclined import SpotCloud, rotate_spots
+
+    theta, t = np.array([0.3, 0.7]), np.array([10.0, 20.0])
+    on_axis = SpotCloud(np.array([0, 1]), t, np.zeros(2), np.zeros(2), np.ones(2))
+    z, x, y, behind = rotate_spots(on_axis, theta, np.zeros(2), "detector")
+    # the gun shoots along (sin θ, 0, cos θ) through the origin of the front face (geant4_app.Gun)
+    np.testing.assert_allclose(np.stack([x, y, z], 1), t[:, None] * np.stack([np.sin(theta), 0 * theta, np.cos(theta)], 1))
+    assert behind.all()
+    # a spot displaced along e1 = ∂n/∂θ towards the front face is in front of it early in the shower
+    ahead = SpotCloud(np.array([0]), np.array([1.0]), np.array([5.0]), np.zeros(1), np.ones(1))
+    z_shower, x_mesh, _, behind = rotate_spots(ahead, np.array([0.7]), np.zeros(1), "shower")
+    assert (float(z_shower[0]), float(x_mesh[0]), bool(behind[0])) == (1.0, 5.0, False)
