@@ -36,7 +36,7 @@ def test_angle_pipeline_simulates_trains_and_validates_by_angle(tmp_path: Path) 
         "generate": {"batch_size": 64},
         "evaluate": {"settings": {"classifier": "none", "plots": False, "baseline": False, "distances": "none"}},
         "export": {"enabled": False},
-        "bench": {"enabled": False},
+        "bench": {"batch_sizes": [16], "n_showers": 32},  # times the angle-conditioned model at the reference's angles
     })
     result = run_pipeline(config, tmp_path / "run", progress=False)
     ref = read_showers(tmp_path / "run" / "data" / "reference.h5")
@@ -48,6 +48,7 @@ def test_angle_pipeline_simulates_trains_and_validates_by_angle(tmp_path: Path) 
     by = result.stages["evaluate"].info["by_angle"]
     assert by["labels"] == ["0°", "30°"]
     assert sum(by["n_reference"]) == 120
+    assert result.stages["bench/vae"].info["torch_ms_per_shower"] > 0
     page = result.report.read_text()
     assert "Validation by incidence angle" in page
     assert "30°" in page

@@ -32,7 +32,7 @@ def time_per_shower(run: Callable[[np.ndarray, int], Any], energies: np.ndarray,
 
     Arguments:
         run: Generates one batch: ``run(energies (B,) MeV, batch_size)``.
-        energies: Incident energies, (N,), MeV.
+        energies: Incident energies, (N,), MeV (or (N, 2) rows of energy and angle; ``run`` gets the rows).
         batch_size: Showers per call.
 
     Returns:
@@ -45,10 +45,22 @@ def time_per_shower(run: Callable[[np.ndarray, int], Any], energies: np.ndarray,
     return 1e3 * (time.perf_counter() - start) / len(energies)
 
 
-def _energies(ctx: PipelineContext, n: int) -> np.ndarray:
+def _energies(ctx: PipelineContext, n: int, *, with_angles: bool = False) -> np.ndarray:
+    """``n`` reference energies (N,), MeV, or with ``with_angles`` (N, 2) rows of energy and angle (rad)."""
     with ShowerFile(ctx.results["data"].info["reference"]) as ref:
         e = ref.energies
-    return np.resize(e, n).astype(np.float32)
+        a = ref.angles
+    if not with_angles:
+        return np.resize(e, n).astype(np.float32)
+    if a is None:
+        msg = f"{ref.path}: the model is angle-conditioned but the reference has no angles to time it at"
+        raise ValueError(msg)
+    return np.resize(np.stack([e, a], axis=1), (n, 2)).astype(np.float32)
+
+
+def _split(c: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Energies and angles (``None`` for an energy-only model) of the rows ``_energies`` returned."""
+    return (c[:, 0], c[:, 1]) if c.ndim == 2 else (c, None)
 
 
 def bench_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
@@ -65,12 +77,13 @@ def bench_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
         from caloforge.sampling import generate
 
         model = load_model(ctx.results[f"train/{spec.label}"].path("model.pt"))
-        energies = _energies(ctx, cfg.n_showers)
+        energies = _energies(ctx, cfg.n_showers, with_angles=model.n_conditions == 2)
         rows: list[dict[str, Any]] = []
         for batch in cfg.batch_sizes:
             n = min(len(energies), max(batch * 5, min(len(energies), 200)))
             ms = time_per_shower(
-                lambda e, b: generate(model, e, batch_size=b, seed=0, device="cpu"), energies[:n], batch
+                lambda c, b: generate(model, _split(c)[0], angles=_split(c)[1], batch_size=b, seed=0, device="cpu"),
+                energies[:n], batch,
             )
             rows.append({"backend": "torch", "batch_size": batch, "ms_per_shower": ms, "n": n})
         if onnx:
@@ -79,7 +92,7 @@ def bench_stage(ctx: PipelineContext, spec: PipelineModel) -> StageResult:
             gen = OnnxGenerator(ctx.results[f"export/{spec.label}"].path("model.onnx"))
             for batch in cfg.batch_sizes:
                 n = min(len(energies), max(batch * 5, min(len(energies), 200)))
-                ms = time_per_shower(lambda e, b: gen.generate(e, batch_size=b, seed=0), energies[:n], batch)
+                ms = time_per_shower(lambda c, b: gen.generate(*_split(c), batch_size=b, seed=0), energies[:n], batch)
                 rows.append({"backend": "onnxruntime", "batch_size": batch, "ms_per_shower": ms, "n": n})
         best = {
             backend: min((r["ms_per_shower"] for r in rows if r["backend"] == backend), default=None)
