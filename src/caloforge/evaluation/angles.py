@@ -176,11 +176,11 @@ class AngleReport:
 
     @property
     def labels(self) -> list[str]:
-        """One label per bin: ``"20°"``, or ``"10–20°"`` for quantile bins."""
+        """One label per bin: ``"20°"``, or ``"10.0–20.0°"`` for quantile bins."""
         if self.distinct:
             return [f"{c:.3g}°" for c in self.centres_deg]
         deg = np.degrees(self.edges)
-        return [f"{lo:.3g}–{hi:.3g}°" for lo, hi in itertools.pairwise(deg)]
+        return [f"{max(lo, 0.0):.1f}–{hi:.1f}°" for lo, hi in itertools.pairwise(deg)]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
