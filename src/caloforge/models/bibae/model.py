@@ -107,6 +107,9 @@ class BIBAE(GenerativeModel):
         self.condition_encoder = ConditionEncoder(n_conditions)
         self.y_scale: Tensor
         self.register_buffer("y_scale", torch.tensor(1.0))
+        #: The smallest non-zero training cell, MeV: the readout threshold; generated cells below it are 0.
+        self.hit_threshold_mev: Tensor
+        self.register_buffer("hit_threshold_mev", torch.tensor(0.0))
         self.critic_steps: Tensor
         self.register_buffer("critic_steps", torch.zeros((), dtype=torch.long))
         shape = geometry.shape if geometry.is_regular else None
@@ -140,7 +143,7 @@ class BIBAE(GenerativeModel):
 
     # ------------------------------------------------------------------ preprocessing
     def fit_preprocessing(self, showers: Tensor, conditions: Tensor) -> None:
-        """Fits the condition encoding and the cell scale ``s`` (the largest training cell is 1).
+        """Fits the condition encoding, the cell scale ``s`` (the largest training cell is 1) and the readout threshold.
 
         Arguments:
             showers: Training showers, (N, n_voxels), MeV.
@@ -150,6 +153,8 @@ class BIBAE(GenerativeModel):
         self.condition_encoder.fit(conditions)
         top = float(torch.log1p(showers.clamp_min(0).amax() / self.config.energy_unit_mev))
         self.y_scale.fill_(max(top, 1e-6))
+        hits = showers[showers > 0]
+        self.hit_threshold_mev.fill_(float(hits.min()) if hits.numel() else 0.0)
         super().fit_preprocessing(showers, conditions)
 
     def to_cells(self, showers: Tensor) -> Tensor:
@@ -175,10 +180,10 @@ class BIBAE(GenerativeModel):
 
     def _post(self, y: Tensor, encoded: Tensor) -> Tensor:
         """The post-processor on decoded cells, conditioned on their energy sum and E_inc."""
-        out: Tensor = self.post(y, self._energy_feature(y, encoded), encoded)
+        out: Tensor = self.post(y, self._energy_feature(y), encoded)
         return out
 
-    def _energy_feature(self, y: Tensor, encoded: Tensor) -> Tensor:  # noqa: ARG002
+    def _energy_feature(self, y: Tensor) -> Tensor:
         """log of the shower's total energy in units of the cell unit, scaled like the cells (B, 1)."""
         total = self.to_mev(y).sum(1, keepdim=True)
         return torch.log(1.0 + total / self.config.energy_unit_mev) / self.y_scale  # log1p has no ONNX op
@@ -335,7 +340,7 @@ class BIBAE(GenerativeModel):
         return self.config.latent_dim + self.config.noise_dim
 
     def decode(self, conditions: Tensor, noise: Tensor) -> Tensor:
-        """Generated showers: decoder, then post-processor, then the inverse cell transform.
+        """Generated showers: decoder, post-processor, inverse cell transform, readout threshold (the smallest training hit).
 
         Arguments:
             conditions: Raw conditions, (B, C): incident energy in MeV [, angle in rad].
@@ -347,7 +352,8 @@ class BIBAE(GenerativeModel):
         conditions = conditions.float()
         encoded = self.condition_encoder(conditions)
         y = self.decoder(torch.cat([noise.float(), encoded], dim=1))
-        return self.to_mev(self._post(y, encoded))
+        showers = self.to_mev(self._post(y, encoded))
+        return torch.where(showers >= self.hit_threshold_mev, showers, torch.zeros_like(showers))
 
     def extra_repr(self) -> str:
         """The config, shown by ``print(model)``."""
