@@ -37,3 +37,18 @@ def test_nan_output_fails() -> None:
 def test_shape_mismatch_raises() -> None:
     with pytest.raises(ValueError, match="shape"):
         compare_outputs(np.ones((2, 3)), np.ones((2, 4)))
+
+
+def test_only_rare_flips_at_the_readout_threshold_are_accepted() -> None:
+    ref = np.full((2, 20_000), 40.0, np.float32)
+    ref[:, :5] = 0.0152  # voxels just above a 15.15 keV readout threshold
+    one = ref.copy()
+    one[0, 0] = 0.0  # zeroed by the export only: a threshold flip
+    assert compare_outputs(ref, one).passed
+    assert "1 voxel(s) at the readout threshold" in str(compare_outputs(ref, one))
+    many = ref.copy()
+    many[:, :5] = 0.0  # 10 flips in 40,000 voxels: more than one in 10^4
+    assert not compare_outputs(ref, many).passed
+    large = ref.copy()
+    large[0, 10] = 0.0  # a 40 MeV voxel lost is a real difference
+    assert not compare_outputs(ref, large).passed
