@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from caloforge.training.trainer import Trainer
     from caloforge.tuning.config import TuneConfig
 
-__all__ = ["TrialScore", "TuneResult", "score_config", "tune"]
+__all__ = ["TrialData", "TrialScore", "TuneResult", "score_config", "tune"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,20 +72,26 @@ class TuneResult:
     baseline: TrialScore | None = None
 
 
-class _Data:
-    """Training and held-out showers, loaded once per data config."""
+class TrialData:
+    """The training and held-out showers of a study, loaded (or simulated) once per data config.
+
+    Arguments:
+        config: The tune config (its objective says where the held-out showers come from).
+    """
 
     def __init__(self, config: TuneConfig) -> None:
         self.config = config
         self._cache: dict[str, ShowerData] = {}
 
     def load(self, data: DataConfig) -> ShowerData:
+        """The showers of ``data``, from the cache after the first call."""
         key = json.dumps(dataclasses.asdict(data), sort_keys=True)
         if key not in self._cache:
             self._cache[key] = load_training_data(data)
         return self._cache[key]
 
     def holdout(self, train: DataConfig) -> ShowerData:
+        """The held-out showers of the fidelity objective for training data ``train``."""
         objective = self.config.objective
         if objective.holdout is not None:
             return self.load(objective.holdout)
@@ -111,7 +117,7 @@ def _fast_score(reference: ShowerData) -> Any:
 def score_config(
     config: TuneConfig,
     run_config: RunConfig,
-    data: _Data,
+    data: TrialData,
     *,
     trial: optuna.Trial | None = None,
     force: bool = False,
@@ -159,7 +165,7 @@ def score_config(
     return TrialScore(fid.score, details)
 
 
-def _baseline(config: TuneConfig, data: _Data, force: bool) -> TrialScore:
+def _baseline(config: TuneConfig, data: TrialData, force: bool) -> TrialScore:
     """The base config's own score (same budget, same scoring), cached in ``OUT/baseline.json``."""
     out = Path(config.out)
     path = out / "baseline.json"
@@ -202,7 +208,7 @@ def tune(
     out = Path(config.out)
     study = open_study(config, force=force, worker=worker)
     out.mkdir(parents=True, exist_ok=True)
-    data = _Data(config)
+    data = TrialData(config)
     base = _baseline(config, data, force) if baseline else None
 
     def objective(trial: optuna.Trial, values: dict[str, Any]) -> float:
