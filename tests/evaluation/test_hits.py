@@ -45,7 +45,7 @@ def test_hits_visible_energy_and_centre_of_gravity() -> None:
     assert _sample(SHOWER.copy(), np.array([10.0]), threshold=0.0).n_hits.tolist() == [5.0]
 
 
-def test_chunks_add_up_to_one_pass() -> None:
+def test_chunks_add_up_to_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(3)
     showers = rng.exponential(1.0, (50, GEOMETRY.n_voxels))
     energies = rng.uniform(10, 100, 50)
@@ -56,6 +56,10 @@ def test_chunks_add_up_to_one_pass() -> None:
     parts = acc.result()
     np.testing.assert_allclose(parts.moments(), whole.moments())
     np.testing.assert_array_equal(parts.spectrum_counts, whole.spectrum_counts)
+    monkeypatch.setattr("caloforge.evaluation.hits._BLOCK_BYTES", 4 * GEOMETRY.n_voxels * 7)  # blocks of 7 showers
+    blocks = _sample(showers.copy(), energies)
+    np.testing.assert_allclose(blocks.moments(), whole.moments())
+    np.testing.assert_array_equal(blocks.hits_per_layer, whole.hits_per_layer)
 
 
 def test_start_layer_is_the_first_of_two_showering_layers() -> None:

@@ -65,6 +65,7 @@ BINS_PER_DECADE = 20
 MOMENTS = ("n_hits", "e_vis", "cog_x", "cog_y", "cog_z", "width_z", "r_rms", "start_layer")
 _EPS = 1e-16
 _MAX_RADIAL_BINS = 64
+_BLOCK_BYTES = 32 << 20  # voxels per block of HitAccumulator.add: cache-sized temporaries
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,16 @@ class HitAccumulator:
         self.add(showers, energies)
 
     def add(self, showers: NDArray[np.floating], energies: NDArray[np.floating]) -> None:
-        """Adds a chunk of finite showers, (n, n_voxels) MeV, before any voxel threshold, and their E_inc (n,)."""
+        """Adds a chunk of finite showers, (n, n_voxels) MeV, before any voxel threshold, and their E_inc (n,).
+
+        The chunk is processed in blocks of at most 32 MiB of voxels, so the temporaries stay small.
+        """
+        energies = np.asarray(energies).reshape(-1)
+        block = max(1, _BLOCK_BYTES // (4 * max(1, self.geometry.n_voxels)))
+        for start in range(0, len(showers), block):
+            self._add_block(showers[start : start + block], energies[start : start + block])
+
+    def _add_block(self, showers: NDArray[np.floating], energies: NDArray[np.floating]) -> None:
         thr = self.threshold.mev
         mask = showers >= thr if thr > 0 else showers > 0
         e = np.multiply(showers, mask, dtype=np.float32)
