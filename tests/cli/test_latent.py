@@ -98,3 +98,10 @@ def test_training_with_latent_sampler_kde_fits_it_after_the_last_step(
     assert model.config.posterior == "iaf"
     assert model.latent_kde_for_sampling() is not None
     assert model.latent_kde.points.shape[1] == model.config.latent_dim + 1
+    out = tmp_path / "lat-iaf"
+    assert main(["-q", "latent", "--checkpoint", str(tmp_path / "run" / "checkpoints" / "last.pt"), "--data", str(data),
+                 "--out", str(out), "--no-plots"]) == 0
+    result = json.loads((out / "latent.json").read_text())
+    assert result["posterior"] == "iaf"
+    assert result["kl_monte_carlo"] is not None
+    assert "Gaussian base" in (out / "latent.html").read_text()
