@@ -82,3 +82,17 @@ def test_without_optuna_the_command_names_the_extra(tmp_path, tune_dict, monkeyp
     monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ModuleNotFoundError
     assert main(["tune", str(_write(tmp_path, tune_dict)), "-q"]) == 2
     assert "caloforge tune needs Optuna: pip install 'caloforge[tune]'" in capsys.readouterr().err
+
+
+def test_objective_seeds_train_each_trial_once_per_seed_and_average(tmp_path, tune_dict):
+    tune_dict.update(n_trials=1, objective={"metric": "val_loss", "seeds": [3, 4]})
+    assert main(["tune", str(_write(tmp_path, tune_dict)), "-q"]) == 0
+    out = tmp_path / "out"
+    trial = json.loads((out / "study.json").read_text())["trials"][0]
+    scores = trial["user_attrs"]["seed_scores"]
+    assert len(scores) == 2
+    assert scores[0] != scores[1]
+    assert trial["value"] == pytest.approx(sum(scores) / 2)
+    seeds = [load_run_config(out / "trial-0" / f"seed-{s}" / "config.yaml").train.seed for s in (3, 4)]
+    assert seeds == [3, 4]
+    assert len(trial["intermediate"]) == 3  # the first seed's run fed the pruner

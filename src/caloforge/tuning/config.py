@@ -62,6 +62,9 @@ class ObjectiveConfig:
         classifier_inputs: Inputs of the fast classifier (``high``, ``low``, ``low-normed``).
         prune_showers: Showers generated at each epoch for the intermediate value of ``fidelity``
             (their E_tot/E_inc separation power); ``val_loss`` reports the epoch's validation loss.
+        seeds: Train every trial once per ``train.seed`` listed (``OUT/trial-N/seed-S``) and score the
+            mean, so that the ranking is not one seed's luck; the pruner sees the first seed's run, and
+            a pruned trial trains no further seed. Empty: one run with the base config's seed.
     """
 
     metric: Literal["val_loss", "fidelity"] = "val_loss"
@@ -70,8 +73,12 @@ class ObjectiveConfig:
     holdout_seed: int = 12345
     classifier_inputs: Literal["high", "low", "low-normed"] = "high"
     prune_showers: int = 500
+    seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        if len(set(self.seeds)) != len(self.seeds):
+            msg = f"objective.seeds: {list(self.seeds)} repeats a seed"
+            raise ValueError(msg)
         for name in ("n_holdout", "prune_showers"):
             if getattr(self, name) < 20:
                 msg = f"objective.{name} must be at least 20, got {getattr(self, name)}"

@@ -124,10 +124,29 @@ def score_config(
 ) -> TrialScore:
     """Trains ``run_config`` (pruned through ``trial`` when given) and scores it by the config's objective.
 
+    With ``objective.seeds`` it trains once per seed in ``OUT/seed-S`` and returns the mean score
+    (``details["seed_scores"]``: each seed's); only the first seed's run reports to the pruner.
+
     Raises:
         optuna.TrialPruned: The pruner stopped the trial.
         FileExistsError: The run directory holds another run and ``force`` is not set.
     """
+    seeds = config.objective.seeds
+    if not seeds:
+        return _score_run(config, run_config, data, trial=trial, force=force)
+    scores = []
+    for i, seed in enumerate(seeds):
+        train = dataclasses.replace(run_config.train, seed=seed)
+        one = dataclasses.replace(run_config, train=train, out=str(Path(run_config.out) / f"seed-{seed}"))
+        scores.append(_score_run(config, one, data, trial=trial if i == 0 else None, force=force))
+    details = {**scores[0].details, "seeds": list(seeds), "seed_scores": [s.score for s in scores]}
+    return TrialScore(sum(s.score for s in scores) / len(scores), details)
+
+
+def _score_run(
+    config: TuneConfig, run_config: RunConfig, data: TrialData, *, trial: optuna.Trial | None, force: bool
+) -> TrialScore:
+    """One training run of :func:`score_config`."""
     objective = config.objective
     showers = data.load(run_config.data)
     holdout = data.holdout(run_config.data) if objective.metric == "fidelity" else None
