@@ -10,6 +10,7 @@ optuna = pytest.importorskip("optuna")
 
 from caloforge.tuning import PruningCallback, parse_space
 from caloforge.tuning.config import tune_config_from_dict
+from caloforge.tuning.report import study_summary
 from caloforge.tuning.study import StudyMismatchError, finished_trials, open_study, run_trials
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -49,7 +50,7 @@ def _epochs(losses):
     return objective
 
 
-def test_the_pruner_receives_every_epoch_and_prunes():
+def test_the_pruner_receives_every_epoch_and_prunes(tune_dict):
     space = parse_space({"train.lr": {"low": 0.1, "high": 1.0}})
     study = optuna.create_study(pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1))
     losses = [[5.0, 4.0, 3.0, 2.0], [6.0, 5.5, 5.4, 5.3], [4.0, 3.0, 2.0, 1.0]]
@@ -58,6 +59,10 @@ def test_the_pruner_receives_every_epoch_and_prunes():
     assert states == ["COMPLETE", "PRUNED", "COMPLETE"]
     assert study.trials[0].intermediate_values == {0: 5.0, 1: 4.0, 2: 3.0, 3: 2.0}
     assert study.trials[1].intermediate_values == {0: 6.0, 1: 5.5}  # pruned after the warm-up epoch
+    summary = study_summary(study, tune_dict_config(tune_dict))
+    assert [t["value"] for t in summary["trials"]] == [2.0, None, 1.0]  # a pruned trial has no score
+    assert summary["n_pruned"] == 1
+    assert summary["best"]["number"] == 2
 
 
 def test_hyperband_pruner_from_the_config(tune_dict):

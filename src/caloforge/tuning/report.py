@@ -50,7 +50,8 @@ def study_summary(study: optuna.Study, config: TuneConfig, baseline: TrialScore 
     trials = []
     for t in study.get_trials(deepcopy=False):
         trials.append({
-            "number": t.number, "state": t.state.name.lower(), "value": t.value,
+            "number": t.number, "state": t.state.name.lower(),
+            "value": t.value if t.state.name == "COMPLETE" else None,  # a pruned trial's is its last intermediate
             "params": from_labels(config.search_space, t.params), "intermediate": dict(t.intermediate_values),
             "user_attrs": dict(t.user_attrs),
             "duration_s": None if t.duration is None else round(t.duration.total_seconds(), 1),
