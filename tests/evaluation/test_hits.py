@@ -135,3 +135,16 @@ def test_linearity_and_identical_samples() -> None:
     assert out["separation_power"]["n_hits"] == 0.0
     assert out["linearity"]["max_abs_linearity_rel_diff"] == 0.0
     assert out["cell_threshold_mev"] == 0.5
+
+
+def test_cell_threshold_from_the_geometry() -> None:
+    import dataclasses
+
+    from caloforge.geometry import get_geometry
+
+    with_mip = dataclasses.replace(GEOMETRY, mip_mev=0.4)
+    assert cell_threshold(with_mip, None, override=None, voxel_threshold=0.01).mev == pytest.approx(0.2)
+    given = dataclasses.replace(with_mip, cell_threshold_mev=0.3)
+    assert cell_threshold(given, {"mip_mev": 9.0}, override=None, voxel_threshold=0.01).source == "geometry"
+    ild = cell_threshold(get_geometry("ild-48x25x25"), None, override=None, voxel_threshold=0.0)
+    assert (ild.mev, ild.source, ild.mip_mev) == (0.25, "geometry", 0.49)
