@@ -18,7 +18,9 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 def test_data_settings_without_angles_are_unchanged() -> None:
     plain = DataConfig()
-    assert plain.stage_settings() == {k: v for k, v in to_dict(plain).items() if k not in ("angle", "frame")}
+    assert plain.stage_settings() == {
+        k: v for k, v in to_dict(plain).items() if k not in ("angle", "frame", "particle")
+    }
     assert DataConfig(angle="0:40").stage_settings()["angle"] == "0:40"
     with pytest.raises(ConfigError, match="quoted spec"):
         DataConfig(angle=40)  # type: ignore[arg-type]

@@ -59,6 +59,8 @@ class DataConfig:
             layer normal in degrees, fixed (``30``), uniform (``0:40``) or a list (``0,20,40``); ``None``:
             head-on showers without angles (simulation only). Par04's polar angle is 90° − θ.
         frame: Readout frame of inclined showers (``"detector"`` or ``"shower"``, as ``simulate --frame``).
+        particle: Simulated particle, as ``caloforge simulate --particle``: ``"electron"`` (default),
+            ``"photon"`` or ``"pion"`` (the GFLASH hadronic parameterisation in the layers' materials).
     """
 
     source: Literal["simulate", "file"] = "simulate"
@@ -73,6 +75,7 @@ class DataConfig:
     shard_size: int = 10_000
     angle: str | None = None
     frame: Literal["detector", "shower"] = "detector"
+    particle: Literal["electron", "photon", "pion"] = "electron"
 
     def __post_init__(self) -> None:
         if self.angle is not None:
@@ -88,11 +91,13 @@ class DataConfig:
                 raise ConfigError(str(err)) from None
 
     def stage_settings(self) -> dict[str, Any]:
-        """The settings that determine the data stage's files (without angles: exactly those of before)."""
+        """The settings that determine the data stage's files (head-on electrons: exactly those of before)."""
         out = to_dict(self)
         if self.angle is None:
             out.pop("angle")
             out.pop("frame")
+        if self.particle == "electron":
+            out.pop("particle")
         return out
 
 

@@ -184,6 +184,35 @@ def _angle_table(results: Mapping[str, StageResult]) -> str:
             "the evaluation report.</p>" + f"<table><tr>{header}</tr>{''.join(rows)}</table>")
 
 
+_HIT_COLUMNS = {"n_hits": "hits", "e_vis": "visible E", "cell_energy": "cell spectrum", "start_layer": "start layer",
+                "cog_z": "CoG z", "r_rms": "radial rms"}
+
+
+def _hits_table(results: Mapping[str, StageResult]) -> str:
+    """Hit-level validation per model: separation powers of the DESY observables, mean hits and visible energy."""
+    hits = results["evaluate"].info.get("hits") if "evaluate" in results else None
+    if not hits:
+        return ""
+    first = next(iter(hits.values()))
+    keys = [k for k in _HIT_COLUMNS if k in first.get("separation", {})]
+    head = ["model", *(f"sep. {_HIT_COLUMNS[k]}" for k in keys), "mean sep.", "hits (ref / gen)",
+            "visible E, MeV (ref / gen)"]
+    rows = []
+    for label, h in hits.items():
+        ref, gen = h.get("means", {}).get("reference", {}), h.get("means", {}).get("generated", {})
+        cells = [html.escape(label), *(fmt(h["separation"].get(k), 3) for k in keys), fmt(h.get("separation_mean"), 3),
+                 f"{fmt(ref.get('n_hits'), 4)} / {fmt(gen.get('n_hits'), 4)}",
+                 f"{fmt(ref.get('e_vis'), 4)} / {fmt(gen.get('e_vis'), 4)}"]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    mip = first.get("mip_mev")
+    where = f"½ MIP = {fmt(first.get('threshold_mev'), 3)} MeV" if mip else f"{fmt(first.get('threshold_mev'), 3)} MeV"
+    return (f"<h2>Hit level</h2><p>Cells above the threshold ({where}) are hits. Separation power of each "
+            "observable's histogram (0 = identical, 1 = disjoint); the figures (cell spectrum with the MIP peak, "
+            "linearity and resolution from mean90 / rms90, moment correlations) are in the evaluation report.</p>"
+            f"<table><tr>{header}</tr>{''.join(rows)}</table>")
+
+
 def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, StageResult], seconds: float) -> Path:
     """Writes ``run_dir/index.html`` and returns its path."""
     rows = comparison_rows(config, results)
@@ -212,6 +241,7 @@ def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, Sta
         + (f" The built-in GFlash simulator that produced the data took {_fmt(sim)} ms/shower here." if sim else "")
         + "</p>",
         _angle_table(results),
+        _hits_table(results),
         _LINKS if "evaluate" in results else "",
         "".join(f"<p class='bad'>⚠ {html.escape(f)}</p>" for f in flags),
         _figures(run_dir, results),

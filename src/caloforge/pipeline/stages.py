@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from caloforge.data import Conditions
     from caloforge.evaluation import BaselineReport, SampleReport
     from caloforge.evaluation.angles import AngleReport
+    from caloforge.evaluation.hit_comparison import HitsReport
     from caloforge.pipeline.config import DataConfig
 
 __all__ = ["data_stage", "evaluate_stage", "export_stage", "generate_stage", "train_stage"]
@@ -55,7 +56,7 @@ def data_stage(ctx: PipelineContext) -> StageResult:
         from caloforge.distributed import cluster, produce_sharded
         from caloforge.simulate import GFlashProducer
 
-        producer = GFlashProducer(cfg.geometry, frame=None if cfg.angle is None else cfg.frame)
+        producer = GFlashProducer(cfg.geometry, frame=None if cfg.angle is None else cfg.frame, particle=cfg.particle)
         runs = []
         with cluster(cfg.workers) as client:
             for name, n, seed in (("train.h5", cfg.n_train, cfg.seed), ("reference.h5", cfg.n_reference, cfg.seed + 1)):
@@ -213,6 +214,18 @@ def _by_angle_info(by: AngleReport) -> dict[str, Any]:
             "response_reference": [_finite(v) for v in by.reference.response_mean], "models": models}
 
 
+def _hits_info(hits: HitsReport) -> dict[str, Any]:
+    """A sample's hit-level separation powers, mean hits and visible energy (reference and generated)."""
+    keys = ("n_hits", "e_vis", "cell_energy", "start_layer", "cog_z", "r_rms")
+    return {
+        "threshold_mev": hits.threshold.mev, "mip_mev": hits.threshold.mip_mev,
+        "separation": {k: _finite(hits.histograms[k].separation_power) for k in keys if k in hits.histograms},
+        "separation_mean": _finite(hits.separation_power_mean),
+        "means": {side: {k: _finite(v) for k, v in values.items() if k in ("n_hits", "e_vis")}
+                  for side, values in hits.means.items()},
+    }
+
+
 def evaluate_stage(ctx: PipelineContext) -> StageResult:
     """Evaluates every generated sample against the reference in ``evaluate/`` (one HTML report)."""
     labels = [m.label for m in ctx.config.models]
@@ -229,6 +242,9 @@ def evaluate_stage(ctx: PipelineContext) -> StageResult:
             info["baseline"] = _baseline_info(report.baseline)
         if report.by_angle is not None:
             info["by_angle"] = _by_angle_info(report.by_angle)
+        hits = {label: _hits_info(s.hits) for label, s in report.generated.items() if s.hits is not None}
+        if hits:
+            info["hits"] = hits
         info["flags"] = list(report.flags)
         return ["report.html", "metrics.json"], info
 
