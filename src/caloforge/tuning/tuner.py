@@ -222,8 +222,12 @@ def tune(
     Raises:
         caloforge.tuning.study.StudyMismatchError: The study or ``OUT`` belongs to another config.
     """
+    import optuna
+
     from caloforge.tuning.report import write_outputs, write_report_html
 
+    if not logging.getLogger("caloforge").isEnabledFor(logging.INFO):  # -q: Optuna's per-trial lines too
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(config.out)
     study = open_study(config, force=force, worker=worker)
     out.mkdir(parents=True, exist_ok=True)
