@@ -14,7 +14,7 @@ from caloforge.cli.main import main
 from caloforge.geometry import Geometry
 from caloforge.models import MODELS, ShowerBatch, build_model, load_model, save_model
 from caloforge.models.bibae import BIBAE, BIBAEConfig
-from caloforge.models.latent_prior import ConditionalNoise, kde_context
+from caloforge.models.latent_prior import kde_context
 from caloforge.sampling import generate
 from caloforge.training import TrainConfig, Trainer
 
@@ -114,8 +114,9 @@ def test_reset_critic_is_reinitialised_every_k_critic_steps(tiny_geometry: Geome
 def test_kde_latents_follow_the_encoded_ones(angles: bool, tiny_geometry: Geometry) -> None:
     model, batch = _fitted(tiny_geometry, 400, angles=angles)
     model.eval()
-    assert isinstance(model, ConditionalNoise)
+    assert model.latent_kde_for_sampling() is None  # unfitted: N(0, 1)
     model.fit_after_training(batch.showers, batch.conditions)
+    assert model.latent_kde_for_sampling() is model.latent_kde
     mu = model.encode(model.to_cells(batch.showers), model.condition_encoder(batch.conditions))[0].detach()
     noise = model.sample_noise_given(batch.conditions, generator=torch.Generator().manual_seed(0))
     z = noise[:, : model.config.latent_dim]

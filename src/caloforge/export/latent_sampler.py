@@ -1,7 +1,7 @@
 """A latent KDE beside an exported model: written by the export, sampled by the ONNX Runtime producer.
 
-A model that draws its latent from a :class:`~caloforge.nn.kde.LatentKDE` given the conditions (it
-has ``latent_kde_for_sampling()``, see :mod:`caloforge.models.latent_prior`) exports its ``decode``
+A model that draws its latent from a :class:`~caloforge.nn.kde.LatentKDE` given the conditions
+(its ``latent_kde_for_sampling()`` returns one, see :mod:`caloforge.models.latent_prior`) exports its ``decode``
 with the latent as part of the ``noise`` input; the KDE sampling stays outside the graph. The export
 writes the KDE's rows and bandwidths to ``<model>.kde.npz`` beside the ``.onnx`` and names that file
 in the model card (``extra["latent_sampler"]``); :class:`KDESampler` reads it back with numpy only

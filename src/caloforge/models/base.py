@@ -10,7 +10,8 @@ generation path is one exportable graph. The trainer knows only this interface:
 * :meth:`loss` on a :class:`ShowerBatch` for a group, returning a :class:`LossOutput`;
 * :meth:`fit_after_training` once, after the last step (a latent sampler that needs the trained encoder);
 * :meth:`decode` turns conditions plus noise of shape ``(B, noise_dim)`` into showers
-  deterministically; :meth:`sample` draws the noise and decodes.
+  deterministically; :meth:`sample_noise_given` draws that noise (standard normal, or the first
+  columns from the model's latent KDE given the conditions) and :meth:`sample` decodes it.
 
 Conditions are raw physics quantities, ``(B, C)``: column 0 the incident energy in MeV, column 1
 (when the model is angle-conditioned) the polar angle in rad.
@@ -26,6 +27,8 @@ import torch
 from torch import Tensor, nn
 
 from caloforge.geometry import Geometry
+from caloforge.models.latent_prior import kde_context
+from caloforge.nn.kde import LatentKDE
 
 __all__ = ["GenerativeModel", "LossOutput", "ShowerBatch"]
 
@@ -168,11 +171,33 @@ class GenerativeModel(nn.Module, ABC):
         device = device if device is not None else self._device()
         return torch.randn(n, self.noise_dim, generator=generator, device=device)
 
+    def latent_kde_for_sampling(self) -> LatentKDE | None:
+        """The fitted KDE that generation draws the first latent columns from, given the conditions.
+
+        ``None`` (the default): the whole noise is standard normal. A model with a KDE latent sampler
+        (BIB-AE, a VAE with ``latent_sampler: kde``) returns its fitted :class:`~caloforge.nn.kde.LatentKDE`.
+        """
+        return None
+
+    def sample_noise_given(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+        """Decode noise (B, noise_dim) for raw conditions (B, C), on their device: what every generation path draws.
+
+        With a latent KDE (:meth:`latent_kde_for_sampling`), its first ``kde.latent_dim`` columns are drawn
+        from the KDE given :func:`~caloforge.models.latent_prior.kde_context` of the conditions and the rest
+        are standard normal; otherwise this is :meth:`sample_noise`.
+        """
+        n, device = conditions.shape[0], conditions.device
+        kde = self.latent_kde_for_sampling()
+        if kde is None:
+            return self.sample_noise(n, generator=generator, device=device)
+        z = kde.sample(kde_context(conditions), generator=generator).to(device)
+        rest = torch.randn(n, self.noise_dim - kde.latent_dim, generator=generator, device=device)
+        return torch.cat([z, rest], dim=1)
+
     @torch.no_grad()
     def sample(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         """Generates one shower per row of ``conditions`` (B, C); returns (B, n_voxels), MeV."""
-        noise = self.sample_noise(conditions.shape[0], generator=generator, device=conditions.device)
-        return self.decode(conditions, noise)
+        return self.decode(conditions, self.sample_noise_given(conditions, generator=generator))
 
     def _device(self) -> torch.device:
         for tensor in self.parameters():

@@ -214,17 +214,12 @@ class ModelProducer(LazyState):
 
     def batches(self, conditions: Conditions, seed: int) -> Iterator[ShowerData]:
         """Showers of consecutive batches, noise from one generator seeded with ``seed``."""
-        from caloforge.models.latent_prior import ConditionalNoise
-
         model, device = self._loaded()
         generator = torch.Generator(device=device)
         generator.manual_seed(int(seed))
         for chunk in conditions.chunks(self.batch_size):
             c = torch.as_tensor(chunk.as_array(), device=device)
-            if isinstance(model, ConditionalNoise):  # a latent drawn given the conditions (a KDE)
-                noise = model.sample_noise_given(c, generator=generator)
-            else:
-                noise = model.sample_noise(len(c), generator=generator, device=device)
+            noise = model.sample_noise_given(c, generator=generator)  # a KDE latent is drawn given the conditions
             with torch.inference_mode():
                 x = model.decode(c, noise).float()
                 x = torch.nn.functional.threshold(x, self.threshold, 0.0) if self.threshold > 0 else x.clamp_min(0.0)

@@ -318,21 +318,6 @@ class BIBAE(GenerativeModel):
         """The KDE that generation draws the first ``latent_dim`` noise columns from (``None``: N(0, 1))."""
         return self.latent_kde if self.config.latent_sampler == "kde" and self.latent_kde.is_fitted else None
 
-    def sample_noise_given(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
-        """Decode noise (B, noise_dim) for raw conditions (B, C): KDE latents (or N(0, 1)), then pure noise."""
-        n, device = conditions.shape[0], conditions.device
-        kde = self.latent_kde_for_sampling()
-        if kde is None:
-            return self.sample_noise(n, generator=generator, device=device)
-        z = kde.sample(kde_context(conditions), generator=generator).to(device)
-        rest = torch.randn(n, self.config.noise_dim, generator=generator, device=device)
-        return torch.cat([z, rest], dim=1)
-
-    @torch.no_grad()
-    def sample(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
-        """Generates one shower per row of ``conditions`` (B, C) with latents from the configured sampler."""
-        return self.decode(conditions, self.sample_noise_given(conditions, generator=generator))
-
     # ------------------------------------------------------------------ generation
     @property
     def noise_dim(self) -> int:

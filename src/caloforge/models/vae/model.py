@@ -240,25 +240,6 @@ class VAE(GenerativeModel):
             raise RuntimeError(msg)
         return self.latent_kde
 
-    def sample_noise_given(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
-        """Decode noise (B, noise_dim) for raw conditions (B, C): the latent (KDE or N(0, 1)), then the output noise.
-
-        Raises:
-            RuntimeError: ``latent_sampler: kde`` and the KDE was never fitted.
-        """
-        n, device = conditions.shape[0], conditions.device
-        kde = self.latent_kde_for_sampling()
-        if kde is None:
-            return self.sample_noise(n, generator=generator, device=device)
-        z = kde.sample(kde_context(conditions), generator=generator).to(device)
-        rest = torch.randn(n, self.noise_dim - self.config.latent_dim, generator=generator, device=device)
-        return torch.cat([z, rest], dim=1)
-
-    @torch.no_grad()
-    def sample(self, conditions: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
-        """Generates one shower per row of ``conditions`` (B, C), the latent from the configured sampler."""
-        return self.decode(conditions, self.sample_noise_given(conditions, generator=generator))
-
     def loss(self, batch: ShowerBatch, group: str = "main") -> LossOutput:
         """Negative ELBO (β-weighted) plus total- and layer-energy terms; see the class docstring.
 
