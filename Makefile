@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The pinned CPU wheel first (torch is the `torch` extra), so that the extra installs nothing bigger.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[torch,eval,test,plot,flows,onnx,dask,tune]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,eval,test,plot,flows,onnx,dask,tune,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,7 +1,7 @@
 """Developer sessions (``nox -s NAME``), running the same commands as the Makefile targets.
 
-Sessions: ``tests`` (``make test``), ``lint`` (ruff), ``typing`` (mypy strict; ``make lint`` runs both)
-and ``doctest`` (the ``Example:`` blocks of the library). ``nox`` reuses an existing environment with
+Sessions: ``tests`` (``make test``), ``lint`` (ruff), ``typing`` (mypy strict; ``make lint`` runs both),
+``doctest`` (the ``Example:`` blocks of the library) and ``docs`` (the API reference, ``make docs``). ``nox`` reuses an existing environment with
 ``-r``; ``nox --no-venv`` runs in the current one (for example ``.venv``) without creating any.
 """
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import nox
 
-__all__ = ["doctest", "lint", "tests", "typing"]
+__all__ = ["docs", "doctest", "lint", "tests", "typing"]
 
 nox.options.sessions = ["lint", "typing", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 #: The pinned CPU wheel first, so that the package's torch range installs nothing bigger (as in the Makefile).
 TORCH = "torch==2.13.0"
-EXTRAS = ".[torch,eval,test,plot,flows,onnx,dask]"
+EXTRAS = ".[torch,eval,test,plot,flows,onnx,dask,tune,docs]"
 
 
 def _install(session: nox.Session) -> None:
@@ -55,3 +55,10 @@ def doctest(session: nox.Session) -> None:
     """Only the docstring examples of the library (they also run as part of ``tests``)."""
     _install(session)
     session.run("python", "-m", "pytest", "-q", "src/caloforge", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The API reference from the docstrings (``make docs``): ``build/api/index.html``."""
+    _install(session)
+    session.run("python", "tools/build_api_docs.py", "build/api", *session.posargs)
