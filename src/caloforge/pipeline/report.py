@@ -188,11 +188,12 @@ _HIT_COLUMNS = {"n_hits": "hits", "e_vis": "visible E", "cell_energy": "cell spe
                 "cog_z": "CoG z", "r_rms": "radial rms"}
 
 
-def _hits_table(results: Mapping[str, StageResult]) -> str:
+def _hits_table(config: PipelineConfig, results: Mapping[str, StageResult]) -> str:
     """Hit-level validation per model: separation powers of the DESY observables, mean hits and visible energy."""
-    hits = results["evaluate"].info.get("hits") if "evaluate" in results else None
-    if not hits:
+    found = results["evaluate"].info.get("hits") if "evaluate" in results else None
+    if not found:
         return ""
+    hits = {m.label: found[m.label] for m in config.models if m.label in found}  # in the config's order
     first = next(iter(hits.values()))
     keys = [k for k in _HIT_COLUMNS if k in first.get("separation", {})]
     head = ["model", *(f"sep. {_HIT_COLUMNS[k]}" for k in keys), "mean sep.", "hits (ref / gen)",
@@ -241,7 +242,7 @@ def write_index(config: PipelineConfig, run_dir: Path, results: Mapping[str, Sta
         + (f" The built-in GFlash simulator that produced the data took {_fmt(sim)} ms/shower here." if sim else "")
         + "</p>",
         _angle_table(results),
-        _hits_table(results),
+        _hits_table(config, results),
         _LINKS if "evaluate" in results else "",
         "".join(f"<p class='bad'>⚠ {html.escape(f)}</p>" for f in flags),
         _figures(run_dir, results),
