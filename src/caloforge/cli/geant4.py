@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "data sets must be installed; they are never downloaded.",
     )
     p.add_argument("--geometry", default="calochallenge-2", help="readout geometry (default calochallenge-2)")
-    p.add_argument("--particles", "-n", type=int, default=1000, help="number of showers (default 1000)")
+    p.add_argument("--showers", "-n", "--particles", dest="particles", metavar="N", type=int, default=1000,
+                   help="number of showers (default 1000; --particles is the older name)")
     add_energies_argument(p, default="log-uniform:1:100", help_text="incident energies in GeV")
     p.add_argument("--angle-range-deg", type=float, nargs=2, metavar=("LO", "HI"),
                    help="uniform polar incidence angles in degrees (default: along the axis, no angle column)")

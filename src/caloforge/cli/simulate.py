@@ -26,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser(
         "simulate",
         help="simulate showers with the built-in parameterised (GFlash) simulator",
-        description="Simulate electromagnetic showers with the built-in GFlash-style simulator and write them "
-        "as a CaloChallenge HDF5 file (energies in MeV).",
+        description="Simulate electron, photon or pion showers with the built-in GFlash-style parameterised "
+        "simulator (electromagnetic and GFLASH hadronic profiles in the geometry's layer materials) and write "
+        "them as a CaloChallenge HDF5 file (energies in MeV).",
     )
     p.add_argument("--geometry", default="calochallenge-2", help="built-in geometry name or binning XML file")
     p.add_argument("--particle", choices=("electron", "photon", "pion"), default="electron",
@@ -38,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         help="readout layer depth in mm (needed for binning XML files; overrides the built-in value)",
     )
-    p.add_argument("--particles", "-n", type=int, default=10_000, help="number of showers (default 10000)")
+    p.add_argument("--showers", "-n", "--particles", dest="particles", metavar="N", type=int, default=10_000,
+                   help="number of showers (default 10000; --particles is the older name)")
     add_energies_argument(p, default="log-uniform:1:100")
     p.add_argument("--angle", metavar="SPEC", help="polar angle θ from the layer normal in degrees, [0, 90): fixed (30), "
                    "a uniform range (0:40) or a list drawn from (0,20,40); stored in the file (default: head-on)")
