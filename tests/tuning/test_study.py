@@ -104,7 +104,7 @@ def test_a_dead_processs_running_trial_is_failed_and_not_counted(tune_dict):
     with pytest.warns(UserWarning, match="Heartbeat"):
         trial = study.ask()  # a process that then died: RUNNING with a heartbeat that stops
     study._storage.record_heartbeat(trial._trial_id)
-    time.sleep(1.5)
+    time.sleep(2.5)  # the storage keeps whole seconds: 2.5 s is a heartbeat at least 2 s old, beyond the 1 s grace
     again = open_study(config, grace_s=1)
     assert again.trials[0].state.name == "FAIL"
     assert finished_trials(again) == []
