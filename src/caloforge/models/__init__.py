@@ -9,8 +9,6 @@ Each family lives in its own subpackage and registers itself when imported here.
 
 from __future__ import annotations
 
-from typing import Any
-
 __all__ = [
     "MODELS",
     "CheckpointError",
@@ -26,14 +24,9 @@ __all__ = [
     "save_model",
 ]
 
-try:
-    import torch as _torch  # noqa: F401  (the families need it; a light install has none)
-except ModuleNotFoundError:
-    _TORCH = False
-else:
-    _TORCH = True
+from caloforge.models.availability import TORCH_AVAILABLE, lazy_torch_names
 
-if _TORCH:
+if TORCH_AVAILABLE:
     from caloforge.models import bibae as _bibae  # noqa: F401  (registers "bibae")
     from caloforge.models import calogan as _calogan  # noqa: F401  (registers "calogan")
     from caloforge.models import diffusion as _diffusion  # noqa: F401  (registers "flow-matching")
@@ -47,9 +40,4 @@ if _TORCH:
 else:  # a light install: the names below exist, the torch-bound ones fail on first use
     from caloforge.models.pretrained import PretrainedModel, list_pretrained
 
-    def __getattr__(name: str) -> Any:
-        if name in __all__:
-            msg = f"caloforge.models.{name} needs PyTorch (pip install 'caloforge[torch]')"
-            raise ModuleNotFoundError(msg, name="torch")
-        msg = f"module 'caloforge.models' has no attribute {name!r}"
-        raise AttributeError(msg)
+    __getattr__ = lazy_torch_names("caloforge.models", __all__)

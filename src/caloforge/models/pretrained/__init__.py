@@ -19,8 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
+from caloforge.models.availability import TORCH_AVAILABLE, lazy_torch_names
 from caloforge.models.pretrained.card import render_card
 from caloforge.models.pretrained.entry import PretrainedModel, SamplerInfo, TrainingInfo, ZooError, ZooMetrics
 from caloforge.models.pretrained.zoo import (
@@ -50,20 +49,7 @@ __all__ = [
 ]
 
 # Listing and verifying the zoo needs no PyTorch (a light install); adding a model does.
-try:
-    import torch as _torch  # noqa: F401  (the families need it; a light install has none)
-except ModuleNotFoundError:
-    _TORCH = False
-else:
-    _TORCH = True
-
-if _TORCH:
+if TORCH_AVAILABLE:
     from caloforge.models.pretrained.add import add_to_zoo, metrics_from_report
 else:
-
-    def __getattr__(name: str) -> Any:
-        if name in {"add_to_zoo", "metrics_from_report"}:
-            msg = f"caloforge.models.pretrained.{name} needs PyTorch (pip install 'caloforge[torch]')"
-            raise ModuleNotFoundError(msg, name="torch")
-        msg = f"module 'caloforge.models.pretrained' has no attribute {name!r}"
-        raise AttributeError(msg)
+    __getattr__ = lazy_torch_names("caloforge.models.pretrained", {"add_to_zoo", "metrics_from_report"})
