@@ -231,6 +231,10 @@ def _run_shards(
                 for future in distributed.as_completed(futures):
                     future.result()
                     bar.update(1)
+            except BaseException:  # a running shard cannot be stopped: let them end before the directory goes
+                with contextlib.suppress(Exception):
+                    distributed.wait(futures, timeout=60)
+                raise
             finally:
                 for future in futures:
                     future.cancel()
